@@ -1,0 +1,69 @@
+/* internal.h - helpers shared by the lib/ modules.  Not API. */
+#ifndef NEWSARC_INTERNAL_H
+#define NEWSARC_INTERNAL_H
+
+#include "newsarc.h"
+#include "format.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NA_ERRMSG 512
+
+/* A growable byte buffer. */
+typedef struct na_buf {
+    uint8_t *data;
+    size_t len, cap;
+} na_buf;
+
+int na_buf_reserve(na_buf *b, size_t extra); /* 0 ok, -1 nomem */
+int na_buf_append(na_buf *b, const void *p, size_t n);
+int na_buf_u32(na_buf *b, uint32_t v);
+void na_buf_free(na_buf *b);
+
+/* vsnprintf into a fixed message buffer; returns code for tail calls. */
+int na_set_error(char msg[NA_ERRMSG], int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static inline void na_hash(uint8_t out[NA_HASH], const void *p, size_t n)
+{
+    crypto_generichash(out, NA_HASH, (const unsigned char *)p, n, NULL, 0);
+}
+
+/* Overflow-safe a + b <= limit. */
+static inline bool na_add_ok(uint64_t a, uint64_t b, uint64_t limit) { return a <= limit && b <= limit - a; }
+
+/*
+ * Entry names: valid UTF-8, relative, '/'-separated, no empty, "." or ".."
+ * components, no C0/C1/DEL characters, at most 4096 bytes.
+ * @return NULL if acceptable, else a static description.
+ */
+const char *na_name_problem(const char *s, size_t n);
+
+/* Library initialisation (sodium_init), idempotent and thread-safe. */
+int na_init(void);
+
+/* JSON entry helpers (lib/jsonentry.c). */
+typedef struct na_json_split {
+    uint32_t flags;      /* NEWSARC_ENTRY_* */
+    char *meta;          /* compact JSON of the other members (malloc), may be NULL */
+    size_t meta_len;
+    char *key;           /* text member name (malloc) or NULL */
+    size_t key_len;
+    uint32_t key_pos;
+    const uint8_t *text; /* article bytes: points into *owned or the line */
+    size_t text_len;
+    char *owned;         /* malloc'd decoded text (TEXT_FIELD) */
+    char *place;         /* url-like placement key (malloc) or NULL */
+} na_json_split;
+
+/*
+ * Split one JSON object line into article + metadata.  text_field NULL =
+ * the default candidates.  On error returns NEWSARC_E_INPUT with msg set.
+ */
+int na_json_split_line(const char *line, size_t len, const char *text_field, na_json_split *out, char msg[NA_ERRMSG]);
+void na_json_split_free(na_json_split *s);
+
+#endif

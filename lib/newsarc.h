@@ -1,0 +1,317 @@
+/*
+ * newsarc.h - the one public header of libnewsarc.
+ *
+ * newsarc archives hold articles as zstd-compressed, content-addressed
+ * records (id = BLAKE2b-256 of the exact article bytes) with metadata, an
+ * index sorted by id, a manifest that a signature covers, and a footer that
+ * lets a reader start from the end.  The byte format is specified in
+ * spec/FORMAT.md; this header is the C API.  Anything not declared here is
+ * not API.
+ *
+ * Conventions
+ *  - Every buffer travels with its length; article bytes are never assumed
+ *    to be NUL-terminated.
+ *  - Functions return an int error code (enum newsarc_error, 0 = ok); the
+ *    handle keeps a human-readable message (newsarc_*_error()).
+ *  - Handles are opaque, created by *_new / *_open and released by *_free,
+ *    which accepts NULL.
+ *  - A handle may be used by one thread at a time; distinct handles (also
+ *    on the same file) may be used concurrently from different threads.
+ *  - The library never prints and never exits.
+ */
+#ifndef NEWSARC_H
+#define NEWSARC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(NEWSARC_BUILDING) && defined(__GNUC__)
+#define NEWSARC_API __attribute__((visibility("default")))
+#else
+#define NEWSARC_API
+#endif
+
+#if defined(__GNUC__)
+#define NEWSARC_WUR __attribute__((warn_unused_result))
+#else
+#define NEWSARC_WUR
+#endif
+
+/* ---- versions ---------------------------------------------------------- */
+
+#define NEWSARC_VERSION_MAJOR 0
+#define NEWSARC_VERSION_MINOR 1
+#define NEWSARC_VERSION_PATCH 0
+#define NEWSARC_VERSION_NUMBER \
+    (NEWSARC_VERSION_MAJOR * 10000 + NEWSARC_VERSION_MINOR * 100 + NEWSARC_VERSION_PATCH)
+#define NEWSARC_VERSION_STRING "0.1.0"
+
+/* The archive format version this library writes (spec/FORMAT.md). */
+#define NEWSARC_FORMAT_MAJOR 1
+#define NEWSARC_FORMAT_MINOR 0
+
+/** @return NEWSARC_VERSION_NUMBER of the library actually linked. */
+NEWSARC_API unsigned newsarc_version_number(void);
+/** @return NEWSARC_VERSION_STRING of the library actually linked. */
+NEWSARC_API const char *newsarc_version_string(void);
+
+/* ---- errors ------------------------------------------------------------ */
+
+enum newsarc_error {
+    NEWSARC_OK = 0,
+    NEWSARC_E_NOMEM = 1,       /* out of memory */
+    NEWSARC_E_IO = 2,          /* read/write/open failed (errno kept in message) */
+    NEWSARC_E_CORRUPT = 3,     /* the archive bytes are damaged or malformed */
+    NEWSARC_E_NOTFOUND = 4,    /* no such article or entry */
+    NEWSARC_E_ARG = 5,         /* invalid argument or option */
+    NEWSARC_E_UNSUPPORTED = 6, /* a format version or feature this library does not know */
+    NEWSARC_E_INPUT = 7,       /* bad input data given to the writer */
+    NEWSARC_E_STATE = 8,       /* call not valid in the handle's current state */
+    NEWSARC_E_AMBIGUOUS = 9,   /* an id prefix matches more than one article */
+    NEWSARC_E_SIGNATURE = 10,  /* signature missing, malformed, or not by the trusted key */
+    NEWSARC_E_LIMIT = 11,      /* a format limit would be exceeded */
+    NEWSARC_E_COMPRESS = 12    /* zstd or dictionary training failed */
+};
+
+/** @return a static English description of an error code. */
+NEWSARC_API const char *newsarc_strerror(int err);
+
+#define NEWSARC_ID_SIZE 32 /* BLAKE2b-256 */
+#define NEWSARC_ID_HEX_SIZE 64
+
+/**
+ * Compute an article id: BLAKE2b-256 of the exact bytes.
+ * Same value as `b2sum -l 256`.
+ */
+NEWSARC_API void newsarc_article_id(uint8_t id[NEWSARC_ID_SIZE], const void *data, size_t len);
+
+/** Write the 64 lowercase hex digits of id plus a NUL into hex[65]. */
+NEWSARC_API void newsarc_id_to_hex(char hex[NEWSARC_ID_HEX_SIZE + 1], const uint8_t id[NEWSARC_ID_SIZE]);
+
+/** Free memory returned by the library (article buffers). Accepts NULL. */
+NEWSARC_API void newsarc_free(void *p);
+
+/* ---- entries: what the writer takes and the reader gives back --------- */
+
+/* Entry flags (spec/FORMAT.md, metadata section). */
+#define NEWSARC_ENTRY_JSON 0x1u       /* entry came from a JSON object (meta holds its other fields) */
+#define NEWSARC_ENTRY_TEXT_FIELD 0x2u /* the article is the string value of member text_key */
+#define NEWSARC_ENTRY_WHOLE 0x4u      /* the article is the whole JSON object, bytes as given */
+#define NEWSARC_ENTRY_KNOWN_FLAGS 0x7u
+
+/**
+ * One entry: a name and/or metadata pointing at one article.
+ * All pointers borrow memory; lengths are byte counts.
+ *  - name: file path relative to the input root, '/'-separated (may be empty)
+ *  - meta: a compact JSON object (UTF-8) with the entry's metadata, or empty
+ *  - text_key / text_pos: with NEWSARC_ENTRY_TEXT_FIELD, the member name the
+ *    article text came from and its position among the object's members, so
+ *    the original object can be rebuilt with the same member order.
+ */
+typedef struct newsarc_entry {
+    uint32_t flags;
+    const char *name;
+    size_t name_len;
+    const char *meta;
+    size_t meta_len;
+    const char *text_key;
+    size_t text_key_len;
+    uint32_t text_pos;
+} newsarc_entry;
+
+/* ---- writer ------------------------------------------------------------ */
+
+typedef struct newsarc_writer newsarc_writer;
+
+/** Writer options. Zero in any field means "the default". */
+typedef struct newsarc_writer_options {
+    int level;            /* zstd level, default 3, range 1..22 */
+    int threads;          /* compression threads, default 1; output never depends on it */
+    uint32_t block_size;  /* target uncompressed block size, default 131072 */
+    uint32_t dict_size;   /* dictionary size, default 112640; UINT32_MAX = no dictionary */
+} newsarc_writer_options;
+
+/**
+ * Fetch callback: the writer makes two passes (hash, then compress in the
+ * canonical order), and in the second pass asks for an article's bytes
+ * again by the locator given to newsarc_writer_add().  It must write exactly
+ * len bytes to dst and return 0, or return non-zero on failure (the writer
+ * then checks nothing further and fails with NEWSARC_E_IO).  The writer
+ * re-hashes fetched bytes and fails with NEWSARC_E_INPUT if they changed.
+ */
+typedef int (*newsarc_fetch_fn)(void *ctx, uint64_t locator, void *dst, size_t len);
+
+/** Output callback: write all len bytes; return 0 on success. */
+typedef int (*newsarc_write_fn)(void *ctx, const void *buf, size_t len);
+
+/**
+ * Signing callback used while finishing: given the manifest bytes, write a
+ * signature text (minisign .minisig format) of at most cap bytes into out and
+ * its length into *out_len; return 0 on success.
+ */
+typedef int (*newsarc_sign_fn)(void *ctx, const uint8_t *manifest, size_t manifest_len,
+                               char *out, size_t cap, size_t *out_len);
+
+/** Create a writer. opt may be NULL. @return NULL only when out of memory. */
+NEWSARC_API newsarc_writer *newsarc_writer_new(const newsarc_writer_options *opt);
+NEWSARC_API void newsarc_writer_free(newsarc_writer *w);
+/** @return the last error message of this writer ("" if none). */
+NEWSARC_API const char *newsarc_writer_error(const newsarc_writer *w);
+
+/**
+ * Set the fetch callback.  Without one, newsarc_writer_add() copies every
+ * article into memory (fine for small archives and tests).
+ */
+NEWSARC_API int newsarc_writer_set_fetch(newsarc_writer *w, newsarc_fetch_fn fetch, void *ctx);
+
+/**
+ * Add one entry and its article bytes.  The bytes are hashed now; with a
+ * fetch callback they are not kept and are fetched again by locator later.
+ * Entries may be added in any order: the archive does not depend on it.
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_writer_add(newsarc_writer *w, const newsarc_entry *e,
+                                               const void *article, size_t len, uint64_t locator);
+
+/**
+ * Add one JSON object (one JSON Lines line, without its line terminator).
+ * The article is the string value of the first present member among
+ * text_field (if not NULL) or "maintext", "text", "content", "body"; the
+ * other members are the entry's metadata.  An object with none of them is
+ * stored whole (the article is the exact line bytes).  With a fetch
+ * callback, locator must later fetch the same line bytes (len of them).
+ * @return NEWSARC_E_INPUT with a message if the line is not a JSON object.
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_writer_add_json(newsarc_writer *w, const char *line, size_t len,
+                                                    const char *text_field, uint64_t locator);
+
+/** @return entries added so far. */
+NEWSARC_API size_t newsarc_writer_entry_count(const newsarc_writer *w);
+
+/**
+ * Build the archive and stream it through out in one pass.  sign may be
+ * NULL (unsigned archive: the signature slot stays empty).  After finish
+ * the writer accepts nothing more.
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_writer_finish(newsarc_writer *w, newsarc_write_fn out, void *out_ctx,
+                                                  newsarc_sign_fn sign, void *sign_ctx);
+
+/** Archive id (BLAKE2b-256 of the manifest) after a successful finish. */
+NEWSARC_API int newsarc_writer_archive_id(const newsarc_writer *w, uint8_t id[NEWSARC_ID_SIZE]);
+
+/* ---- reader ------------------------------------------------------------ */
+
+typedef struct newsarc_reader newsarc_reader;
+
+typedef struct newsarc_info {
+    uint16_t format_major, format_minor;
+    uint64_t file_size;
+    uint64_t article_count;    /* distinct articles */
+    uint64_t entry_count;      /* names / metadata records */
+    uint64_t block_count;
+    uint64_t content_size;     /* sum of article sizes */
+    uint64_t blocks_size;      /* compressed bytes of all blocks */
+    uint64_t dict_size;        /* dictionary bytes (0 = none) */
+    uint64_t meta_size;        /* metadata section bytes */
+    uint64_t index_size;       /* index section bytes */
+    int level;                 /* as recorded in the manifest */
+    uint32_t block_size;       /* as recorded in the manifest */
+    char zstd_version[32];     /* zstd version that wrote the archive */
+    uint8_t archive_id[NEWSARC_ID_SIZE];
+    uint8_t root_hash[NEWSARC_ID_SIZE];
+    int signed_;               /* 1 if the signature slot is filled */
+} newsarc_info;
+
+typedef struct newsarc_article_info {
+    uint8_t id[NEWSARC_ID_SIZE];
+    uint64_t size;
+    uint32_t block;
+} newsarc_article_info;
+
+/**
+ * Open an archive file (mmap, read-only).  Checks the footer, the table of
+ * sections, the header, the index tables' structure and bounds, and the
+ * manifest's agreement with the footer; it does not hash anything (see
+ * newsarc_reader_verify).  On failure *out is still set (unless NOMEM) so
+ * the message can be read with newsarc_reader_error(); free it.
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_reader_open(newsarc_reader **out, const char *path);
+/** Same over a caller-owned buffer that must outlive the reader. */
+NEWSARC_API NEWSARC_WUR int newsarc_reader_open_mem(newsarc_reader **out, const void *buf, size_t len);
+NEWSARC_API void newsarc_reader_free(newsarc_reader *r);
+NEWSARC_API const char *newsarc_reader_error(const newsarc_reader *r);
+
+NEWSARC_API int newsarc_reader_info(newsarc_reader *r, newsarc_info *info);
+NEWSARC_API uint64_t newsarc_reader_article_count(const newsarc_reader *r);
+NEWSARC_API uint64_t newsarc_reader_entry_count(const newsarc_reader *r);
+
+/** Article by index in id order (0 .. article_count-1). */
+NEWSARC_API int newsarc_reader_article(newsarc_reader *r, uint64_t index, newsarc_article_info *out);
+
+/** Find an article by full id. @return NEWSARC_E_NOTFOUND if absent. */
+NEWSARC_API NEWSARC_WUR int newsarc_reader_find_id(newsarc_reader *r, const uint8_t id[NEWSARC_ID_SIZE],
+                                                   uint64_t *index);
+
+/**
+ * Resolve a selector: 64 hex digits (full id), an exact entry name, or a
+ * unique id prefix of at least 8 hex digits, tried in that order.
+ * @return NEWSARC_E_NOTFOUND, NEWSARC_E_AMBIGUOUS or 0.
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_reader_select(newsarc_reader *r, const char *selector, size_t len,
+                                                  uint64_t *article_index);
+
+/**
+ * Read an article's exact bytes (decompresses one block).  *data is
+ * allocated; release with newsarc_free().  The bytes are checked against the
+ * id before they are returned (NEWSARC_E_CORRUPT if they do not match).
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_reader_read(newsarc_reader *r, uint64_t index, void **data, size_t *len);
+
+/** Entry by position in canonical order (0 .. entry_count-1). Pointers live as long as r. */
+NEWSARC_API int newsarc_reader_entry(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint64_t *article_index);
+
+/**
+ * Rebuild an entry as one compact JSON object (no trailing newline) given its
+ * article bytes: JSON entries give back their original object (same members
+ * in the same order; WHOLE entries their exact bytes); file entries give
+ * {"name": ..., "text": ...}, or "text_base64" when the bytes are not UTF-8.
+ * *out is allocated; release with newsarc_free().
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_entry_to_json(const newsarc_entry *e, const void *article, size_t len,
+                                                  char **out, size_t *out_len);
+
+/** The manifest text (the signed bytes). Lives as long as r. */
+NEWSARC_API const uint8_t *newsarc_reader_manifest(newsarc_reader *r, size_t *len);
+
+/**
+ * The signature text stored in the archive (minisign .minisig format), or
+ * NULL with *len = 0 when the archive is unsigned.
+ */
+NEWSARC_API const char *newsarc_reader_signature(newsarc_reader *r, size_t *len);
+
+/* Problems found by verify are reported one by one through this callback. */
+typedef struct newsarc_problem {
+    int code;               /* NEWSARC_E_CORRUPT, ... */
+    const char *section;    /* "HEAD", "BLKS", "META", ... */
+    int64_t block;          /* block number or -1 */
+    int64_t article;        /* article index or -1 */
+    const char *message;
+} newsarc_problem;
+typedef void (*newsarc_problem_fn)(void *ctx, const newsarc_problem *p);
+
+/**
+ * Full integrity check: the footer checksum, every section hash against the
+ * manifest, every block hash, every block's decompression, every article's
+ * id, the metadata's structure and order.  threads: 0 = 1.
+ * @return 0 if intact, NEWSARC_E_CORRUPT if any problem was reported.
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
+                                                  void *cb_ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NEWSARC_H */

@@ -1,0 +1,508 @@
+/*
+ * reader.c - open an archive from the end, check its structure, look up and
+ * read articles.  Every offset and length taken from the file is checked
+ * before use (spec/FORMAT.md, "Reader checks").  Tables are decoded lazily,
+ * one record at a time, so opening and fetching one article stay O(log n).
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int na_corrupt_at(newsarc_reader *r, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->msg, NA_ERRMSG, fmt, ap);
+    va_end(ap);
+#ifdef NEWSARC_DEBUG_CORRUPT
+    fprintf(stderr, "corrupt at %s:%d: %s\n", file, line, r->msg);
+#else
+    (void)file;
+    (void)line;
+#endif
+    return NEWSARC_E_CORRUPT;
+}
+
+const char *newsarc_reader_error(const newsarc_reader *r) { return r ? r->msg : "out of memory"; }
+
+/* A skippable frame of type t exactly covering [off, off+len). */
+static int check_frame(newsarc_reader *r, const na_toc_entry *s)
+{
+    if (s->length < NA_FRAME_HDR + NA_TYPE_SIZE || s->length - NA_FRAME_HDR > UINT32_MAX)
+        return NA_CORRUPT(r, "section %s has an impossible length", s->type);
+    const uint8_t *p = r->file + s->offset;
+    if (na_ld32(p) != NA_FRAME_MAGIC || na_ld32(p + 4) != s->length - NA_FRAME_HDR || memcmp(p + 8, s->type, 4) != 0)
+        return NA_CORRUPT(r, "section %s: frame header does not match the table of sections", s->type);
+    return 0;
+}
+
+static int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+
+/* Footer TOC: v1 sections once each, in order, contiguous from 0 to the end. */
+static int check_toc(newsarc_reader *r, const na_toc_entry *want[NA_S_COUNT])
+{
+    const na_footer *f = &r->foot;
+    uint64_t pos = 0;
+    int next = 0;
+    for (uint32_t i = 0; i < f->count; i++) {
+        const na_toc_entry *t = &f->toc[i];
+        if (t->flags != 0) return NA_CORRUPT(r, "table of sections: reserved flags set on %.4s", t->type);
+        if (t->offset != pos) return NA_CORRUPT(r, "table of sections: gap or overlap before %.4s", t->type);
+        if (!na_add_ok(t->offset, t->length, r->size)) return NA_CORRUPT(r, "section %.4s extends past the end of the file", t->type);
+        pos = t->offset + t->length;
+        if (next < NA_S_COUNT && memcmp(t->type, na_section_types[next], 4) == 0) {
+            want[next++] = t;
+        } else if (is_upper(t->type[0])) {
+            for (int k = 0; k < NA_S_COUNT; k++)
+                if (memcmp(t->type, na_section_types[k], 4) == 0)
+                    return NA_CORRUPT(r, "table of sections: %.4s is out of order or repeated", t->type);
+            snprintf(r->msg, NA_ERRMSG, "archive has a critical section '%.4s' this reader does not know", t->type);
+            return NEWSARC_E_UNSUPPORTED;
+        } else {
+            /* Optional sections come with a later minor version that lists
+             * them in the manifest; v1 manifests cannot cover them. */
+            return NA_CORRUPT(r, "table of sections: section '%.4s' is not covered by a v1 manifest", t->type);
+        }
+    }
+    if (next != NA_S_COUNT) return NA_CORRUPT(r, "table of sections: section %s is missing", na_section_types[next]);
+    if (pos != r->size) return NA_CORRUPT(r, "table of sections does not end at the end of the file");
+    if (want[NA_S_FOOT]->length != r->foot.frame_length) return NA_CORRUPT(r, "footer entry does not match the footer");
+    return 0;
+}
+
+static int open_common(newsarc_reader *r)
+{
+    const char *e = na_footer_decode(r->file, r->size, &r->foot);
+    if (e) return NA_CORRUPT(r, "%s", e);
+    const na_toc_entry *s[NA_S_COUNT] = {0};
+    int rc = check_toc(r, s);
+    if (rc) return rc;
+    for (int k = 0; k < NA_S_COUNT; k++)
+        if (k != NA_S_BLKS && (rc = check_frame(r, s[k])) != 0) return rc;
+    e = na_head_decode(r->file, s[NA_S_HEAD]->length, &r->major, &r->minor);
+    if (e) {
+        snprintf(r->msg, NA_ERRMSG, "%s", e);
+        return (r->file[20] | (r->file[21] << 8)) != 1 && !memcmp(r->file + 12, NA_FILE_MAGIC, 8) ? NEWSARC_E_UNSUPPORTED
+                                                                                                   : NEWSARC_E_CORRUPT;
+    }
+    /* manifest */
+    r->mani_text = r->file + s[NA_S_MANI]->offset + 12;
+    r->mani_len = s[NA_S_MANI]->length - 12;
+    if (r->mani_len > NA_MAX_MANIFEST) return NA_CORRUPT(r, "manifest is larger than 1 MiB");
+    e = na_manifest_parse(r->mani_text, r->mani_len, &r->mani);
+    if (e) return NA_CORRUPT(r, "%s", e);
+    if (r->mani.fmt_major != r->major || r->mani.fmt_minor != r->minor)
+        return NA_CORRUPT(r, "manifest format version differs from the header");
+    if (r->mani.file_length != r->size) return NA_CORRUPT(r, "manifest file length differs from the file size");
+    for (int k = 0; k < NA_S_COUNT; k++)
+        if (r->mani.sec[k].offset != s[k]->offset || r->mani.sec[k].length != s[k]->length)
+            return NA_CORRUPT(r, "manifest and footer disagree about section %s", na_section_types[k]);
+    /* dictionary */
+    r->dict = r->file + s[NA_S_DICT]->offset + 12;
+    r->dict_len = s[NA_S_DICT]->length - 12;
+    if (r->dict_len != r->mani.dict_size) return NA_CORRUPT(r, "dictionary size differs from the manifest");
+    /* blocks region */
+    r->blks_off = s[NA_S_BLKS]->offset;
+    r->blks_end = s[NA_S_BLKS]->offset + s[NA_S_BLKS]->length;
+    /* index */
+    const uint8_t *x = r->file + s[NA_S_INDX]->offset + 12;
+    uint64_t xl = s[NA_S_INDX]->length - 12;
+    if (xl < 12) return NA_CORRUPT(r, "index section is too short");
+    r->n_blocks = na_ld32(x);
+    r->n_arts = na_ld32(x + 4);
+    if (na_ld32(x + 8) != 0) return NA_CORRUPT(r, "index reserved field is not zero");
+    if (xl != 12 + (uint64_t)NA_BLOCK_REC * r->n_blocks + (uint64_t)NA_ARTICLE_REC * r->n_arts)
+        return NA_CORRUPT(r, "index length does not match its counts");
+    if (r->n_arts == 0) return NA_CORRUPT(r, "archive has no articles");
+    if (r->n_arts != r->mani.articles || r->n_blocks != r->mani.blocks)
+        return NA_CORRUPT(r, "index counts differ from the manifest");
+    r->blocks_tab = x + 12;
+    r->arts_tab = r->blocks_tab + (size_t)NA_BLOCK_REC * r->n_blocks;
+    /* metadata frame (decompressed on first use) */
+    const uint8_t *m = r->file + s[NA_S_META]->offset + 12;
+    uint64_t ml = s[NA_S_META]->length - 12;
+    if (ml < 12) return NA_CORRUPT(r, "metadata section is too short");
+    if (na_ld32(m) != 0) return NA_CORRUPT(r, "metadata reserved field is not zero");
+    r->meta_table_size = na_ld64(m + 4);
+    if (r->meta_table_size < 4 || r->meta_table_size > NA_MAX_META_TABLE)
+        return NA_CORRUPT(r, "metadata table size out of range");
+    r->meta_frame = m + 12;
+    r->meta_frame_len = (size_t)(ml - 12);
+    /* signature slot */
+    e = na_sign_decode(r->file + s[NA_S_SIGN]->offset + 8, s[NA_S_SIGN]->length - 8, &r->sign_text, &r->sign_len);
+    if (e) return NA_CORRUPT(r, "%s", e);
+    r->dctx = ZSTD_createDCtx();
+    if (!r->dctx) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+    return 0;
+}
+
+int newsarc_reader_open_mem(newsarc_reader **out, const void *buf, size_t len)
+{
+    *out = NULL;
+    if (na_init() != 0) return NEWSARC_E_NOMEM;
+    newsarc_reader *r = calloc(1, sizeof *r);
+    if (!r) return NEWSARC_E_NOMEM;
+    *out = r;
+    r->file = buf;
+    r->size = len;
+    return open_common(r);
+}
+
+int newsarc_reader_open(newsarc_reader **out, const char *path)
+{
+    *out = NULL;
+    if (na_init() != 0) return NEWSARC_E_NOMEM;
+    newsarc_reader *r = calloc(1, sizeof *r);
+    if (!r) return NEWSARC_E_NOMEM;
+    *out = r;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return na_set_error(r->msg, NEWSARC_E_IO, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return na_set_error(r->msg, NEWSARC_E_IO, "cannot stat: %s", strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return na_set_error(r->msg, NEWSARC_E_IO, "not a regular file");
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return NA_CORRUPT(r, "file is empty");
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED) return na_set_error(r->msg, NEWSARC_E_IO, "cannot map: %s", strerror(e));
+    r->file = p;
+    r->size = (uint64_t)st.st_size;
+    r->mapped = 1;
+    return open_common(r);
+}
+
+void newsarc_reader_free(newsarc_reader *r)
+{
+    if (!r) return;
+    if (r->mapped) munmap((void *)r->file, (size_t)r->size);
+    ZSTD_freeDCtx(r->dctx);
+    ZSTD_freeDDict(r->ddict);
+    free(r->meta);
+    free(r->ent_off);
+    free(r->blk_cache);
+    free(r);
+}
+
+uint64_t newsarc_reader_article_count(const newsarc_reader *r) { return r->n_arts; }
+
+uint64_t newsarc_reader_entry_count(const newsarc_reader *r) { return r->mani.entries; }
+
+int newsarc_reader_info(newsarc_reader *r, newsarc_info *in)
+{
+    memset(in, 0, sizeof *in);
+    in->format_major = r->major;
+    in->format_minor = r->minor;
+    in->file_size = r->size;
+    in->article_count = r->n_arts;
+    in->entry_count = r->mani.entries;
+    in->block_count = r->n_blocks;
+    for (uint32_t b = 0; b < r->n_blocks; b++) {
+        na_block_rec br;
+        na_block_decode(r->blocks_tab + (size_t)b * NA_BLOCK_REC, &br);
+        in->content_size += br.usize;
+    }
+    in->blocks_size = r->blks_end - r->blks_off;
+    in->dict_size = r->dict_len;
+    in->meta_size = r->mani.sec[NA_S_META].length;
+    in->index_size = r->mani.sec[NA_S_INDX].length;
+    in->level = r->mani.level;
+    in->block_size = (uint32_t)r->mani.block_size;
+    snprintf(in->zstd_version, sizeof in->zstd_version, "%s", r->mani.zstd_version);
+    na_hash(in->archive_id, r->mani_text, r->mani_len);
+    memcpy(in->root_hash, r->mani.root, NA_HASH);
+    in->signed_ = r->sign_len > 0;
+    return 0;
+}
+
+int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out)
+{
+    if (b >= r->n_blocks) return NA_CORRUPT(r, "article refers to block %u of %u", b, r->n_blocks);
+    na_block_decode(r->blocks_tab + (size_t)b * NA_BLOCK_REC, out);
+    if (out->offset < r->blks_off || !na_add_ok(out->offset, out->csize, r->blks_end))
+        return NA_CORRUPT(r, "block %u lies outside the blocks region", b);
+    if (out->usize > NA_MAX_BLOCK_CONTENT) return NA_CORRUPT(r, "block %u is larger than the format allows", b);
+    return 0;
+}
+
+int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out)
+{
+    if (i >= r->n_arts) return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no article %llu", (unsigned long long)i);
+    na_article_decode(r->arts_tab + (size_t)i * NA_ARTICLE_REC, out);
+    return 0;
+}
+
+int newsarc_reader_article(newsarc_reader *r, uint64_t index, newsarc_article_info *out)
+{
+    na_article_rec a;
+    int rc = na_reader_article_rec(r, index, &a);
+    if (rc) return rc;
+    memcpy(out->id, a.id, NA_HASH);
+    out->size = a.length;
+    out->block = a.block;
+    return 0;
+}
+
+int newsarc_reader_find_id(newsarc_reader *r, const uint8_t id[NEWSARC_ID_SIZE], uint64_t *index)
+{
+    uint64_t lo = 0, hi = r->n_arts;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(r->arts_tab + (size_t)mid * NA_ARTICLE_REC, id, NA_HASH);
+        if (c == 0) {
+            *index = mid;
+            return 0;
+        }
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no article with that id");
+}
+
+/* First article whose id is >= the given prefix bytes (prefix may be odd-length in hex). */
+static int select_prefix(newsarc_reader *r, const char *hex, size_t n, uint64_t *index)
+{
+    uint8_t lo_id[NA_HASH], hi_id[NA_HASH];
+    char buf[2 * NA_HASH + 1];
+    memcpy(buf, hex, n);
+    memset(buf + n, '0', 2 * NA_HASH - n);
+    buf[2 * NA_HASH] = 0;
+    if (na_unhex(lo_id, buf, NA_HASH) != 0) return NEWSARC_E_NOTFOUND;
+    memset(buf + n, 'f', 2 * NA_HASH - n);
+    if (na_unhex(hi_id, buf, NA_HASH) != 0) return NEWSARC_E_NOTFOUND;
+    uint64_t lo = 0, hi = r->n_arts;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (memcmp(r->arts_tab + (size_t)mid * NA_ARTICLE_REC, lo_id, NA_HASH) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo >= r->n_arts || memcmp(r->arts_tab + (size_t)lo * NA_ARTICLE_REC, hi_id, NA_HASH) > 0)
+        return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no article id starts with '%.*s'", (int)n, hex);
+    if (lo + 1 < r->n_arts && memcmp(r->arts_tab + (size_t)(lo + 1) * NA_ARTICLE_REC, hi_id, NA_HASH) <= 0)
+        return na_set_error(r->msg, NEWSARC_E_AMBIGUOUS, "more than one article id starts with '%.*s'", (int)n, hex);
+    *index = lo;
+    return 0;
+}
+
+static int all_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return 0;
+    return 1;
+}
+
+int newsarc_reader_select(newsarc_reader *r, const char *sel, size_t n, uint64_t *article_index)
+{
+    if (n == 2 * NA_HASH && all_hex(sel, n)) {
+        uint8_t id[NA_HASH];
+        if (na_unhex(id, sel, NA_HASH) == 0 && newsarc_reader_find_id(r, id, article_index) == 0) return 0;
+    }
+    int rc = na_reader_load_meta(r);
+    if (rc) return rc;
+    /* entries are sorted by name: binary search for the first with this name */
+    uint64_t lo = 0, hi = r->n_ents;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        newsarc_entry e;
+        uint32_t art;
+        if ((rc = na_reader_entry_at(r, mid, &e, &art)) != 0) return rc;
+        size_t m = e.name_len < n ? e.name_len : n;
+        int c = m ? memcmp(e.name, sel, m) : 0;
+        if (c == 0) c = e.name_len < n ? -1 : e.name_len > n;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < r->n_ents) {
+        newsarc_entry e;
+        uint32_t art;
+        if ((rc = na_reader_entry_at(r, lo, &e, &art)) != 0) return rc;
+        if (e.name_len == n && memcmp(e.name, sel, n) == 0) {
+            if (art >= r->n_arts) return NA_CORRUPT(r, "entry refers to a missing article");
+            *article_index = art;
+            return 0;
+        }
+    }
+    if (n >= 8 && n <= 2 * NA_HASH && all_hex(sel, n)) return select_prefix(r, sel, n, article_index);
+    return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no article with id or name '%.*s'", (int)(n > 200 ? 200 : n), sel);
+}
+
+int na_reader_ddict(newsarc_reader *r)
+{
+    if (r->ddict || r->dict_len == 0) return 0;
+    r->ddict = ZSTD_createDDict(r->dict, r->dict_len);
+    if (!r->ddict) return NA_CORRUPT(r, "dictionary section is not a valid zstd dictionary");
+    return 0;
+}
+
+int na_reader_decompress(newsarc_reader *r, ZSTD_DCtx *dctx, const na_block_rec *b, uint8_t *dst, char *msg,
+                         size_t msgcap)
+{
+    const uint8_t *src = r->file + b->offset;
+    unsigned long long cs = ZSTD_getFrameContentSize(src, b->csize);
+    if (cs != b->usize) {
+        snprintf(msg, msgcap, "block frame declares %s content size than the index",
+                 cs == ZSTD_CONTENTSIZE_ERROR ? "no valid" : cs == ZSTD_CONTENTSIZE_UNKNOWN ? "no" : "a different");
+        return NEWSARC_E_CORRUPT;
+    }
+    size_t fs = ZSTD_findFrameCompressedSize(src, b->csize);
+    if (ZSTD_isError(fs) || fs != b->csize) {
+        snprintf(msg, msgcap, "block frame length differs from the index");
+        return NEWSARC_E_CORRUPT;
+    }
+    size_t got = r->ddict ? ZSTD_decompress_usingDDict(dctx, dst, b->usize, src, b->csize, r->ddict)
+                          : ZSTD_decompressDCtx(dctx, dst, b->usize, src, b->csize);
+    if (ZSTD_isError(got) || got != b->usize) {
+        snprintf(msg, msgcap, "block does not decompress: %s", ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
+        return NEWSARC_E_CORRUPT;
+    }
+    return 0;
+}
+
+int newsarc_reader_read(newsarc_reader *r, uint64_t index, void **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    na_article_rec a;
+    na_block_rec b;
+    int rc = na_reader_article_rec(r, index, &a);
+    if (!rc) rc = na_reader_block(r, a.block, &b);
+    if (rc) return rc;
+    if ((uint64_t)a.offset + a.length > b.usize)
+        return NA_CORRUPT(r, "article %llu lies outside its block", (unsigned long long)index);
+    if (!r->blk_cache_valid || r->blk_cache_id != a.block) {
+        if ((rc = na_reader_ddict(r)) != 0) return rc;
+        r->blk_cache_valid = 0;
+        uint8_t *buf = realloc(r->blk_cache, b.usize ? b.usize : 1);
+        if (!buf) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+        r->blk_cache = buf;
+        char m[256];
+        if (na_reader_decompress(r, r->dctx, &b, buf, m, sizeof m) != 0)
+            return NA_CORRUPT(r, "block %u: %s", a.block, m);
+        r->blk_cache_id = a.block;
+        r->blk_cache_len = b.usize;
+        r->blk_cache_valid = 1;
+    }
+    uint8_t id[NA_HASH];
+    na_hash(id, r->blk_cache + a.offset, a.length);
+    if (memcmp(id, a.id, NA_HASH) != 0)
+        return NA_CORRUPT(r, "article %llu does not match its id (block %u is damaged)", (unsigned long long)index,
+                          a.block);
+    void *out = malloc(a.length ? a.length : 1);
+    if (!out) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+    memcpy(out, r->blk_cache + a.offset, a.length);
+    *data = out;
+    *len = a.length;
+    return 0;
+}
+
+/* ---- metadata -------------------------------------------------------------------- */
+
+static int rd32(const uint8_t *t, uint64_t size, uint64_t *pos, uint32_t *v)
+{
+    if (size - *pos < 4) return -1;
+    *v = na_ld32(t + *pos);
+    *pos += 4;
+    return 0;
+}
+
+static int skip_bytes(uint64_t size, uint64_t *pos, uint32_t n, uint32_t max)
+{
+    if (n > max || size - *pos < n) return -1;
+    *pos += n;
+    return 0;
+}
+
+int na_reader_load_meta(newsarc_reader *r)
+{
+    if (r->meta_state == 1) return 0;
+    if (r->meta_state == -1) return NEWSARC_E_CORRUPT;
+    r->meta_state = -1;
+    unsigned long long cs = ZSTD_getFrameContentSize(r->meta_frame, r->meta_frame_len);
+    if (cs != r->meta_table_size) return NA_CORRUPT(r, "metadata frame size differs from its header");
+    size_t fs = ZSTD_findFrameCompressedSize(r->meta_frame, r->meta_frame_len);
+    if (ZSTD_isError(fs) || fs != r->meta_frame_len) return NA_CORRUPT(r, "metadata frame length is wrong");
+    r->meta = malloc((size_t)r->meta_table_size);
+    if (!r->meta) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory for the metadata table");
+    size_t got = ZSTD_decompressDCtx(r->dctx, r->meta, (size_t)r->meta_table_size, r->meta_frame, r->meta_frame_len);
+    if (ZSTD_isError(got) || got != r->meta_table_size) return NA_CORRUPT(r, "metadata does not decompress");
+    const uint8_t *t = r->meta;
+    uint64_t size = r->meta_table_size, pos = 0;
+    uint32_t n;
+    if (rd32(t, size, &pos, &n) != 0) return NA_CORRUPT(r, "metadata table is truncated");
+    if (n != r->mani.entries) return NA_CORRUPT(r, "metadata entry count differs from the manifest");
+    if ((uint64_t)n * 24 > size) return NA_CORRUPT(r, "metadata entry count larger than the table could hold");
+    r->ent_off = malloc(sizeof *r->ent_off * (n ? n : 1));
+    if (!r->ent_off) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < n; i++) {
+        r->ent_off[i] = pos;
+        uint32_t art, flags, nl, kl, kp, ml;
+        if (rd32(t, size, &pos, &art) || rd32(t, size, &pos, &flags) || rd32(t, size, &pos, &nl) ||
+            skip_bytes(size, &pos, nl, NA_MAX_NAME) || rd32(t, size, &pos, &kl) ||
+            skip_bytes(size, &pos, kl, NA_MAX_KEY) || rd32(t, size, &pos, &kp) || rd32(t, size, &pos, &ml) ||
+            skip_bytes(size, &pos, ml, NA_MAX_META))
+            return NA_CORRUPT(r, "metadata entry %u is truncated or too long", i);
+        if (art >= r->n_arts) return NA_CORRUPT(r, "metadata entry %u refers to a missing article", i);
+        if (flags & ~NEWSARC_ENTRY_KNOWN_FLAGS) return NA_CORRUPT(r, "metadata entry %u has reserved flags set", i);
+    }
+    if (pos != size) return NA_CORRUPT(r, "metadata table has trailing bytes");
+    r->n_ents = n;
+    r->meta_state = 1;
+    return 0;
+}
+
+int na_reader_entry_at(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t *article)
+{
+    if (i >= r->n_ents) return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no entry %llu", (unsigned long long)i);
+    const uint8_t *p = r->meta + r->ent_off[i];
+    memset(e, 0, sizeof *e);
+    *article = na_ld32(p);
+    e->flags = na_ld32(p + 4);
+    e->name_len = na_ld32(p + 8);
+    e->name = (const char *)p + 12;
+    p += 12 + e->name_len;
+    e->text_key_len = na_ld32(p);
+    e->text_key = (const char *)p + 4;
+    p += 4 + e->text_key_len;
+    e->text_pos = na_ld32(p);
+    e->meta_len = na_ld32(p + 4);
+    e->meta = (const char *)p + 8;
+    return 0;
+}
+
+int newsarc_reader_entry(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint64_t *article_index)
+{
+    int rc = na_reader_load_meta(r);
+    if (rc) return rc;
+    uint32_t art;
+    rc = na_reader_entry_at(r, i, e, &art);
+    if (!rc) *article_index = art;
+    return rc;
+}
+
+const uint8_t *newsarc_reader_manifest(newsarc_reader *r, size_t *len)
+{
+    *len = r->mani_len;
+    return r->mani_text;
+}
+
+const char *newsarc_reader_signature(newsarc_reader *r, size_t *len)
+{
+    *len = r->sign_len;
+    return (const char *)r->sign_text;
+}

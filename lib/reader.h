@@ -1,0 +1,59 @@
+/* reader.h - the reader handle, shared by reader.c and verify.c.  Not API. */
+#ifndef NEWSARC_READER_H
+#define NEWSARC_READER_H
+
+#include "internal.h"
+
+#include <zstd.h>
+
+/* Record where a corruption check fired (like SQLite's CORRUPT_BKPT). */
+#define NA_CORRUPT(r, ...) na_corrupt_at((r), __FILE__, __LINE__, __VA_ARGS__)
+
+struct newsarc_reader {
+    const uint8_t *file;
+    uint64_t size;
+    int mapped;
+    na_footer foot;
+    na_manifest mani;
+    const uint8_t *mani_text;
+    size_t mani_len;
+    uint16_t major, minor;
+    const uint8_t *dict;
+    size_t dict_len;
+    const uint8_t *blocks_tab, *arts_tab;
+    uint32_t n_blocks, n_arts;
+    uint64_t blks_off, blks_end;
+    const uint8_t *meta_frame;
+    size_t meta_frame_len;
+    uint64_t meta_table_size;
+    const uint8_t *sign_text;
+    size_t sign_len;
+    /* lazily built */
+    ZSTD_DCtx *dctx;
+    ZSTD_DDict *ddict;
+    uint8_t *meta;         /* decompressed entry table */
+    uint64_t *ent_off;     /* offset of each entry record in meta */
+    uint64_t n_ents;
+    int meta_state;        /* 0 not loaded, 1 ok, -1 failed */
+    uint8_t *blk_cache;    /* last decompressed block */
+    uint32_t blk_cache_id;
+    size_t blk_cache_len;
+    int blk_cache_valid;
+    char msg[NA_ERRMSG];
+};
+
+int na_corrupt_at(newsarc_reader *r, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Bounds-checked access to the tables. */
+int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out);
+int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out);
+int na_reader_load_meta(newsarc_reader *r);
+/* Decompress block b into dst (capacity usize); uses dctx (may be per-thread). */
+int na_reader_decompress(newsarc_reader *r, ZSTD_DCtx *dctx, const na_block_rec *b, uint8_t *dst, char *msg,
+                         size_t msgcap);
+int na_reader_ddict(newsarc_reader *r);
+/* Parse entry i of the loaded table. */
+int na_reader_entry_at(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t *article);
+
+#endif

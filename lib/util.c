@@ -1,0 +1,139 @@
+/* util.c - errors, versions, ids and small buffers. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+unsigned newsarc_version_number(void) { return NEWSARC_VERSION_NUMBER; }
+const char *newsarc_version_string(void) { return NEWSARC_VERSION_STRING; }
+
+const char *newsarc_strerror(int err)
+{
+    switch (err) {
+    case NEWSARC_OK: return "ok";
+    case NEWSARC_E_NOMEM: return "out of memory";
+    case NEWSARC_E_IO: return "input/output error";
+    case NEWSARC_E_CORRUPT: return "archive is damaged or malformed";
+    case NEWSARC_E_NOTFOUND: return "not found";
+    case NEWSARC_E_ARG: return "invalid argument";
+    case NEWSARC_E_UNSUPPORTED: return "unsupported format version or feature";
+    case NEWSARC_E_INPUT: return "invalid input data";
+    case NEWSARC_E_STATE: return "call not valid in this state";
+    case NEWSARC_E_AMBIGUOUS: return "ambiguous id prefix";
+    case NEWSARC_E_SIGNATURE: return "signature missing or invalid";
+    case NEWSARC_E_LIMIT: return "format limit exceeded";
+    case NEWSARC_E_COMPRESS: return "compression failed";
+    default: return "unknown error";
+    }
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_result = -1;
+static void do_init(void) { init_result = sodium_init() < 0 ? -1 : 0; }
+
+int na_init(void)
+{
+    pthread_once(&init_once, do_init);
+    return init_result;
+}
+
+void newsarc_article_id(uint8_t id[NEWSARC_ID_SIZE], const void *data, size_t len)
+{
+    na_hash(id, data, len);
+}
+
+void newsarc_id_to_hex(char hex[NEWSARC_ID_HEX_SIZE + 1], const uint8_t id[NEWSARC_ID_SIZE])
+{
+    na_hex(hex, id, NEWSARC_ID_SIZE);
+}
+
+void newsarc_free(void *p) { free(p); }
+
+int na_buf_reserve(na_buf *b, size_t extra)
+{
+    if (extra <= b->cap - b->len) return 0;
+    if (extra > SIZE_MAX / 2 - b->len) return -1;
+    size_t want = b->len + extra, cap = b->cap ? b->cap : 256;
+    while (cap < want) cap *= 2;
+    uint8_t *p = realloc(b->data, cap);
+    if (!p) return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int na_buf_append(na_buf *b, const void *p, size_t n)
+{
+    if (n == 0) return 0;
+    if (na_buf_reserve(b, n) != 0) return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+int na_buf_u32(na_buf *b, uint32_t v)
+{
+    uint8_t t[4];
+    na_st32(t, v);
+    return na_buf_append(b, t, 4);
+}
+
+void na_buf_free(na_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+int na_set_error(char msg[NA_ERRMSG], int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, NA_ERRMSG, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Names: valid UTF-8, relative, '/'-separated, no empty, "." or ".." parts, no controls. */
+const char *na_name_problem(const char *s, size_t n)
+{
+    if (n == 0) return NULL;
+    if (n > NA_MAX_NAME) return "name is longer than 4096 bytes";
+    if (s[0] == '/') return "name is an absolute path";
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && (unsigned char)s[i] < 0x20) return "name contains a control character";
+        if (i < n && (unsigned char)s[i] == 0x7f) return "name contains a control character";
+        if (i == n || s[i] == '/') {
+            size_t cl = i - start;
+            if (cl == 0) return "name has an empty path component";
+            if ((cl == 1 && s[start] == '.') || (cl == 2 && s[start] == '.' && s[start + 1] == '.'))
+                return "name has a '.' or '..' component";
+            start = i + 1;
+        }
+    }
+    /* UTF-8 validity (shortest form, no surrogates) */
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len;
+        uint32_t cp, min;
+        if (c < 0x80) { i++; continue; }
+        else if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
+        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
+        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
+        else return "name is not valid UTF-8";
+        if (i + len > n) return "name is not valid UTF-8";
+        for (size_t k = 1; k < len; k++) {
+            unsigned char d = (unsigned char)s[i + k];
+            if ((d & 0xC0) != 0x80) return "name is not valid UTF-8";
+            cp = (cp << 6) | (d & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return "name is not valid UTF-8";
+        if (cp >= 0x80 && cp < 0xA0) return "name contains a control character";
+        i += len;
+    }
+    return NULL;
+}
+

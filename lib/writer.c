@@ -1,0 +1,810 @@
+/*
+ * writer.c - build a newsarc archive in two passes and stream it in one.
+ *
+ * Pass 1 (newsarc_writer_add*): hash every article, keep only its id, size,
+ * locator and the entry's name/metadata.  Pass 2 (finish): dedupe by id,
+ * sort everything into the canonical order, train the dictionary on a
+ * deterministic sample, fetch articles again in placement order, compress
+ * blocks (in parallel; output does not depend on thread count) and stream
+ * the sections HEAD DICT BLKS META INDX MANI SIGN FOOT.
+ */
+#define ZDICT_STATIC_LINKING_ONLY
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#define DEFAULT_LEVEL 3
+#define DEFAULT_BLOCK (128u * 1024u)
+#define DEFAULT_DICT (110u * 1024u)
+#define MAX_BLOCK_OPT (64u << 20)
+#define SAMPLE_CAP (128u * 1024u) /* bytes taken from one article for training */
+#define BATCH_PER_THREAD 8
+
+enum { KIND_RAW = 0, KIND_JSON = 1 };
+
+typedef struct w_article {
+    uint8_t id[NA_HASH];
+    uint64_t size;
+    uint64_t locator;  /* fetch locator, or arena offset when in memory */
+    uint64_t src_len;  /* bytes to fetch (line length for JSON) */
+    uint8_t kind;
+    uint32_t block, offset; /* placement, filled while writing blocks */
+    uint64_t place_off;     /* placement key (arena) */
+    uint32_t place_len;
+    uint64_t key_off;       /* KIND_JSON: the text member's name (arena) */
+    uint32_t key_len;
+} w_article;
+
+typedef struct w_entry {
+    uint32_t article; /* raw article record, then unique article index */
+    uint32_t flags, key_pos;
+    uint64_t name_off, key_off, meta_off, place_off;
+    uint32_t name_len, key_len, meta_len, place_len;
+} w_entry;
+
+struct newsarc_writer {
+    newsarc_writer_options opt;
+    newsarc_fetch_fn fetch;
+    void *fetch_ctx;
+    na_buf arena; /* names, keys, metadata, placement keys, in-memory articles */
+    w_article *arts;
+    size_t n_arts, cap_arts;
+    w_entry *ents;
+    size_t n_ents, cap_ents;
+    int finished;
+    uint8_t archive_id[NA_HASH];
+    char msg[NA_ERRMSG];
+};
+
+/* ---- options, handle ------------------------------------------------------ */
+
+newsarc_writer *newsarc_writer_new(const newsarc_writer_options *opt)
+{
+    if (na_init() != 0) return NULL;
+    newsarc_writer *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    if (opt) w->opt = *opt;
+    if (w->opt.level == 0) w->opt.level = DEFAULT_LEVEL;
+    if (w->opt.threads <= 0) w->opt.threads = 1;
+    if (w->opt.threads > 256) w->opt.threads = 256;
+    if (w->opt.block_size == 0) w->opt.block_size = DEFAULT_BLOCK;
+    if (w->opt.dict_size == 0) w->opt.dict_size = DEFAULT_DICT;
+    if (w->opt.level < 1 || w->opt.level > ZSTD_maxCLevel()) w->opt.level = 0; /* refused at finish */
+    return w;
+}
+
+void newsarc_writer_free(newsarc_writer *w)
+{
+    if (!w) return;
+    na_buf_free(&w->arena);
+    free(w->arts);
+    free(w->ents);
+    free(w);
+}
+
+const char *newsarc_writer_error(const newsarc_writer *w) { return w ? w->msg : "out of memory"; }
+
+size_t newsarc_writer_entry_count(const newsarc_writer *w) { return w->n_ents; }
+
+int newsarc_writer_set_fetch(newsarc_writer *w, newsarc_fetch_fn fetch, void *ctx)
+{
+    if (w->n_ents) return na_set_error(w->msg, NEWSARC_E_STATE, "set the fetch callback before adding entries");
+    w->fetch = fetch;
+    w->fetch_ctx = ctx;
+    return 0;
+}
+
+int newsarc_writer_archive_id(const newsarc_writer *w, uint8_t id[NEWSARC_ID_SIZE])
+{
+    if (w->finished != 2) return NEWSARC_E_STATE;
+    memcpy(id, w->archive_id, NA_HASH);
+    return 0;
+}
+
+/* ---- pass 1 ------------------------------------------------------------------ */
+
+static int arena_add(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
+{
+    *off = w->arena.len;
+    return na_buf_append(&w->arena, p, n) == 0 ? 0 : NEWSARC_E_NOMEM;
+}
+
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap) return 0;
+    size_t nc = *cap ? *cap * 2 : 1024;
+    void *p = realloc(*arr, nc * elem);
+    if (!p) return -1;
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+/* Common tail of the add functions: record article + entry. */
+static int add_common(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator,
+                      uint64_t src_len, uint8_t kind, const char *place, size_t place_len)
+{
+    if (w->finished) return na_set_error(w->msg, NEWSARC_E_STATE, "the writer is finished");
+    if ((uint64_t)len > NA_MAX_ARTICLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "article is larger than 1 GiB");
+    if (e->flags & ~NEWSARC_ENTRY_KNOWN_FLAGS) return na_set_error(w->msg, NEWSARC_E_ARG, "unknown entry flags");
+    const char *np = na_name_problem(e->name, e->name_len);
+    if (np) return na_set_error(w->msg, NEWSARC_E_INPUT, "%s", np);
+    if (e->meta_len > NA_MAX_META) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata is larger than 16 MiB");
+    if (e->text_key_len > NA_MAX_KEY) return na_set_error(w->msg, NEWSARC_E_LIMIT, "text member name is too long");
+    if (w->n_arts >= UINT32_MAX - 1) return na_set_error(w->msg, NEWSARC_E_LIMIT, "too many articles");
+    if (grow((void **)&w->arts, &w->cap_arts, w->n_arts, sizeof *w->arts) ||
+        grow((void **)&w->ents, &w->cap_ents, w->n_ents, sizeof *w->ents))
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    w_article *a = &w->arts[w->n_arts];
+    w_entry *en = &w->ents[w->n_ents];
+    memset(a, 0, sizeof *a);
+    memset(en, 0, sizeof *en);
+    na_hash(a->id, article, len);
+    a->size = len;
+    a->kind = kind;
+    a->src_len = src_len;
+    a->locator = locator;
+    int rc = 0;
+    if (!w->fetch) { /* keep the article bytes in memory */
+        a->kind = KIND_RAW;
+        a->src_len = len;
+        rc = arena_add(w, article, len, &a->locator);
+    } else if (kind == KIND_JSON) {
+        a->key_len = (uint32_t)e->text_key_len;
+        rc = arena_add(w, e->text_key, e->text_key_len, &a->key_off);
+    }
+    en->article = (uint32_t)w->n_arts;
+    en->flags = e->flags;
+    en->key_pos = e->text_pos;
+    en->name_len = (uint32_t)e->name_len;
+    en->key_len = (uint32_t)e->text_key_len;
+    en->meta_len = (uint32_t)e->meta_len;
+    if (!rc) rc = arena_add(w, e->name, e->name_len, &en->name_off);
+    if (!rc) rc = arena_add(w, e->text_key, e->text_key_len, &en->key_off);
+    if (!rc) rc = arena_add(w, e->meta, e->meta_len, &en->meta_off);
+    if (!rc && e->name_len == 0 && place_len) {
+        rc = arena_add(w, place, place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len, &en->place_off);
+        en->place_len = (uint32_t)(place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len);
+    } else {
+        en->place_off = en->name_off;
+        en->place_len = en->name_len;
+    }
+    if (rc) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    w->n_arts++;
+    w->n_ents++;
+    return 0;
+}
+
+int newsarc_writer_add(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator)
+{
+    if (e->flags & (NEWSARC_ENTRY_TEXT_FIELD | NEWSARC_ENTRY_WHOLE))
+        return na_set_error(w->msg, NEWSARC_E_ARG, "use newsarc_writer_add_json for JSON entries");
+    return add_common(w, e, article, len, locator, len, KIND_RAW, NULL, 0);
+}
+
+int newsarc_writer_add_json(newsarc_writer *w, const char *line, size_t len, const char *text_field, uint64_t locator)
+{
+    na_json_split s;
+    int rc = na_json_split_line(line, len, text_field, &s, w->msg);
+    if (rc) return rc;
+    newsarc_entry e = {.flags = s.flags,
+                       .meta = s.meta,
+                       .meta_len = s.meta_len,
+                       .text_key = s.key,
+                       .text_key_len = s.key_len,
+                       .text_pos = s.key_pos};
+    /* A WHOLE object's article is the line itself: fetched back raw. */
+    uint8_t kind = (s.flags & NEWSARC_ENTRY_WHOLE) ? KIND_RAW : KIND_JSON;
+    rc = add_common(w, &e, s.text, s.text_len, locator, len, kind, s.place, s.place ? strlen(s.place) : 0);
+    na_json_split_free(&s);
+    return rc;
+}
+
+/* ---- fetching article bytes again (pass 2) -------------------------------- */
+
+typedef struct fetcher {
+    na_buf src; /* scratch for the source bytes */
+    char key[NA_MAX_KEY + 1];
+} fetcher;
+
+/* Append article a's bytes to dst, checking they still hash to its id. */
+static int fetch_article(newsarc_writer *w, fetcher *f, const w_article *a, na_buf *dst)
+{
+    const uint8_t *src;
+    f->src.len = 0;
+    if (w->fetch) {
+        if (na_buf_reserve(&f->src, a->src_len) != 0) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        if (w->fetch(w->fetch_ctx, a->locator, f->src.data, a->src_len) != 0)
+            return na_set_error(w->msg, NEWSARC_E_IO, "could not read an input again");
+        src = f->src.data;
+    } else {
+        src = w->arena.data + a->locator;
+    }
+    const uint8_t *art = src;
+    size_t alen = a->src_len;
+    na_json_split s = {0};
+    if (a->kind == KIND_JSON) {
+        /* re-split taking exactly the member the first pass took */
+        memcpy(f->key, w->arena.data + a->key_off, a->key_len);
+        f->key[a->key_len] = 0;
+        int rc = na_json_split_line((const char *)src, a->src_len, f->key, &s, w->msg);
+        if (rc) return na_set_error(w->msg, NEWSARC_E_INPUT, "an input changed while packing (%s)", w->msg);
+        art = s.text;
+        alen = s.text_len;
+    }
+    uint8_t id[NA_HASH];
+    na_hash(id, art, alen);
+    int rc = 0;
+    if (alen != a->size || memcmp(id, a->id, NA_HASH) != 0)
+        rc = na_set_error(w->msg, NEWSARC_E_INPUT, "an input changed while packing");
+    else if (na_buf_append(dst, art, alen) != 0)
+        rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    na_json_split_free(&s);
+    return rc;
+}
+
+/* ---- canonical order ------------------------------------------------------- */
+
+static const uint8_t *g_arena; /* qsort has no context argument in C17 */
+static const w_article *g_arts;
+
+static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c) return c;
+    return an < bn ? -1 : an > bn;
+}
+
+static int cmp_art_id(const void *x, const void *y)
+{
+    const w_article *a = &g_arts[*(const uint32_t *)x], *b = &g_arts[*(const uint32_t *)y];
+    int c = memcmp(a->id, b->id, NA_HASH);
+    if (c) return c;
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    return i < j ? -1 : i > j;
+}
+
+static int cmp_entry(const void *x, const void *y)
+{
+    const w_entry *a = x, *b = y;
+    int c = cmp_bytes(g_arena + a->name_off, a->name_len, g_arena + b->name_off, b->name_len);
+    if (c) return c;
+    if (a->article != b->article) return a->article < b->article ? -1 : 1;
+    c = cmp_bytes(g_arena + a->key_off, a->key_len, g_arena + b->key_off, b->key_len);
+    if (c) return c;
+    if (a->key_pos != b->key_pos) return a->key_pos < b->key_pos ? -1 : 1;
+    c = cmp_bytes(g_arena + a->meta_off, a->meta_len, g_arena + b->meta_off, b->meta_len);
+    if (c) return c;
+    return a->flags < b->flags ? -1 : a->flags > b->flags;
+}
+
+static int cmp_place(const void *x, const void *y)
+{
+    const w_article *a = &g_arts[*(const uint32_t *)x], *b = &g_arts[*(const uint32_t *)y];
+    int c = cmp_bytes(g_arena + a->place_off, a->place_len, g_arena + b->place_off, b->place_len);
+    return c ? c : memcmp(a->id, b->id, NA_HASH);
+}
+
+/* ---- output with running hashes ------------------------------------------- */
+
+typedef struct out_state {
+    newsarc_write_fn fn;
+    void *ctx;
+    uint64_t off;
+    crypto_generichash_state file; /* footer checksum */
+    crypto_generichash_state sec;  /* current section */
+    int err;
+} out_state;
+
+static int emit(out_state *o, const void *p, size_t n, int hash_file)
+{
+    if (o->err || n == 0) return o->err;
+    if (o->fn(o->ctx, p, n) != 0) return o->err = NEWSARC_E_IO;
+    if (hash_file) crypto_generichash_update(&o->file, p, n);
+    crypto_generichash_update(&o->sec, p, n);
+    o->off += n;
+    return 0;
+}
+
+static void sec_begin(out_state *o) { crypto_generichash_init(&o->sec, NULL, 0, NA_HASH); }
+static void sec_end(out_state *o, uint8_t out[NA_HASH]) { crypto_generichash_final(&o->sec, out, NA_HASH); }
+
+/* ---- dictionary ---------------------------------------------------------------- */
+
+static int train_dictionary(newsarc_writer *w, const uint32_t *order, size_t n, uint64_t total, na_buf *dict)
+{
+    dict->len = 0;
+    if (w->opt.dict_size == UINT32_MAX) return 0;
+    /* A dictionary is stored in the archive: only worth it when the content
+     * is many times its size.  Scale it down for small archives. */
+    uint64_t dsize = w->opt.dict_size;
+    if (dsize > total / 32) dsize = total / 32;
+    if (dsize < 4096 || n < 16) return 0;
+    uint64_t budget = dsize * 64;
+    if (budget > total) budget = total;
+    /* deterministic sample: every stride-th article in placement order */
+    uint64_t stride = total / budget;
+    if (stride < 1) stride = 1;
+    na_buf samples = {0};
+    size_t *sizes = malloc(sizeof *sizes * (n / stride + 1));
+    if (!sizes) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    size_t ns = 0;
+    fetcher f = {0};
+    na_buf one = {0};
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i += stride) {
+        one.len = 0;
+        rc = fetch_article(w, &f, &w->arts[order[i]], &one);
+        if (rc) break;
+        size_t take = one.len > SAMPLE_CAP ? SAMPLE_CAP : one.len;
+        if (take == 0) continue;
+        if (na_buf_append(&samples, one.data, take) != 0) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        sizes[ns++] = take;
+        if (samples.len >= budget) break;
+    }
+    na_buf_free(&one);
+    na_buf_free(&f.src);
+    if (!rc && na_buf_reserve(dict, dsize) != 0) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (!rc && ns >= 16) {
+        ZDICT_fastCover_params_t p;
+        memset(&p, 0, sizeof p);
+        p.d = 8;
+        p.k = 200;
+        p.f = 20;
+        p.steps = 0;
+        p.nbThreads = 1; /* more threads may break ties differently */
+        p.accel = 1;
+        p.splitPoint = 1.0;
+        p.zParams.compressionLevel = w->opt.level;
+        size_t r = ZDICT_trainFromBuffer_fastCover(dict->data, dsize, samples.data, sizes, (unsigned)ns, p);
+        dict->len = ZDICT_isError(r) ? 0 : r; /* training can fail on odd data: no dictionary then */
+    }
+    free(sizes);
+    na_buf_free(&samples);
+    return rc;
+}
+
+/* ---- block compression in parallel ------------------------------------------------------ */
+
+typedef struct cjob {
+    na_buf raw;   /* block content */
+    na_buf comp;  /* frame */
+    size_t err;   /* ZSTD error code or 0 */
+} cjob;
+
+typedef struct cpool {
+    cjob *jobs;
+    size_t n;
+    int threads, tid;
+    int level;
+    ZSTD_CDict *cdict;
+    ZSTD_CCtx **cctx;
+} cpool;
+
+typedef struct cthread {
+    cpool *pool;
+    int t;
+} cthread;
+
+static void compress_one(ZSTD_CCtx *cc, cjob *j)
+{
+    size_t bound = ZSTD_compressBound(j->raw.len);
+    j->err = 0;
+    j->comp.len = 0;
+    if (na_buf_reserve(&j->comp, bound) != 0) {
+        j->err = (size_t)-1;
+        return;
+    }
+    size_t r = ZSTD_compress2(cc, j->comp.data, bound, j->raw.data, j->raw.len);
+    if (ZSTD_isError(r)) j->err = r ? r : (size_t)-1;
+    else j->comp.len = r;
+}
+
+static void *compress_thread(void *arg)
+{
+    cthread *ct = arg;
+    cpool *p = ct->pool;
+    for (size_t i = (size_t)ct->t; i < p->n; i += (size_t)p->threads) compress_one(p->cctx[ct->t], &p->jobs[i]);
+    return NULL;
+}
+
+static int compress_batch(cpool *p)
+{
+    if (p->threads == 1 || p->n == 1) {
+        for (size_t i = 0; i < p->n; i++) compress_one(p->cctx[0], &p->jobs[i]);
+        return 0;
+    }
+    pthread_t th[256];
+    cthread ct[256];
+    int started = 0;
+    for (int t = 1; t < p->threads; t++) {
+        ct[t].pool = p;
+        ct[t].t = t;
+        if (pthread_create(&th[t], NULL, compress_thread, &ct[t]) != 0) break;
+        started = t;
+    }
+    /* this thread does share 0, and any share whose thread failed to start */
+    for (size_t i = 0; i < p->n; i++)
+        if ((int)(i % (size_t)p->threads) == 0 || (int)(i % (size_t)p->threads) > started)
+            compress_one(p->cctx[0], &p->jobs[i]);
+    for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
+    return 0;
+}
+
+/* ---- finish ------------------------------------------------------------------------------------------------ */
+
+typedef struct build {
+    newsarc_writer *w;
+    uint32_t *uniq;       /* unique article records, id order */
+    size_t n_uniq;
+    uint32_t *place;      /* unique article indices in placement order */
+    na_block_rec *blocks;
+    size_t n_blocks, cap_blocks;
+    out_state o;
+    uint8_t hashes[NA_S_COUNT][NA_HASH];
+    na_toc_entry sec[NA_S_COUNT];
+    uint64_t content;
+} build;
+
+static int write_frame_section(build *b, int s, const char *type, const void *body, size_t n, const void *body2,
+                               size_t n2)
+{
+    uint8_t hdr[12];
+    uint64_t payload = 4 + (uint64_t)n + n2;
+    if (payload > UINT32_MAX) return na_set_error(b->w->msg, NEWSARC_E_LIMIT, "section %s is larger than 4 GiB", type);
+    na_frame_header(hdr, (uint32_t)payload, type);
+    b->sec[s].offset = b->o.off;
+    sec_begin(&b->o);
+    emit(&b->o, hdr, 12, 1);
+    emit(&b->o, body, n, 1);
+    emit(&b->o, body2, n2, 1);
+    sec_end(&b->o, b->hashes[s]);
+    b->sec[s].length = b->o.off - b->sec[s].offset;
+    memcpy(b->sec[s].type, type, 5);
+    return b->o.err ? na_set_error(b->w->msg, NEWSARC_E_IO, "write failed") : 0;
+}
+
+static int add_block(build *b, const cjob *j)
+{
+    if (grow((void **)&b->blocks, &b->cap_blocks, b->n_blocks, sizeof *b->blocks) != 0)
+        return na_set_error(b->w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (j->err) return na_set_error(b->w->msg, NEWSARC_E_COMPRESS, "zstd: %s", ZSTD_getErrorName(j->err));
+    if (j->comp.len > UINT32_MAX) return na_set_error(b->w->msg, NEWSARC_E_LIMIT, "block too large");
+    na_block_rec *r = &b->blocks[b->n_blocks++];
+    r->offset = b->o.off;
+    r->csize = (uint32_t)j->comp.len;
+    r->usize = (uint32_t)j->raw.len;
+    na_hash(r->hash, j->comp.data, j->comp.len);
+    emit(&b->o, j->comp.data, j->comp.len, 1);
+    return b->o.err ? na_set_error(b->w->msg, NEWSARC_E_IO, "write failed") : 0;
+}
+
+static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
+{
+    newsarc_writer *w = b->w;
+    int T = w->opt.threads;
+    cpool p = {0};
+    p.threads = T;
+    size_t cap = (size_t)T * BATCH_PER_THREAD;
+    p.jobs = calloc(cap, sizeof *p.jobs);
+    p.cctx = calloc((size_t)T, sizeof *p.cctx);
+    int rc = (p.jobs && p.cctx) ? 0 : na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (!rc && dict_len) {
+        p.cdict = ZSTD_createCDict(dict, dict_len, w->opt.level);
+        if (!p.cdict) rc = na_set_error(w->msg, NEWSARC_E_COMPRESS, "zstd could not load the dictionary");
+    }
+    for (int t = 0; t < T && !rc; t++) {
+        ZSTD_CCtx *c = p.cctx[t] = ZSTD_createCCtx();
+        if (!c) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        else {
+            ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, w->opt.level);
+            ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+            ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
+            ZSTD_CCtx_setParameter(c, ZSTD_c_dictIDFlag, 1);
+            if (p.cdict) ZSTD_CCtx_refCDict(c, p.cdict);
+        }
+    }
+    b->sec[NA_S_BLKS].offset = b->o.off;
+    memcpy(b->sec[NA_S_BLKS].type, "BLKS", 5);
+    fetcher f = {0};
+    size_t i = 0;
+    while (!rc && i < b->n_uniq) {
+        p.n = 0;
+        while (p.n < cap && i < b->n_uniq && !rc) {
+            cjob *j = &p.jobs[p.n];
+            j->raw.len = 0;
+            while (i < b->n_uniq) {
+                w_article *a = &w->arts[b->uniq[b->place[i]]];
+                if (j->raw.len > 0 && j->raw.len + a->size > w->opt.block_size) break;
+                if (j->raw.len + a->size > NA_MAX_BLOCK_CONTENT) break;
+                a->block = (uint32_t)(b->n_blocks + p.n);
+                a->offset = (uint32_t)j->raw.len;
+                rc = fetch_article(w, &f, a, &j->raw);
+                if (rc) break;
+                i++;
+            }
+            p.n++;
+        }
+        if (rc) break;
+        compress_batch(&p);
+        for (size_t k = 0; k < p.n && !rc; k++) rc = add_block(b, &p.jobs[k]);
+    }
+    b->sec[NA_S_BLKS].length = b->o.off - b->sec[NA_S_BLKS].offset;
+    /* BLKS hash = H(H(block 0) || H(block 1) || ...) */
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, NA_HASH);
+    for (size_t k = 0; k < b->n_blocks; k++) crypto_generichash_update(&st, b->blocks[k].hash, NA_HASH);
+    crypto_generichash_final(&st, b->hashes[NA_S_BLKS], NA_HASH);
+    na_buf_free(&f.src);
+    for (size_t k = 0; k < cap && p.jobs; k++) {
+        na_buf_free(&p.jobs[k].raw);
+        na_buf_free(&p.jobs[k].comp);
+    }
+    for (int t = 0; t < T && p.cctx; t++) ZSTD_freeCCtx(p.cctx[t]);
+    free(p.jobs);
+    free(p.cctx);
+    ZSTD_freeCDict(p.cdict);
+    return rc;
+}
+
+static int write_meta(build *b)
+{
+    newsarc_writer *w = b->w;
+    na_buf t = {0};
+    int bad = na_buf_u32(&t, (uint32_t)w->n_ents);
+    for (size_t i = 0; i < w->n_ents && !bad; i++) {
+        const w_entry *e = &w->ents[i];
+        bad |= na_buf_u32(&t, e->article);
+        bad |= na_buf_u32(&t, e->flags);
+        bad |= na_buf_u32(&t, e->name_len);
+        bad |= na_buf_append(&t, w->arena.data + e->name_off, e->name_len);
+        bad |= na_buf_u32(&t, e->key_len);
+        bad |= na_buf_append(&t, w->arena.data + e->key_off, e->key_len);
+        bad |= na_buf_u32(&t, e->key_pos);
+        bad |= na_buf_u32(&t, e->meta_len);
+        bad |= na_buf_append(&t, w->arena.data + e->meta_off, e->meta_len);
+    }
+    if (bad) {
+        na_buf_free(&t);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    size_t bound = ZSTD_compressBound(t.len);
+    uint8_t *z = malloc(NA_META_FIXED - 4 + bound);
+    if (!z) {
+        na_buf_free(&t);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    memset(z, 0, 4);               /* reserved */
+    na_st64(z + 4, (uint64_t)t.len); /* table size */
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    size_t r = c ? 0 : (size_t)-1;
+    if (c) {
+        ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, w->opt.level < 9 ? 9 : w->opt.level);
+        ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+        r = ZSTD_compress2(c, z + 12, bound, t.data, t.len);
+        ZSTD_freeCCtx(c);
+    }
+    int rc;
+    if (ZSTD_isError(r)) rc = na_set_error(w->msg, NEWSARC_E_COMPRESS, "could not compress the metadata");
+    else rc = write_frame_section(b, NA_S_META, "META", z, 12 + r, NULL, 0);
+    free(z);
+    na_buf_free(&t);
+    return rc;
+}
+
+static int write_index(build *b, uint8_t root[NA_HASH])
+{
+    newsarc_writer *w = b->w;
+    if (b->n_blocks > UINT32_MAX) return na_set_error(w->msg, NEWSARC_E_LIMIT, "too many blocks");
+    uint64_t size = 12 + (uint64_t)NA_BLOCK_REC * b->n_blocks + (uint64_t)NA_ARTICLE_REC * b->n_uniq;
+    if (size + 4 > UINT32_MAX) return na_set_error(w->msg, NEWSARC_E_LIMIT, "index larger than 4 GiB");
+    uint8_t *x = malloc(size);
+    if (!x) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    na_st32(x, (uint32_t)b->n_blocks);
+    na_st32(x + 4, (uint32_t)b->n_uniq);
+    na_st32(x + 8, 0);
+    uint8_t *p = x + 12;
+    for (size_t i = 0; i < b->n_blocks; i++, p += NA_BLOCK_REC) na_block_encode(p, &b->blocks[i]);
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, NA_HASH);
+    for (size_t i = 0; i < b->n_uniq; i++, p += NA_ARTICLE_REC) {
+        const w_article *a = &w->arts[b->uniq[i]];
+        na_article_rec r;
+        memcpy(r.id, a->id, NA_HASH);
+        r.block = a->block;
+        r.offset = a->offset;
+        r.length = (uint32_t)a->size;
+        na_article_encode(p, &r);
+        crypto_generichash_update(&st, a->id, NA_HASH);
+    }
+    crypto_generichash_final(&st, root, NA_HASH);
+    int rc = write_frame_section(b, NA_S_INDX, "INDX", x, size, NULL, 0);
+    free(x);
+    return rc;
+}
+
+/* Manifest text with self-referencing positions, iterated to a fixed point. */
+static int build_manifest(build *b, const uint8_t root[NA_HASH], size_t dict_len, na_buf *text)
+{
+    newsarc_writer *w = b->w;
+    na_manifest m;
+    memset(&m, 0, sizeof m);
+    m.fmt_major = NEWSARC_FORMAT_MAJOR;
+    m.fmt_minor = NEWSARC_FORMAT_MINOR;
+    snprintf(m.zstd_version, sizeof m.zstd_version, "%s", ZSTD_versionString());
+    m.level = w->opt.level;
+    m.block_size = w->opt.block_size;
+    m.dict_size = dict_len;
+    m.articles = b->n_uniq;
+    m.entries = w->n_ents;
+    m.blocks = b->n_blocks;
+    memcpy(m.root, root, NA_HASH);
+    for (int s = 0; s <= NA_S_INDX; s++) {
+        m.sec[s] = b->sec[s];
+        memcpy(m.sec_hash[s], b->hashes[s], NA_HASH);
+    }
+    uint64_t mani_off = b->o.off;
+    size_t len = 0, prev = (size_t)-1;
+    for (int iter = 0; iter < 8 && len != prev; iter++) {
+        prev = len;
+        m.sec[NA_S_MANI] = (na_toc_entry){"MANI", 0, mani_off, NA_FRAME_HDR + 4 + (uint64_t)len};
+        m.sec[NA_S_SIGN] = (na_toc_entry){"SIGN", 0, m.sec[NA_S_MANI].offset + m.sec[NA_S_MANI].length, NA_SIGN_FRAME};
+        m.sec[NA_S_FOOT] = (na_toc_entry){"FOOT", 0, m.sec[NA_S_SIGN].offset + NA_SIGN_FRAME, NA_FOOT_FRAME_V1};
+        m.file_length = m.sec[NA_S_FOOT].offset + NA_FOOT_FRAME_V1;
+        len = na_manifest_format(NULL, 0, &m);
+    }
+    if (len != prev) return na_set_error(w->msg, NEWSARC_E_LIMIT, "manifest length does not settle");
+    text->len = 0;
+    if (na_buf_reserve(text, len + 1) != 0) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    na_manifest_format((char *)text->data, len + 1, &m);
+    text->len = len;
+    for (int s = NA_S_MANI; s < NA_S_COUNT; s++) b->sec[s] = m.sec[s];
+    return 0;
+}
+
+static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
+{
+    newsarc_writer *w = b->w;
+    int rc = 0;
+    /* unique articles in id order */
+    uint32_t *ord = malloc(sizeof *ord * (w->n_arts ? w->n_arts : 1));
+    uint32_t *map = malloc(sizeof *map * (w->n_arts ? w->n_arts : 1));
+    b->uniq = malloc(sizeof *b->uniq * (w->n_arts ? w->n_arts : 1));
+    b->place = malloc(sizeof *b->place * (w->n_arts ? w->n_arts : 1));
+    if (!ord || !map || !b->uniq || !b->place) {
+        free(ord);
+        free(map);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < w->n_arts; i++) ord[i] = (uint32_t)i;
+    g_arts = w->arts;
+    g_arena = w->arena.data;
+    qsort(ord, w->n_arts, sizeof *ord, cmp_art_id);
+    for (size_t i = 0; i < w->n_arts; i++) {
+        if (b->n_uniq == 0 || memcmp(w->arts[ord[i]].id, w->arts[b->uniq[b->n_uniq - 1]].id, NA_HASH) != 0)
+            b->uniq[b->n_uniq++] = ord[i];
+        map[ord[i]] = (uint32_t)(b->n_uniq - 1);
+    }
+    for (size_t i = 0; i < w->n_ents; i++) w->ents[i].article = map[w->ents[i].article];
+    qsort(w->ents, w->n_ents, sizeof *w->ents, cmp_entry);
+    /* placement key of an article: that of its first entry in canonical order */
+    for (size_t i = w->n_ents; i-- > 0;) {
+        w_article *a = &w->arts[b->uniq[w->ents[i].article]];
+        a->place_off = w->ents[i].place_off;
+        a->place_len = w->ents[i].place_len;
+    }
+    /* placement order over unique articles (indices into uniq) */
+    for (size_t i = 0; i < b->n_uniq; i++) b->place[i] = (uint32_t)i;
+    {
+        /* sort uniq positions by their article's placement key */
+        uint32_t *tmp = ord; /* reuse: article record per position */
+        for (size_t i = 0; i < b->n_uniq; i++) tmp[i] = b->uniq[i];
+        qsort(tmp, b->n_uniq, sizeof *tmp, cmp_place);
+        /* map record -> uniq position */
+        for (size_t i = 0; i < b->n_uniq; i++) map[b->uniq[i]] = (uint32_t)i;
+        for (size_t i = 0; i < b->n_uniq; i++) b->place[i] = map[tmp[i]];
+    }
+    for (size_t i = 0; i < b->n_uniq; i++) b->content += w->arts[b->uniq[i]].size;
+    /* dictionary: sample in placement order */
+    na_buf dict = {0};
+    for (size_t i = 0; i < b->n_uniq; i++) ord[i] = b->uniq[b->place[i]];
+    rc = train_dictionary(w, ord, b->n_uniq, b->content, &dict);
+    free(ord);
+    free(map);
+    /* HEAD, DICT */
+    if (!rc) {
+        uint8_t head[NA_HEAD_FRAME];
+        na_head_encode(head);
+        crypto_generichash_init(&b->o.file, NULL, 0, NA_HASH);
+        sec_begin(&b->o);
+        b->sec[NA_S_HEAD] = (na_toc_entry){"HEAD", 0, 0, NA_HEAD_FRAME};
+        emit(&b->o, head, NA_HEAD_FRAME, 1);
+        sec_end(&b->o, b->hashes[NA_S_HEAD]);
+        rc = b->o.err ? na_set_error(w->msg, NEWSARC_E_IO, "write failed") : 0;
+    }
+    if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", dict.data, dict.len, NULL, 0);
+    if (!rc) rc = write_blocks(b, dict.data, dict.len);
+    if (!rc) rc = write_meta(b);
+    uint8_t root[NA_HASH];
+    if (!rc) rc = write_index(b, root);
+    na_buf mani = {0};
+    if (!rc) rc = build_manifest(b, root, dict.len, &mani);
+    if (!rc && b->o.off != b->sec[NA_S_MANI].offset) rc = na_set_error(w->msg, NEWSARC_E_STATE, "internal: offsets");
+    if (!rc) {
+        uint8_t discard[NA_HASH];
+        sec_begin(&b->o);
+        uint8_t hdr[12];
+        na_frame_header(hdr, (uint32_t)(4 + mani.len), "MANI");
+        emit(&b->o, hdr, 12, 1);
+        emit(&b->o, mani.data, mani.len, 1);
+        sec_end(&b->o, discard);
+        na_hash(w->archive_id, mani.data, mani.len);
+    }
+    /* SIGN slot */
+    if (!rc) {
+        uint8_t slot[NA_SIGN_FRAME];
+        memset(slot, 0, sizeof slot);
+        na_frame_header(slot, NA_SIGN_PAYLOAD, "SIGN");
+        if (sign) {
+            size_t sl = 0;
+            if (sign(sign_ctx, mani.data, mani.len, (char *)slot + 16, NA_SIGN_TEXT_MAX, &sl) != 0 ||
+                sl > NA_SIGN_TEXT_MAX)
+                rc = na_set_error(w->msg, NEWSARC_E_SIGNATURE, "signing failed");
+            else
+                na_st32(slot + 12, (uint32_t)sl);
+        }
+        if (!rc) {
+            emit(&b->o, slot, sizeof slot, 1);
+            rc = b->o.err ? na_set_error(w->msg, NEWSARC_E_IO, "write failed") : 0;
+        }
+    }
+    /* FOOT */
+    if (!rc) {
+        na_footer f;
+        memset(&f, 0, sizeof f);
+        f.major = NEWSARC_FORMAT_MAJOR;
+        f.minor = NEWSARC_FORMAT_MINOR;
+        f.count = NA_S_COUNT;
+        for (int s = 0; s < NA_S_COUNT; s++) f.toc[s] = b->sec[s];
+        f.file_length = b->sec[NA_S_FOOT].offset + NA_FOOT_FRAME_V1;
+        uint8_t foot[NA_FOOT_FRAME_V1];
+        na_footer_encode(foot, &f);
+        size_t head = NA_FOOT_FRAME_V1 - NA_FOOT_TAIL;
+        emit(&b->o, foot, head, 1);
+        crypto_generichash_final(&b->o.file, foot + head, NA_HASH);
+        emit(&b->o, foot + head, NA_FOOT_TAIL, 0);
+        rc = b->o.err ? na_set_error(w->msg, NEWSARC_E_IO, "write failed") : 0;
+        if (!rc && b->o.off != f.file_length) rc = na_set_error(w->msg, NEWSARC_E_STATE, "internal: file length");
+    }
+    na_buf_free(&mani);
+    na_buf_free(&dict);
+    return rc;
+}
+
+int newsarc_writer_finish(newsarc_writer *w, newsarc_write_fn out, void *out_ctx, newsarc_sign_fn sign,
+                          void *sign_ctx)
+{
+    if (w->finished) return na_set_error(w->msg, NEWSARC_E_STATE, "the writer is already finished");
+    if (w->opt.level == 0) return na_set_error(w->msg, NEWSARC_E_ARG, "compression level out of range (1..%d)", ZSTD_maxCLevel());
+    if (w->opt.block_size > MAX_BLOCK_OPT) return na_set_error(w->msg, NEWSARC_E_ARG, "block size above 64 MiB");
+    if (w->opt.dict_size != UINT32_MAX && w->opt.dict_size > (16u << 20))
+        return na_set_error(w->msg, NEWSARC_E_ARG, "dictionary size above 16 MiB");
+    if (w->n_ents == 0) return na_set_error(w->msg, NEWSARC_E_INPUT, "no articles to pack");
+    w->finished = 1;
+    build b;
+    memset(&b, 0, sizeof b);
+    b.w = w;
+    b.o.fn = out;
+    b.o.ctx = out_ctx;
+    int rc = finish(&b, sign, sign_ctx);
+    free(b.uniq);
+    free(b.place);
+    free(b.blocks);
+    if (!rc) w->finished = 2;
+    return rc;
+}

@@ -1,0 +1,44 @@
+/* cli.h - shared helpers of the newsarc command's subcommands. */
+#ifndef NEWSARC_CLI_H
+#define NEWSARC_CLI_H
+
+#include "newsarc.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Exit codes (README, "Exit codes"). */
+enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
+
+/* Current subcommand name, for messages ("newsarc pack: ..."). */
+extern const char *cli_cmd;
+
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Exit code for a library error: data problems 1, the rest 2. */
+int cli_exit_for(int err);
+
+/* Open an archive, printing a message naming it on failure. NULL on failure, *code set. */
+newsarc_reader *cli_open(const char *path, int *code);
+
+/* write(2) all bytes; 0 or -1 with errno. */
+int cli_write_all(int fd, const void *p, size_t n);
+
+/* Progress line on stderr, only when stderr is a terminal. */
+bool cli_progress_enabled(void);
+
+/* Terminal-safe text: escape C0/C1/DEL, bidi controls and invalid UTF-8 (README, "Output"). */
+void cli_put_safe(FILE *f, const char *s, size_t n);
+
+/* Parse an integer option; returns false on garbage. */
+bool cli_parse_long(const char *s, long min, long max, long *out);
+
+int cmd_pack(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+#endif

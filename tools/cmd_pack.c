@@ -1,0 +1,698 @@
+/*
+ * cmd_pack.c - newsarc pack: walk the inputs, hand every article to the
+ * writer (pass 1), let the writer fetch them again in canonical order
+ * (pass 2), and write the archive atomically: temp file in the destination
+ * directory, fsync, rename, fsync the directory.
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef NEWSARC_HAVE_SIGN
+#include "sign_cli.h"
+#endif
+
+/* ---- sources: where each article can be read again ------------------------ */
+
+typedef struct source {
+    char *path;    /* file to read (a JSONL file, or one article file) */
+    char *display; /* how messages name it */
+    int fd;        /* open JSONL file, -1 otherwise */
+    int is_jsonl;
+} source;
+
+typedef struct span {
+    uint32_t src;
+    uint32_t len;
+    uint64_t off;
+} span;
+
+typedef struct pack_state {
+    newsarc_writer *w;
+    source *src;
+    size_t n_src, cap_src;
+    span *spans; /* locator -> span */
+    size_t n_spans, cap_spans;
+    const char *text_field;
+    int errors;
+    uint64_t bytes_in;
+    size_t articles_seen;
+    char *buf;
+    size_t bufcap;
+} pack_state;
+
+static int grow(void **p, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap) return 0;
+    size_t nc = *cap ? *cap * 2 : 256;
+    void *q = realloc(*p, nc * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+static int add_source(pack_state *ps, const char *path, const char *display, int is_jsonl, int fd, uint32_t *idx)
+{
+    if (grow((void **)&ps->src, &ps->cap_src, ps->n_src, sizeof *ps->src) != 0) return -1;
+    source *s = &ps->src[ps->n_src];
+    s->path = strdup(path);
+    s->display = strdup(display);
+    s->fd = fd;
+    s->is_jsonl = is_jsonl;
+    if (!s->path || !s->display) return -1;
+    *idx = (uint32_t)ps->n_src++;
+    return 0;
+}
+
+static int add_span(pack_state *ps, uint32_t src, uint64_t off, uint32_t len, uint64_t *locator)
+{
+    if (grow((void **)&ps->spans, &ps->cap_spans, ps->n_spans, sizeof *ps->spans) != 0) return -1;
+    ps->spans[ps->n_spans] = (span){src, len, off};
+    *locator = ps->n_spans++;
+    return 0;
+}
+
+static int pread_all(int fd, void *dst, size_t len, uint64_t off)
+{
+    char *p = dst;
+    while (len) {
+        ssize_t r = pread(fd, p, len, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        p += r;
+        len -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* Fetch callback for the writer's second pass. */
+static int fetch(void *ctx, uint64_t locator, void *dst, size_t len)
+{
+    pack_state *ps = ctx;
+    if (locator >= ps->n_spans) return -1;
+    span *sp = &ps->spans[locator];
+    source *s = &ps->src[sp->src];
+    if (len != sp->len) return -1;
+    if (s->is_jsonl) {
+        if (pread_all(s->fd, dst, len, sp->off) == 0) return 0;
+        cli_err("'%s': could not read it again: %s", s->display, errno ? strerror(errno) : "file shrank");
+        return -1;
+    }
+    int fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int ok = fd >= 0 && pread_all(fd, dst, len, 0) == 0;
+    int e = errno;
+    if (fd >= 0) close(fd);
+    if (!ok) cli_err("'%s': could not read it again: %s", s->display, e ? strerror(e) : "file shrank");
+    return ok ? 0 : -1;
+}
+
+/* Read a whole regular file (an article) into ps->buf. */
+static int read_file(pack_state *ps, const char *path, const char *display, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        cli_err("'%s': cannot open: %s", display, strerror(errno));
+        return EXIT_USAGE;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        cli_err("'%s': not a regular file", display);
+        return EXIT_USAGE;
+    }
+    if ((uint64_t)st.st_size > ((uint64_t)1 << 30)) {
+        close(fd);
+        cli_err("'%s': larger than 1 GiB, the format's article limit", display);
+        return EXIT_DATA;
+    }
+    size_t n = (size_t)st.st_size;
+    if (n + 1 > ps->bufcap) {
+        char *b = realloc(ps->buf, n + 1);
+        if (!b) {
+            close(fd);
+            cli_err("out of memory");
+            return EXIT_USAGE;
+        }
+        ps->buf = b;
+        ps->bufcap = n + 1;
+    }
+    int rc = pread_all(fd, ps->buf, n, 0);
+    /* a file that grows while we read it is caught by the second pass */
+    close(fd);
+    if (rc != 0) {
+        cli_err("'%s': read error or file shrank while reading", display);
+        return EXIT_USAGE;
+    }
+    *len = n;
+    return 0;
+}
+
+static void progress(pack_state *ps)
+{
+    if (cli_progress_enabled() && (ps->articles_seen % 1000) == 0)
+        fprintf(stderr, "\rnewsarc pack: read %zu articles, %.1f MB", ps->articles_seen, (double)ps->bytes_in / 1e6);
+}
+
+static int add_file(pack_state *ps, const char *path, const char *name, const char *display)
+{
+    size_t len;
+    int rc = read_file(ps, path, display, &len);
+    if (rc) return rc;
+    uint32_t si;
+    uint64_t loc;
+    if (add_source(ps, path, display, 0, -1, &si) != 0 || add_span(ps, si, 0, (uint32_t)len, &loc) != 0) {
+        cli_err("out of memory");
+        return EXIT_USAGE;
+    }
+    newsarc_entry e = {0};
+    e.name = name;
+    e.name_len = strlen(name);
+    int wrc = newsarc_writer_add(ps->w, &e, ps->buf, len, loc);
+    if (wrc) {
+        cli_err("'%s': %s", display, newsarc_writer_error(ps->w));
+        return cli_exit_for(wrc);
+    }
+    ps->bytes_in += len;
+    ps->articles_seen++;
+    progress(ps);
+    return 0;
+}
+
+/* ---- directories --------------------------------------------------------------------- */
+
+typedef struct dirstack {
+    dev_t dev[256];
+    ino_t ino[256];
+    int depth;
+} dirstack;
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstack *ds)
+{
+    DIR *d = opendir(dirpath);
+    if (!d) {
+        cli_err("'%s': cannot open directory: %s", dirpath, strerror(errno));
+        return EXIT_USAGE;
+    }
+    struct stat st;
+    if (fstat(dirfd(d), &st) == 0) {
+        for (int i = 0; i < ds->depth; i++)
+            if (ds->dev[i] == st.st_dev && ds->ino[i] == st.st_ino) {
+                closedir(d);
+                cli_err("'%s': directory loop", dirpath);
+                return EXIT_DATA;
+            }
+        if (ds->depth >= 256) {
+            closedir(d);
+            cli_err("'%s': directories nested too deeply", dirpath);
+            return EXIT_DATA;
+        }
+        ds->dev[ds->depth] = st.st_dev;
+        ds->ino[ds->depth] = st.st_ino;
+        ds->depth++;
+    }
+    /* read all names first, sorted, so messages come in a stable order */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        if (grow((void **)&names, &cap, n, sizeof *names) != 0 || !(names[n] = strdup(de->d_name))) {
+            cli_err("out of memory");
+            closedir(d);
+            return EXIT_USAGE;
+        }
+        n++;
+    }
+    int rd_err = errno;
+    closedir(d);
+    if (rd_err) {
+        cli_err("'%s': cannot read directory: %s", dirpath, strerror(rd_err));
+        return EXIT_USAGE;
+    }
+    if (n) qsort(names, n, sizeof *names, cmp_str);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc) {
+            free(names[i]);
+            continue;
+        }
+        size_t pl = strlen(dirpath), nl = strlen(names[i]), ql = strlen(prefix);
+        char *path = malloc(pl + nl + 2), *name = malloc(ql + nl + 2);
+        if (!path || !name) {
+            cli_err("out of memory");
+            rc = EXIT_USAGE;
+        } else {
+            sprintf(path, "%s%s%s", dirpath, (pl && dirpath[pl - 1] == '/') ? "" : "/", names[i]);
+            sprintf(name, "%s%s%s", prefix, ql ? "/" : "", names[i]);
+            struct stat lst;
+            if (lstat(path, &lst) != 0) {
+                cli_err("'%s': cannot stat: %s", path, strerror(errno));
+                rc = EXIT_USAGE;
+            } else if (S_ISDIR(lst.st_mode)) {
+                rc = walk(ps, path, name, ds);
+            } else if (S_ISREG(lst.st_mode)) {
+                rc = add_file(ps, path, name, path);
+            } else if (S_ISLNK(lst.st_mode)) {
+                cli_warn("'%s': symbolic link not followed, skipped", path);
+            } else {
+                cli_warn("'%s': not a regular file, skipped", path);
+            }
+        }
+        free(path);
+        free(name);
+        free(names[i]);
+    }
+    free(names);
+    ds->depth--;
+    return rc;
+}
+
+/* ---- JSON Lines ------------------------------------------------------------------------ */
+
+static int is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return 0;
+    return 1;
+}
+
+static int add_jsonl(pack_state *ps, const char *path, const char *display, int fd)
+{
+    FILE *f = fdopen(dup(fd), "rb");
+    if (!f) {
+        cli_err("'%s': %s", display, strerror(errno));
+        return EXIT_USAGE;
+    }
+    uint32_t si;
+    if (add_source(ps, path, display, 1, fd, &si) != 0) {
+        fclose(f);
+        cli_err("out of memory");
+        return EXIT_USAGE;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    uint64_t off = 0, lineno = 0;
+    ssize_t got;
+    int rc = 0;
+    while (!rc && (got = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        uint64_t start = off;
+        off += (uint64_t)got;
+        size_t len = (size_t)got;
+        if (len && line[len - 1] == '\n') len--;
+        if (len && line[len - 1] == '\r') len--;
+        const char *p = line;
+        if (lineno == 1 && len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) { /* UTF-8 BOM */
+            p += 3;
+            len -= 3;
+            start += 3;
+        }
+        if (is_blank(p, len)) continue;
+        if (len > UINT32_MAX) {
+            cli_err("'%s' line %llu: line longer than 4 GiB", display, (unsigned long long)lineno);
+            rc = EXIT_DATA;
+            break;
+        }
+        uint64_t loc;
+        if (add_span(ps, si, start, (uint32_t)len, &loc) != 0) {
+            cli_err("out of memory");
+            rc = EXIT_USAGE;
+            break;
+        }
+        int wrc = newsarc_writer_add_json(ps->w, p, len, ps->text_field, loc);
+        if (wrc) {
+            cli_err("'%s' line %llu: %s", display, (unsigned long long)lineno, newsarc_writer_error(ps->w));
+            rc = cli_exit_for(wrc);
+        }
+        ps->bytes_in += len;
+        ps->articles_seen++;
+        progress(ps);
+    }
+    if (!rc && ferror(f)) {
+        cli_err("'%s': read error: %s", display, strerror(errno));
+        rc = EXIT_USAGE;
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* stdin is spilled to an unlinked temp file so the second pass can re-read it. */
+static int spill_stdin(int *fd_out)
+{
+    const char *dir = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/newsarc-stdin-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        cli_err("cannot create a temporary file for stdin in '%s': %s", dir && *dir ? dir : "/tmp", strerror(errno));
+        return EXIT_USAGE;
+    }
+    unlink(tmpl);
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t r = read(0, buf, sizeof buf);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            cli_err("'<stdin>': read error: %s", strerror(errno));
+            close(fd);
+            return EXIT_USAGE;
+        }
+        if (r == 0) break;
+        if (cli_write_all(fd, buf, (size_t)r) != 0) {
+            cli_err("temporary file for stdin: write error: %s", strerror(errno));
+            close(fd);
+            return EXIT_USAGE;
+        }
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int add_input(pack_state *ps, const char *in)
+{
+    if (!strcmp(in, "-")) {
+        int fd;
+        int rc = spill_stdin(&fd);
+        return rc ? rc : add_jsonl(ps, "-", "<stdin>", fd);
+    }
+    struct stat st;
+    if (stat(in, &st) != 0) {
+        cli_err("'%s': %s", in, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        dirstack ds = {.depth = 0};
+        return walk(ps, in, "", &ds);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cli_err("'%s': not a directory, a regular file or '-'", in);
+        return EXIT_USAGE;
+    }
+    if (ends_with(in, ".jsonl")) {
+        int fd = open(in, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            cli_err("'%s': cannot open: %s", in, strerror(errno));
+            return EXIT_USAGE;
+        }
+        return add_jsonl(ps, in, in, fd);
+    }
+    const char *base = strrchr(in, '/');
+    return add_file(ps, in, base ? base + 1 : in, in);
+}
+
+/* ---- output: atomic file or stdout ----------------------------------------------------------- */
+
+typedef struct outfile {
+    int fd;
+    char *buf;
+    size_t len, cap;
+} outfile;
+
+static volatile sig_atomic_t g_have_tmp = 0;
+static char g_tmp_path[4096];
+
+static void on_signal(int sig)
+{
+    if (g_have_tmp) unlink(g_tmp_path);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static int out_flush(outfile *o)
+{
+    if (o->len && cli_write_all(o->fd, o->buf, o->len) != 0) return -1;
+    o->len = 0;
+    return 0;
+}
+
+static int out_write(void *ctx, const void *p, size_t n)
+{
+    outfile *o = ctx;
+    if (n >= o->cap) {
+        if (out_flush(o) != 0) return -1;
+        return cli_write_all(o->fd, p, n);
+    }
+    if (o->len + n > o->cap && out_flush(o) != 0) return -1;
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+    return 0;
+}
+
+static int make_temp(const char *out)
+{
+    const char *slash = strrchr(out, '/');
+    size_t dl = slash ? (size_t)(slash - out) + 1 : 0;
+    if (dl + strlen(slash ? slash + 1 : out) + 32 > sizeof g_tmp_path) {
+        cli_err("'%s': path too long", out);
+        return -1;
+    }
+    snprintf(g_tmp_path, sizeof g_tmp_path, "%.*s.%s.tmp-XXXXXX", (int)dl, out, slash ? slash + 1 : out);
+    int fd = mkstemp(g_tmp_path);
+    if (fd < 0) {
+        cli_err("'%s': cannot create a temporary file beside it: %s", out, strerror(errno));
+        return -1;
+    }
+    mode_t um = umask(0); /* mkstemp makes 0600; give the archive the usual 0666 & ~umask */
+    umask(um);
+    if (fchmod(fd, 0666 & ~um) != 0) cli_warn("'%s': cannot set the file mode: %s", g_tmp_path, strerror(errno));
+    g_have_tmp = 1;
+    return fd;
+}
+
+static int fsync_dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash) strcpy(dir, ".");
+    else if (slash == path) strcpy(dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* ---- the command -------------------------------------------------------------------------------------- */
+
+static void pack_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: newsarc pack -o OUT [options] INPUT...\n"
+            "  INPUT           a directory (every regular file below it, named by its relative path),\n"
+            "                  a .jsonl file (one JSON object per line), '-' (JSON Lines on stdin),\n"
+            "                  or any other file (one article named by its base name)\n"
+            "  -o, --output OUT   archive to write ('-' = stdout)\n"
+            "  -f, --force        replace OUT if it exists\n"
+            "  -l, --level N      zstd level 1..22 (default 3)\n"
+            "  -T, --threads N    compression threads (default: all cores); output never depends on it\n"
+            "      --block-size N target uncompressed block size in bytes (default 131072)\n"
+            "      --dict-size N  dictionary size in bytes (default 112640)\n"
+            "      --no-dict      no dictionary\n"
+            "      --text-field NAME  JSON member holding the article text (default: first of\n"
+            "                  maintext, text, content, body)\n"
+#ifdef NEWSARC_HAVE_SIGN
+            "  -s, --secret-key FILE  sign with this minisign secret key (password: terminal or $NEWSARC_PASSWORD)\n"
+#endif
+            "  -q, --quiet        no summary line\n");
+}
+
+int cmd_pack(int argc, char **argv)
+{
+    static const struct option lopts[] = {{"output", required_argument, 0, 'o'},
+                                          {"force", no_argument, 0, 'f'},
+                                          {"level", required_argument, 0, 'l'},
+                                          {"threads", required_argument, 0, 'T'},
+                                          {"block-size", required_argument, 0, 'B'},
+                                          {"dict-size", required_argument, 0, 'D'},
+                                          {"no-dict", no_argument, 0, 'N'},
+                                          {"text-field", required_argument, 0, 'F'},
+                                          {"secret-key", required_argument, 0, 's'},
+                                          {"quiet", no_argument, 0, 'q'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
+    const char *out = NULL, *seckey = NULL;
+    int force = 0, quiet = 0;
+    newsarc_writer_options opt = {0};
+    long v;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    opt.threads = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
+    pack_state ps;
+    memset(&ps, 0, sizeof ps);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:fl:T:s:qh", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'f': force = 1; break;
+        case 'q': quiet = 1; break;
+        case 's': seckey = optarg; break;
+        case 'l':
+            if (!cli_parse_long(optarg, 1, 22, &v)) { cli_err("level '%s' is not a number from 1 to 22", optarg); return EXIT_USAGE; }
+            opt.level = (int)v;
+            break;
+        case 'T':
+            if (!cli_parse_long(optarg, 1, 64, &v)) { cli_err("threads '%s' is not a number from 1 to 64", optarg); return EXIT_USAGE; }
+            opt.threads = (int)v;
+            break;
+        case 'B':
+            if (!cli_parse_long(optarg, 1024, 64L << 20, &v)) { cli_err("block size '%s' is not a number from 1024 to 67108864", optarg); return EXIT_USAGE; }
+            opt.block_size = (uint32_t)v;
+            break;
+        case 'D':
+            if (!cli_parse_long(optarg, 1024, 16L << 20, &v)) { cli_err("dictionary size '%s' is not a number from 1024 to 16777216", optarg); return EXIT_USAGE; }
+            opt.dict_size = (uint32_t)v;
+            break;
+        case 'N': opt.dict_size = UINT32_MAX; break;
+        case 'F': ps.text_field = optarg; break;
+        case 'h': pack_usage(stdout); return EXIT_OK;
+        default: pack_usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (!out) {
+        cli_err("missing -o OUT");
+        pack_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (optind >= argc) {
+        cli_err("no INPUT given");
+        pack_usage(stderr);
+        return EXIT_USAGE;
+    }
+    int to_stdout = !strcmp(out, "-");
+    struct stat st;
+    if (!to_stdout && !force && lstat(out, &st) == 0) {
+        cli_err("'%s' already exists (use -f to replace it)", out);
+        return EXIT_USAGE;
+    }
+#ifdef NEWSARC_HAVE_SIGN
+    sign_cli_ctx sctx;
+    if (seckey && sign_cli_load(&sctx, seckey) != 0) return EXIT_USAGE;
+#else
+    if (seckey) {
+        cli_err("this build cannot sign");
+        return EXIT_USAGE;
+    }
+#endif
+    ps.w = newsarc_writer_new(&opt);
+    if (!ps.w) {
+        cli_err("out of memory");
+        return EXIT_USAGE;
+    }
+    newsarc_writer_set_fetch(ps.w, fetch, &ps);
+    int rc = 0;
+    for (int i = optind; i < argc && !rc; i++) rc = add_input(&ps, argv[i]);
+    if (cli_progress_enabled() && ps.articles_seen >= 1000) fputc('\n', stderr);
+    if (!rc && newsarc_writer_entry_count(ps.w) == 0) {
+        cli_err("no articles found in the inputs");
+        rc = EXIT_DATA;
+    }
+    int fd = -1;
+    if (!rc) {
+        if (to_stdout) fd = 1;
+        else {
+            signal(SIGINT, on_signal);
+            signal(SIGTERM, on_signal);
+            signal(SIGHUP, on_signal);
+            fd = make_temp(out);
+            if (fd < 0) rc = EXIT_USAGE;
+        }
+    }
+    outfile of = {fd, NULL, 0, 1 << 20};
+    if (!rc && !(of.buf = malloc(of.cap))) {
+        cli_err("out of memory");
+        rc = EXIT_USAGE;
+    }
+    if (!rc) {
+        if (cli_progress_enabled()) fprintf(stderr, "newsarc pack: compressing...\r");
+#ifdef NEWSARC_HAVE_SIGN
+        int wrc = newsarc_writer_finish(ps.w, out_write, &of, seckey ? sign_cli_callback : NULL, seckey ? &sctx : NULL);
+#else
+        int wrc = newsarc_writer_finish(ps.w, out_write, &of, NULL, NULL);
+#endif
+        if (!wrc && out_flush(&of) != 0) {
+            cli_err("'%s': write error: %s", out, strerror(errno));
+            rc = EXIT_USAGE;
+        } else if (wrc == NEWSARC_E_IO && errno) {
+            cli_err("'%s': %s: %s", out, newsarc_writer_error(ps.w), strerror(errno));
+            rc = EXIT_USAGE;
+        } else if (wrc) {
+            cli_err("%s", newsarc_writer_error(ps.w));
+            rc = cli_exit_for(wrc);
+        }
+    }
+    if (!rc && !to_stdout) {
+        if (fsync(fd) != 0) {
+            cli_err("'%s': fsync failed: %s", out, strerror(errno));
+            rc = EXIT_USAGE;
+        }
+    }
+    if (fd >= 0 && !to_stdout && close(fd) != 0 && !rc) {
+        cli_err("'%s': close failed: %s", out, strerror(errno));
+        rc = EXIT_USAGE;
+    }
+    if (!rc && !to_stdout) {
+        int ok;
+        if (force) ok = rename(g_tmp_path, out) == 0;
+        else {
+            /* never replace a file that appeared meanwhile */
+            ok = link(g_tmp_path, out) == 0;
+            if (ok) unlink(g_tmp_path);
+        }
+        if (!ok) {
+            cli_err("'%s': cannot move the archive into place: %s", out, strerror(errno));
+            rc = EXIT_USAGE;
+        } else {
+            g_have_tmp = 0;
+            if (fsync_dir_of(out) != 0) cli_warn("'%s': could not fsync its directory: %s", out, strerror(errno));
+        }
+    }
+    if (g_have_tmp) {
+        unlink(g_tmp_path);
+        g_have_tmp = 0;
+    }
+    if (!rc && !quiet) {
+        uint8_t id[NEWSARC_ID_SIZE];
+        char hex[NEWSARC_ID_HEX_SIZE + 1];
+        if (newsarc_writer_archive_id(ps.w, id) == 0) {
+            newsarc_id_to_hex(hex, id);
+            fprintf(stderr, "newsarc pack: %zu entries, %.1f MB in, archive id %s\n", newsarc_writer_entry_count(ps.w),
+                    (double)ps.bytes_in / 1e6, hex);
+        }
+    }
+#ifdef NEWSARC_HAVE_SIGN
+    if (seckey) sign_cli_free(&sctx);
+#endif
+    free(of.buf);
+    newsarc_writer_free(ps.w);
+    for (size_t i = 0; i < ps.n_src; i++) {
+        if (ps.src[i].fd >= 0) close(ps.src[i].fd);
+        free(ps.src[i].path);
+        free(ps.src[i].display);
+    }
+    free(ps.src);
+    free(ps.spans);
+    free(ps.buf);
+    return rc;
+}
