@@ -692,6 +692,23 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     }
     for (size_t i = 0; i < w->n_ents; i++) w->ents[i].article = map[w->ents[i].article];
     qsort(w->ents, w->n_ents, sizeof *w->ents, cmp_entry);
+    /* one name, one article: a second input with the same relative path
+     * would make extraction ambiguous */
+    size_t kept = w->n_ents ? 1 : 0;
+    for (size_t i = 1; i < w->n_ents; i++) {
+        const w_entry *p = &w->ents[kept - 1], *e = &w->ents[i];
+        int same_name = e->name_len && e->name_len == p->name_len &&
+                        !memcmp(w->arena.data + e->name_off, w->arena.data + p->name_off, e->name_len);
+        if (same_name && cmp_entry(p, e) == 0) continue; /* the same file given twice: one entry */
+        w->ents[kept++] = *e;
+        if (same_name && p->article != e->article) {
+            free(ord);
+            free(map);
+            return na_set_error(w->msg, NEWSARC_E_INPUT, "two different articles have the name '%.*s'",
+                                (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)w->arena.data + e->name_off);
+        }
+    }
+    w->n_ents = kept;
     /* placement key of an article: that of its first entry in canonical order */
     for (size_t i = w->n_ents; i-- > 0;) {
         w_article *a = &w->arts[b->uniq[w->ents[i].article]];

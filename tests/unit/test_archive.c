@@ -1,0 +1,334 @@
+/* Writer + reader + verify: round trips, determinism, lookups, damage. */
+#include "format.h"
+#include "newsarc.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_ITEMS 40
+
+static tu_item items[N_ITEMS];
+static char names[N_ITEMS][32];
+static char *texts[N_ITEMS];
+
+static void make_items(void)
+{
+    for (int i = 0; i < N_ITEMS; i++) {
+        snprintf(names[i], sizeof names[i], "dir%d/article-%02d.txt", i % 3, i);
+        texts[i] = tu_text((uint64_t)i + 1, 200 + (size_t)i * 97);
+        items[i] = (tu_item){names[i], texts[i], 0};
+    }
+    /* one duplicate article under another name, and one empty article */
+    items[N_ITEMS - 2] = (tu_item){"copy/of-first.txt", texts[0], 0};
+    items[N_ITEMS - 1] = (tu_item){"empty.txt", "", 0};
+}
+
+static void free_items(void)
+{
+    for (int i = 0; i < N_ITEMS; i++) free(texts[i]);
+}
+
+TestSuite(archive, .init = make_items, .fini = free_items);
+
+static newsarc_reader *open_buf(const tu_buf *b)
+{
+    newsarc_reader *r = NULL;
+    int rc = newsarc_reader_open_mem(&r, b->data, b->len);
+    cr_assert_eq(rc, 0, "open: %s", newsarc_reader_error(r));
+    return r;
+}
+
+Test(archive, round_trip_every_article)
+{
+    tu_buf b = {0};
+    newsarc_writer_options o = {.block_size = 4096};
+    char msg[512];
+    cr_assert_eq(tu_pack(items, N_ITEMS, NULL, &o, &b, msg, sizeof msg), 0, "%s", msg);
+    newsarc_reader *r = open_buf(&b);
+    cr_expect_eq(newsarc_reader_article_count(r), N_ITEMS - 1, "the duplicate is stored once");
+    cr_expect_eq(newsarc_reader_entry_count(r), N_ITEMS);
+    for (int i = 0; i < N_ITEMS; i++) {
+        uint64_t idx;
+        cr_assert_eq(newsarc_reader_select(r, items[i].name, strlen(items[i].name), &idx), 0, "%s", items[i].name);
+        void *d;
+        size_t n;
+        cr_assert_eq(newsarc_reader_read(r, idx, &d, &n), 0);
+        cr_expect_eq(n, strlen(items[i].data));
+        cr_expect(n == 0 || !memcmp(d, items[i].data, n));
+        uint8_t id[32];
+        newsarc_article_id(id, items[i].data, n);
+        newsarc_article_info ai;
+        newsarc_reader_article(r, idx, &ai);
+        cr_expect(!memcmp(id, ai.id, 32), "id is BLAKE2b-256 of the bytes");
+        newsarc_free(d);
+    }
+    cr_expect_eq(newsarc_reader_verify(r, 2, NULL, NULL), 0);
+    newsarc_info in;
+    newsarc_reader_info(r, &in);
+    cr_expect_gt(in.block_count, 5, "4 KiB blocks split the content");
+    cr_expect_eq(in.file_size, b.len);
+    newsarc_reader_free(r);
+    tu_buf_free(&b);
+}
+
+Test(archive, same_bytes_whatever_order_and_threads)
+{
+    size_t perm[N_ITEMS];
+    for (int i = 0; i < N_ITEMS; i++) perm[i] = (size_t)(N_ITEMS - 1 - i);
+    /* a shuffled order too */
+    size_t perm2[N_ITEMS];
+    for (int i = 0; i < N_ITEMS; i++) perm2[i] = (size_t)((i * 17) % N_ITEMS);
+    tu_buf a = {0}, b = {0}, c = {0};
+    newsarc_writer_options o1 = {.block_size = 4096, .threads = 1};
+    newsarc_writer_options o2 = {.block_size = 4096, .threads = 3};
+    cr_assert_eq(tu_pack(items, N_ITEMS, NULL, &o1, &a, NULL, 0), 0);
+    cr_assert_eq(tu_pack(items, N_ITEMS, perm, &o2, &b, NULL, 0), 0);
+    cr_assert_eq(tu_pack(items, N_ITEMS, perm2, &o2, &c, NULL, 0), 0);
+    cr_assert_eq(a.len, b.len);
+    cr_expect(!memcmp(a.data, b.data, a.len), "reversed input order or 3 threads changed the bytes");
+    cr_assert_eq(a.len, c.len);
+    cr_expect(!memcmp(a.data, c.data, a.len), "shuffled input order changed the bytes");
+    tu_buf_free(&a);
+    tu_buf_free(&b);
+    tu_buf_free(&c);
+}
+
+Test(archive, dictionary_is_trained_and_used)
+{
+    /* enough similar content for a dictionary: 400 articles of ~1.5 KB */
+    enum { N = 400 };
+    tu_item *its = calloc(N, sizeof *its);
+    char(*nm)[32] = calloc(N, 32);
+    char **tx = calloc(N, sizeof *tx);
+    for (int i = 0; i < N; i++) {
+        snprintf(nm[i], 32, "a/%03d", i);
+        tx[i] = tu_text((uint64_t)i * 7 + 3, 1500);
+        its[i] = (tu_item){nm[i], tx[i], 0};
+    }
+    tu_buf b = {0};
+    newsarc_writer_options o = {.block_size = 8192};
+    cr_assert_eq(tu_pack(its, N, NULL, &o, &b, NULL, 0), 0);
+    newsarc_reader *r = open_buf(&b);
+    newsarc_info in;
+    newsarc_reader_info(r, &in);
+    cr_expect_gt(in.dict_size, 0, "a dictionary was trained");
+    cr_expect_eq(newsarc_reader_verify(r, 1, NULL, NULL), 0);
+    uint64_t idx;
+    void *d;
+    size_t n;
+    cr_assert_eq(newsarc_reader_select(r, "a/123", 5, &idx), 0);
+    cr_assert_eq(newsarc_reader_read(r, idx, &d, &n), 0);
+    cr_expect(n == 1500 && !memcmp(d, tx[123], n));
+    newsarc_free(d);
+    newsarc_reader_free(r);
+    tu_buf_free(&b);
+    for (int i = 0; i < N; i++) free(tx[i]);
+    free(tx);
+    free(nm);
+    free(its);
+}
+
+Test(archive, selectors)
+{
+    tu_buf b = {0};
+    cr_assert_eq(tu_pack(items, N_ITEMS, NULL, NULL, &b, NULL, 0), 0);
+    newsarc_reader *r = open_buf(&b);
+    newsarc_article_info ai;
+    newsarc_reader_article(r, 5, &ai);
+    char hex[65];
+    newsarc_id_to_hex(hex, ai.id);
+    uint64_t idx = 99;
+    cr_expect_eq(newsarc_reader_select(r, hex, 64, &idx), 0);
+    cr_expect_eq(idx, 5);
+    idx = 99;
+    cr_expect_eq(newsarc_reader_select(r, hex, 10, &idx), 0, "unique 10-digit prefix");
+    cr_expect_eq(idx, 5);
+    cr_expect_eq(newsarc_reader_select(r, hex, 7, &idx), NEWSARC_E_NOTFOUND, "prefixes under 8 digits are not ids");
+    cr_expect_eq(newsarc_reader_select(r, "nope.txt", 8, &idx), NEWSARC_E_NOTFOUND);
+    uint8_t zero[32] = {0};
+    cr_expect_eq(newsarc_reader_find_id(r, zero, &idx), NEWSARC_E_NOTFOUND);
+    newsarc_reader_free(r);
+    tu_buf_free(&b);
+}
+
+Test(archive, ambiguous_prefix, .timeout = 60)
+{
+    /* Enough tiny articles that two ids share their first 8 hex digits
+     * (birthday bound ~2^16; the inputs are fixed, so this is deterministic). */
+    enum { N = 200000 };
+    tu_item *its = calloc(N, sizeof *its);
+    char(*tx)[16] = calloc(N, 16);
+    for (int i = 0; i < N; i++) {
+        snprintf(tx[i], 16, "t%d", i);
+        its[i] = (tu_item){NULL, tx[i], 0};
+    }
+    /* JSON-less unnamed file entries: use add directly */
+    newsarc_writer *w = newsarc_writer_new(NULL);
+    for (int i = 0; i < N; i++) {
+        newsarc_entry e = {0};
+        cr_assert_eq(newsarc_writer_add(w, &e, tx[i], strlen(tx[i]), 0), 0);
+    }
+    tu_buf b = {0};
+    cr_assert_eq(newsarc_writer_finish(w, tu_buf_write, &b, NULL, NULL), 0);
+    newsarc_writer_free(w);
+    newsarc_reader *r = open_buf(&b);
+    int found = 0;
+    for (uint64_t i = 0; i + 1 < N && !found; i++) {
+        newsarc_article_info a0, a1;
+        newsarc_reader_article(r, i, &a0);
+        newsarc_reader_article(r, i + 1, &a1);
+        if (!memcmp(a0.id, a1.id, 4)) {
+            char hex[65];
+            newsarc_id_to_hex(hex, a0.id);
+            uint64_t idx;
+            cr_expect_eq(newsarc_reader_select(r, hex, 8, &idx), NEWSARC_E_AMBIGUOUS);
+            cr_expect_eq(newsarc_reader_select(r, hex, 64, &idx), 0);
+            cr_expect_eq(idx, i);
+            found = 1;
+        }
+    }
+    cr_expect(found, "no shared 8-digit prefix among the test ids");
+    newsarc_reader_free(r);
+    tu_buf_free(&b);
+    free(tx);
+    free(its);
+}
+
+Test(archive, refuses_bad_names)
+{
+    const char *bad[] = {"/abs", "a/../b", "a//b", "./a", "a/", "ctl\x01", "bad\xff"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        tu_item it = {bad[i], "x", 0};
+        tu_buf b = {0};
+        cr_expect_eq(tu_pack(&it, 1, NULL, NULL, &b, NULL, 0), NEWSARC_E_INPUT, "name '%s' accepted", bad[i]);
+        tu_buf_free(&b);
+    }
+}
+
+Test(archive, refuses_empty_and_conflicting_names)
+{
+    tu_buf b = {0};
+    cr_expect_eq(tu_pack(items, 0, NULL, NULL, &b, NULL, 0), NEWSARC_E_INPUT);
+    tu_item two[2] = {{"same", "one", 0}, {"same", "two", 0}};
+    cr_expect_eq(tu_pack(two, 2, NULL, NULL, &b, NULL, 0), NEWSARC_E_INPUT);
+    tu_buf_free(&b);
+}
+
+/* Every single-byte change anywhere in a small archive is detected by verify or open. */
+Test(archive, every_byte_flip_is_detected, .timeout = 120)
+{
+    tu_item small[4] = {{"a.txt", "first article text", 0}, {"b/c.txt", "second article, longer text here", 0},
+                        {"d.txt", "third", 0}, {"e.txt", "first article text", 0}};
+    tu_buf b = {0};
+    cr_assert_eq(tu_pack(small, 4, NULL, NULL, &b, NULL, 0), 0);
+    uint8_t *copy = malloc(b.len);
+    size_t undetected = 0;
+    for (size_t i = 0; i < b.len; i++) {
+        memcpy(copy, b.data, b.len);
+        copy[i] ^= 0x01;
+        newsarc_reader *r = NULL;
+        int rc = newsarc_reader_open_mem(&r, copy, b.len);
+        if (rc == 0) rc = newsarc_reader_verify(r, 1, NULL, NULL);
+        if (rc == 0) undetected++;
+        cr_expect_neq(rc, 0, "flip at offset %zu not detected", i);
+        newsarc_reader_free(r);
+    }
+    cr_expect_eq(undetected, 0);
+    /* truncation at every length and appended bytes */
+    for (size_t n = 0; n < b.len; n++) {
+        newsarc_reader *r = NULL;
+        int rc = newsarc_reader_open_mem(&r, b.data, n);
+        if (rc == 0) rc = newsarc_reader_verify(r, 1, NULL, NULL);
+        cr_expect_neq(rc, 0, "truncation to %zu bytes not detected", n);
+        newsarc_reader_free(r);
+    }
+    uint8_t *longer = malloc(b.len + 1);
+    memcpy(longer, b.data, b.len);
+    longer[b.len] = 0;
+    newsarc_reader *r = NULL;
+    cr_expect_neq(newsarc_reader_open_mem(&r, longer, b.len + 1), 0, "appended byte not detected");
+    newsarc_reader_free(r);
+    free(longer);
+    free(copy);
+    tu_buf_free(&b);
+}
+
+Test(archive, json_entries_round_trip)
+{
+    tu_item js[] = {
+        {NULL, "{\"title\":\"T1\",\"maintext\":\"body one\",\"url\":\"https://x/1\",\"n\":1.5,\"tags\":[1,2]}", 0},
+        {NULL, "{\"paragraphs\":[\"p1\",\"p2\"],\"link\":\"https://x/2\"}", 0},
+        {NULL, "{\"text\":\"nul\\u0000inside\",\"id\":7}", 0},
+        {NULL, "{\"text\":\"nul\\u0000inside\",\"id\":7}", 0},
+    };
+    tu_buf b = {0};
+    cr_assert_eq(tu_pack(js, 4, NULL, NULL, &b, NULL, 0), 0);
+    newsarc_reader *r = open_buf(&b);
+    cr_expect_eq(newsarc_reader_entry_count(r), 4, "identical lines are kept as entries");
+    cr_expect_eq(newsarc_reader_article_count(r), 3);
+    int seen_whole = 0, seen_main = 0;
+    for (uint64_t i = 0; i < 4; i++) {
+        newsarc_entry e;
+        uint64_t art;
+        cr_assert_eq(newsarc_reader_entry(r, i, &e, &art), 0);
+        void *d;
+        size_t n;
+        cr_assert_eq(newsarc_reader_read(r, art, &d, &n), 0);
+        char *js_out;
+        size_t jl;
+        cr_assert_eq(newsarc_entry_to_json(&e, d, n, &js_out, &jl), 0);
+        if (e.flags & NEWSARC_ENTRY_WHOLE) {
+            seen_whole = 1;
+            cr_expect_str_eq(js_out, js[1].data, "whole objects come back byte for byte");
+        } else if (e.text_key_len == 8) {
+            seen_main = 1;
+            cr_expect_str_eq(js_out, "{\"title\":\"T1\",\"maintext\":\"body one\",\"url\":\"https://x/1\",\"n\":1.5,\"tags\":[1,2]}");
+            cr_expect(n == 8 && !memcmp(d, "body one", 8), "the article is the text member's value");
+        } else {
+            cr_expect_str_eq(js_out, "{\"text\":\"nul\\u0000inside\",\"id\":7}");
+            cr_expect_eq(n, 10);
+        }
+        newsarc_free(js_out);
+        newsarc_free(d);
+    }
+    cr_expect(seen_whole && seen_main);
+    cr_expect_eq(newsarc_reader_verify(r, 1, NULL, NULL), 0);
+    newsarc_reader_free(r);
+    tu_buf_free(&b);
+}
+
+Test(archive, bad_json_is_refused)
+{
+    tu_item js[] = {{NULL, "{\"text\": \"unterminated", 0}};
+    tu_buf b = {0};
+    char msg[512];
+    cr_expect_eq(tu_pack(js, 1, NULL, NULL, &b, msg, sizeof msg), NEWSARC_E_INPUT);
+    cr_expect(strstr(msg, "invalid JSON") != NULL, "%s", msg);
+    tu_item arr[] = {{NULL, "[1,2]", 0}};
+    cr_expect_eq(tu_pack(arr, 1, NULL, NULL, &b, msg, sizeof msg), NEWSARC_E_INPUT);
+    tu_buf_free(&b);
+}
+
+Test(archive, archive_id_is_hash_of_manifest)
+{
+    tu_buf b = {0};
+    cr_assert_eq(tu_pack(items, N_ITEMS, NULL, NULL, &b, NULL, 0), 0);
+    newsarc_reader *r = open_buf(&b);
+    size_t ml;
+    const uint8_t *m = newsarc_reader_manifest(r, &ml);
+    uint8_t h[32];
+    newsarc_article_id(h, m, ml);
+    newsarc_info in;
+    newsarc_reader_info(r, &in);
+    cr_expect(!memcmp(h, in.archive_id, 32));
+    cr_expect(!strncmp((const char *)m, "newsarc-manifest 1\n", 19));
+    size_t sl;
+    cr_expect_null(newsarc_reader_signature(r, &sl));
+    cr_expect_eq(sl, 0);
+    newsarc_reader_free(r);
+    tu_buf_free(&b);
+}
