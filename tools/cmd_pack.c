@@ -379,6 +379,11 @@ static int spill_stdin(int *fd_out)
             return EXIT_USAGE;
         }
     }
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        cli_err("temporary file for stdin: %s", strerror(errno));
+        close(fd);
+        return EXIT_USAGE;
+    }
     *fd_out = fd;
     return 0;
 }
