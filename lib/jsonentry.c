@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* longest string member a WHOLE object copies into its listing metadata */
+#define NA_WHOLE_META_MAX 256
+
 static const char *const default_text_fields[] = {"maintext", "text", "content", "body"};
 static const char *const placement_fields[] = {"url", "link", "source_url"};
 
@@ -82,9 +85,10 @@ int na_json_split_line(const char *line, size_t len, const char *text_field, na_
         if (rc) break;
         if (text && strcmp(k, key) == 0) {
             out->key_pos = pos;
-        } else if (text || !(json_is_object(v) || json_is_array(v))) {
-            /* WHOLE objects keep only scalar members as listing metadata:
-             * the article itself holds everything. */
+        } else if (text || (!json_is_object(v) && !json_is_array(v) &&
+                            !(json_is_string(v) && json_string_length(v) > NA_WHOLE_META_MAX))) {
+            /* WHOLE objects keep only short scalar members (title, url,
+             * date...) as listing metadata: the article holds everything. */
             if (json_object_set(meta, k, v) != 0) rc = NEWSARC_E_NOMEM;
         }
         pos++;

@@ -132,7 +132,8 @@ typedef struct newsarc_writer_options {
     int level;            /* zstd level, default 3, range 1..22 */
     int threads;          /* compression threads, default 1; output never depends on it */
     uint32_t block_size;  /* target uncompressed block size, default 131072 */
-    uint32_t dict_size;   /* dictionary size, default 112640; UINT32_MAX = no dictionary */
+    uint32_t dict_size;   /* dictionary size; 0 = automatic (measures 112640, 28160 bytes and none,
+                             keeps the smallest result); UINT32_MAX = no dictionary */
 } newsarc_writer_options;
 
 /**

@@ -10,8 +10,10 @@
  */
 #define ZDICT_STATIC_LINKING_ONLY
 #include "internal.h"
+#include "similarity.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zdict.h>
@@ -22,6 +24,7 @@
 #define DEFAULT_DICT (110u * 1024u)
 #define MAX_BLOCK_OPT (64u << 20)
 #define SAMPLE_CAP (128u * 1024u) /* bytes taken from one article for training */
+#define EVAL_BUDGET (2u << 20)     /* bytes of evaluation blocks for choosing the dictionary */
 #define BATCH_PER_THREAD 8
 
 enum { KIND_RAW = 0, KIND_JSON = 1 };
@@ -37,6 +40,8 @@ typedef struct w_article {
     uint32_t place_len;
     uint64_t key_off;       /* KIND_JSON: the text member's name (arena) */
     uint32_t key_len;
+    uint32_t sig[NA_MINHASH_K]; /* similarity signature, for placement */
+    uint32_t cluster;           /* uniq position of the cluster's representative */
 } w_article;
 
 typedef struct w_entry {
@@ -72,7 +77,6 @@ newsarc_writer *newsarc_writer_new(const newsarc_writer_options *opt)
     if (w->opt.threads <= 0) w->opt.threads = 1;
     if (w->opt.threads > 256) w->opt.threads = 256;
     if (w->opt.block_size == 0) w->opt.block_size = DEFAULT_BLOCK;
-    if (w->opt.dict_size == 0) w->opt.dict_size = DEFAULT_DICT;
     if (w->opt.level < 1 || w->opt.level > ZSTD_maxCLevel()) w->opt.level = 0; /* refused at finish */
     return w;
 }
@@ -144,6 +148,7 @@ static int add_common(newsarc_writer *w, const newsarc_entry *e, const void *art
     memset(a, 0, sizeof *a);
     memset(en, 0, sizeof *en);
     na_hash(a->id, article, len);
+    na_minhash(article, len, a->sig);
     a->size = len;
     a->kind = kind;
     a->src_len = src_len;
@@ -283,11 +288,99 @@ static int cmp_entry(const void *x, const void *y)
     return a->flags < b->flags ? -1 : a->flags > b->flags;
 }
 
-static int cmp_place(const void *x, const void *y)
+/* Placement key alone: (name or url, id). */
+static int cmp_key(const w_article *a, const w_article *b)
 {
-    const w_article *a = &g_arts[*(const uint32_t *)x], *b = &g_arts[*(const uint32_t *)y];
     int c = cmp_bytes(g_arena + a->place_off, a->place_len, g_arena + b->place_off, b->place_len);
     return c ? c : memcmp(a->id, b->id, NA_HASH);
+}
+
+static const uint32_t *g_uniq;
+
+/* Placement order: clusters of similar articles stay together, placed where
+ * their first member (by key) would be; within a cluster, by key. */
+static int cmp_place(const void *x, const void *y)
+{
+    const w_article *a = &g_arts[g_uniq[*(const uint32_t *)x]], *b = &g_arts[g_uniq[*(const uint32_t *)y]];
+    if (a->cluster != b->cluster) {
+        int c = cmp_key(&g_arts[g_uniq[a->cluster]], &g_arts[g_uniq[b->cluster]]);
+        if (c) return c;
+    }
+    return cmp_key(a, b);
+}
+
+#define NA_CLUSTER_BUCKET_MAX 32
+
+typedef struct band_item {
+    uint64_t key;
+    uint32_t art; /* uniq position */
+} band_item;
+
+static int cmp_band(const void *x, const void *y)
+{
+    const band_item *a = x, *b = y;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return a->art < b->art ? -1 : a->art > b->art;
+}
+
+static uint32_t uf_find(uint32_t *parent, uint32_t i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+/*
+ * Group similar articles: LSH over the MinHash signatures (bands of
+ * NA_MINHASH_ROWS values; articles sharing any band are joined).  Each
+ * article's cluster is the member with the smallest placement key, so the
+ * result depends only on the set of articles.
+ */
+static int cluster_articles(newsarc_writer *w, const uint32_t *uniq, size_t n)
+{
+    enum { BANDS = NA_MINHASH_K / NA_MINHASH_ROWS };
+    uint32_t *parent = malloc(sizeof *parent * (n ? n : 1));
+    band_item *items = malloc(sizeof *items * (n ? n : 1) * BANDS);
+    if (!parent || !items) {
+        free(parent);
+        free(items);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        parent[i] = (uint32_t)i;
+        const w_article *a = &w->arts[uniq[i]];
+        if (a->sig[0] == UINT32_MAX) continue; /* too short to compare */
+        for (int b = 0; b < BANDS; b++) {
+            uint64_t k = (uint64_t)b << 60;
+            for (int r = 0; r < NA_MINHASH_ROWS; r++) k = (k * 0x100000001B3ULL) ^ a->sig[b * NA_MINHASH_ROWS + r];
+            items[m++] = (band_item){k ^ ((uint64_t)b << 60), (uint32_t)i};
+        }
+    }
+    qsort(items, m, sizeof *items, cmp_band);
+    /* a bucket shared by very many articles is boilerplate, not a story */
+    for (size_t i = 0, j; i < m; i = j) {
+        for (j = i + 1; j < m && items[j].key == items[i].key; j++) {}
+        if (j - i > NA_CLUSTER_BUCKET_MAX) continue;
+        for (size_t k = i + 1; k < j; k++) {
+            uint32_t ra = uf_find(parent, items[i].art), rb = uf_find(parent, items[k].art);
+            if (ra != rb) parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
+        }
+    }
+    /* representative = smallest placement key in the component */
+    for (size_t i = 0; i < n; i++) w->arts[uniq[i]].cluster = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t root = uf_find(parent, (uint32_t)i);
+        w_article *ra = &w->arts[uniq[root]];
+        if (ra->cluster == UINT32_MAX || cmp_key(&w->arts[uniq[i]], &w->arts[uniq[ra->cluster]]) < 0)
+            ra->cluster = (uint32_t)i;
+    }
+    for (size_t i = 0; i < n; i++) w->arts[uniq[i]].cluster = w->arts[uniq[uf_find(parent, (uint32_t)i)]].cluster;
+    free(parent);
+    free(items);
+    return 0;
 }
 
 /* ---- output with running hashes ------------------------------------------- */
@@ -316,56 +409,130 @@ static void sec_end(out_state *o, uint8_t out[NA_HASH]) { crypto_generichash_fin
 
 /* ---- dictionary ---------------------------------------------------------------- */
 
+static size_t train_one(const newsarc_writer *w, na_buf *dict, size_t dsize, const na_buf *samples,
+                        const size_t *sizes, size_t ns)
+{
+    dict->len = 0;
+    if (na_buf_reserve(dict, dsize) != 0) return 0;
+    ZDICT_fastCover_params_t p;
+    memset(&p, 0, sizeof p);
+    p.d = 8;
+    p.k = 200;
+    p.f = 20;
+    p.steps = 0;
+    p.nbThreads = 1; /* more threads may break ties differently */
+    p.accel = 1;
+    p.splitPoint = 1.0;
+    p.zParams.compressionLevel = w->opt.level;
+    size_t r = ZDICT_trainFromBuffer_fastCover(dict->data, dsize, samples->data, sizes, (unsigned)ns, p);
+    dict->len = ZDICT_isError(r) ? 0 : r; /* training can fail on odd data: no dictionary then */
+    return dict->len;
+}
+
+/* Compressed size of the evaluation blocks with dict (may be empty). */
+static uint64_t trial_size(const newsarc_writer *w, const na_buf *dict, const na_buf *eval, const size_t *bounds,
+                           size_t nb)
+{
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    ZSTD_CDict *cd = dict->len ? ZSTD_createCDict(dict->data, dict->len, w->opt.level) : NULL;
+    uint8_t *dst = malloc(ZSTD_compressBound(w->opt.block_size) + 1024);
+    uint64_t total = 0;
+    if (!c || !dst || (dict->len && !cd)) total = UINT64_MAX;
+    for (size_t i = 0; i < nb && total != UINT64_MAX; i++) {
+        size_t len = bounds[i + 1] - bounds[i];
+        size_t r = cd ? ZSTD_compress_usingCDict(c, dst, ZSTD_compressBound(len), eval->data + bounds[i], len, cd)
+                      : ZSTD_compressCCtx(c, dst, ZSTD_compressBound(len), eval->data + bounds[i], len, w->opt.level);
+        total = ZSTD_isError(r) ? UINT64_MAX : total + r;
+    }
+    free(dst);
+    ZSTD_freeCDict(cd);
+    ZSTD_freeCCtx(c);
+    return total;
+}
+
+/*
+ * Choose and train the dictionary.  It is stored in the archive, so it must
+ * earn its size: with the default (auto) size, candidates of 112640 and
+ * 28160 bytes (scaled down for small archives) and "none" are each measured
+ * on evaluation blocks disjoint from the training sample, and the smallest
+ * estimated archive wins.  Everything is a function of the article set.
+ */
 static int train_dictionary(newsarc_writer *w, const uint32_t *order, size_t n, uint64_t total, na_buf *dict)
 {
     dict->len = 0;
     if (w->opt.dict_size == UINT32_MAX) return 0;
-    /* A dictionary is stored in the archive: only worth it when the content
-     * is many times its size.  Scale it down for small archives. */
-    uint64_t dsize = w->opt.dict_size;
-    if (dsize > total / 32) dsize = total / 32;
-    if (dsize < 4096 || n < 16) return 0;
-    uint64_t budget = dsize * 64;
+    int automatic = w->opt.dict_size == 0;
+    uint64_t dmax = automatic ? DEFAULT_DICT : w->opt.dict_size;
+    if (dmax > total / 32) dmax = total / 32;
+    if (dmax < 4096 || n < 32) return 0;
+    uint64_t budget = dmax * 64 + EVAL_BUDGET;
     if (budget > total) budget = total;
-    /* deterministic sample: every stride-th article in placement order */
     uint64_t stride = total / budget;
     if (stride < 1) stride = 1;
-    na_buf samples = {0};
-    size_t *sizes = malloc(sizeof *sizes * (n / stride + 1));
-    if (!sizes) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
-    size_t ns = 0;
+    /* even picks train, odd picks evaluate */
+    na_buf train = {0}, eval = {0}, one = {0};
+    size_t cap = n / stride + 2;
+    size_t *sizes = malloc(sizeof *sizes * cap), *bounds = malloc(sizeof *bounds * (cap + 1));
+    if (!sizes || !bounds) {
+        free(sizes);
+        free(bounds);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    size_t ns = 0, nb = 0;
+    bounds[0] = 0;
     fetcher f = {0};
-    na_buf one = {0};
     int rc = 0;
-    for (size_t i = 0; i < n && !rc; i += stride) {
+    size_t pick = 0;
+    for (size_t i = 0; i < n && !rc; i += stride, pick++) {
+        int for_eval = automatic && (pick & 1);
+        if (for_eval && eval.len >= EVAL_BUDGET) continue;
+        if (!for_eval && train.len >= dmax * 64) {
+            if (!automatic || eval.len >= EVAL_BUDGET) break;
+            continue;
+        }
         one.len = 0;
         rc = fetch_article(w, &f, &w->arts[order[i]], &one);
         if (rc) break;
         size_t take = one.len > SAMPLE_CAP ? SAMPLE_CAP : one.len;
         if (take == 0) continue;
-        if (na_buf_append(&samples, one.data, take) != 0) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
-        sizes[ns++] = take;
-        if (samples.len >= budget) break;
+        if (na_buf_append(for_eval ? &eval : &train, one.data, take) != 0) {
+            rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+            break;
+        }
+        if (!for_eval) sizes[ns++] = take;
+        else if (eval.len - bounds[nb] >= w->opt.block_size) bounds[++nb] = eval.len;
     }
+    if (eval.len > bounds[nb]) bounds[++nb] = eval.len;
     na_buf_free(&one);
     na_buf_free(&f.src);
-    if (!rc && na_buf_reserve(dict, dsize) != 0) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     if (!rc && ns >= 16) {
-        ZDICT_fastCover_params_t p;
-        memset(&p, 0, sizeof p);
-        p.d = 8;
-        p.k = 200;
-        p.f = 20;
-        p.steps = 0;
-        p.nbThreads = 1; /* more threads may break ties differently */
-        p.accel = 1;
-        p.splitPoint = 1.0;
-        p.zParams.compressionLevel = w->opt.level;
-        size_t r = ZDICT_trainFromBuffer_fastCover(dict->data, dsize, samples.data, sizes, (unsigned)ns, p);
-        dict->len = ZDICT_isError(r) ? 0 : r; /* training can fail on odd data: no dictionary then */
+        if (!automatic) {
+            train_one(w, dict, dmax, &train, sizes, ns);
+        } else if (nb > 0) {
+            /* estimated archive bytes = eval compressed * scale + dictionary */
+            double scale = (double)total / (double)eval.len;
+            na_buf cand = {0};
+            na_buf none = {0};
+            double best = (double)trial_size(w, &none, &eval, bounds, nb) * scale;
+            uint64_t sizes_try[2] = {dmax, dmax / 4};
+            for (int k = 0; k < 2; k++) {
+                if (sizes_try[k] < 4096 || train_one(w, &cand, sizes_try[k], &train, sizes, ns) == 0) continue;
+                uint64_t t = trial_size(w, &cand, &eval, bounds, nb);
+                double est = t == UINT64_MAX ? 1e300 : (double)t * scale + (double)cand.len;
+                if (est < best) {
+                    best = est;
+                    na_buf tmp = *dict;
+                    *dict = cand;
+                    cand = tmp;
+                }
+            }
+            na_buf_free(&cand);
+        }
     }
     free(sizes);
-    na_buf_free(&samples);
+    free(bounds);
+    na_buf_free(&train);
+    na_buf_free(&eval);
     return rc;
 }
 
@@ -715,17 +882,16 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
         a->place_off = w->ents[i].place_off;
         a->place_len = w->ents[i].place_len;
     }
-    /* placement order over unique articles (indices into uniq) */
-    for (size_t i = 0; i < b->n_uniq; i++) b->place[i] = (uint32_t)i;
-    {
-        /* sort uniq positions by their article's placement key */
-        uint32_t *tmp = ord; /* reuse: article record per position */
-        for (size_t i = 0; i < b->n_uniq; i++) tmp[i] = b->uniq[i];
-        qsort(tmp, b->n_uniq, sizeof *tmp, cmp_place);
-        /* map record -> uniq position */
-        for (size_t i = 0; i < b->n_uniq; i++) map[b->uniq[i]] = (uint32_t)i;
-        for (size_t i = 0; i < b->n_uniq; i++) b->place[i] = map[tmp[i]];
+    /* placement order over unique articles (positions in uniq) */
+    rc = cluster_articles(w, b->uniq, b->n_uniq);
+    if (rc) {
+        free(ord);
+        free(map);
+        return rc;
     }
+    for (size_t i = 0; i < b->n_uniq; i++) b->place[i] = (uint32_t)i;
+    g_uniq = b->uniq;
+    qsort(b->place, b->n_uniq, sizeof *b->place, cmp_place);
     for (size_t i = 0; i < b->n_uniq; i++) b->content += w->arts[b->uniq[i]].size;
     /* dictionary: sample in placement order */
     na_buf dict = {0};

@@ -1,0 +1,44 @@
+/*
+ * similarity.c - byte-level MinHash used to place near-identical articles
+ * (syndicated wire copies, re-scraped pages) in the same block.  Fast and
+ * language-agnostic: shingles are 8-byte windows, a deterministic 1-in-4
+ * subsample of them (by hash) keeps the cost near one multiply per byte.
+ * The result only influences placement order, never what is stored.
+ */
+#include "similarity.h"
+
+#include <string.h>
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static const uint64_t seeds[NA_MINHASH_K] = {0x9E3779B97F4A7C15ULL, 0xBF58476D1CE4E5B9ULL, 0x94D049BB133111EBULL,
+                                             0x2545F4914F6CDD1DULL, 0xD6E8FEB86659FD93ULL, 0xA0761D6478BD642FULL,
+                                             0xE7037ED1A0B428DBULL, 0x8EBC6AF09C88C6E3ULL};
+
+void na_minhash(const uint8_t *p, size_t n, uint32_t sig[NA_MINHASH_K])
+{
+    uint64_t mins[NA_MINHASH_K];
+    for (int i = 0; i < NA_MINHASH_K; i++) mins[i] = UINT64_MAX;
+    if (n >= 8) {
+        uint64_t w = 0;
+        for (size_t i = 0; i < 7; i++) w = (w << 8) | p[i];
+        for (size_t i = 7; i < n; i++) {
+            w = (w << 8) | p[i];
+            uint64_t h = mix64(w);
+            if ((h & 3) != 0) continue; /* subsample */
+            for (int k = 0; k < NA_MINHASH_K; k++) {
+                uint64_t v = mix64(h ^ seeds[k]);
+                if (v < mins[k]) mins[k] = v;
+            }
+        }
+    }
+    for (int i = 0; i < NA_MINHASH_K; i++) sig[i] = (uint32_t)(mins[i] >> 32);
+}

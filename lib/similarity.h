@@ -1,0 +1,15 @@
+/* similarity.h - byte-level MinHash for block placement.  Internal. */
+#ifndef NEWSARC_SIMILARITY_H
+#define NEWSARC_SIMILARITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NA_MINHASH_K 8
+/* LSH: NA_MINHASH_K values in bands of NA_MINHASH_ROWS. */
+#define NA_MINHASH_ROWS 4
+
+/* Signature of p[0..n); articles shorter than 8 bytes get all-ones. */
+void na_minhash(const uint8_t *p, size_t n, uint32_t sig[NA_MINHASH_K]);
+
+#endif
