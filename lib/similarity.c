@@ -1,8 +1,8 @@
 /*
  * similarity.c - byte-level MinHash used to place near-identical articles
  * (syndicated wire copies, re-scraped pages) in the same block.  Fast and
- * language-agnostic: shingles are 8-byte windows, a deterministic 1-in-4
- * subsample of them (by hash) keeps the cost near one multiply per byte.
+ * language-agnostic: shingles are 8-byte windows; a deterministic 1-in-4
+ * subsample of them (by content hash) keeps the cost near one multiply per byte.
  * The result only influences placement order, never what is stored.
  */
 #include "similarity.h"
@@ -32,10 +32,12 @@ void na_minhash(const uint8_t *p, size_t n, uint32_t sig[NA_MINHASH_K])
         for (size_t i = 0; i < 7; i++) w = (w << 8) | p[i];
         for (size_t i = 7; i < n; i++) {
             w = (w << 8) | p[i];
-            uint64_t h = mix64(w);
-            if ((h & 3) != 0) continue; /* subsample */
+            uint64_t h = w * 0x9E3779B97F4A7C15ULL; /* multiplicative hash of the 8-byte window */
+            if ((h >> 62) != 0) continue;           /* keep 1 shingle in 4, chosen by content */
+            h = mix64(h);
             for (int k = 0; k < NA_MINHASH_K; k++) {
-                uint64_t v = mix64(h ^ seeds[k]);
+                uint64_t v = (h ^ seeds[k]) * 0xD6E8FEB86659FD93ULL;
+                v ^= v >> 32;
                 if (v < mins[k]) mins[k] = v;
             }
         }

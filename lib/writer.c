@@ -25,6 +25,7 @@
 #define MAX_BLOCK_OPT (64u << 20)
 #define SAMPLE_CAP (128u * 1024u) /* bytes taken from one article for training */
 #define EVAL_BUDGET (2u << 20)     /* bytes of evaluation blocks for choosing the dictionary */
+#define TRAIN_FACTOR 32            /* training sample = 32 x the dictionary size */
 #define BATCH_PER_THREAD 8
 
 enum { KIND_RAW = 0, KIND_JSON = 1 };
@@ -44,6 +45,12 @@ typedef struct w_article {
     uint32_t cluster;           /* uniq position of the cluster's representative */
 } w_article;
 
+typedef struct w_sample {
+    uint8_t id[NA_HASH];
+    uint8_t *data;
+    size_t len;
+} w_sample;
+
 typedef struct w_entry {
     uint32_t article; /* raw article record, then unique article index */
     uint32_t flags, key_pos;
@@ -60,6 +67,12 @@ struct newsarc_writer {
     size_t n_arts, cap_arts;
     w_entry *ents;
     size_t n_ents, cap_ents;
+    /* dictionary sample: the articles with the smallest ids that fit the
+     * budget (a bottom-k sketch), so it depends only on the article set */
+    struct w_sample *samp; /* max-heap by id */
+    size_t n_samp, cap_samp;
+    uint64_t samp_bytes, samp_budget;
+    uint8_t samp_cutoff[NA_HASH]; /* ids >= this are never sampled */
     int finished;
     uint8_t archive_id[NA_HASH];
     char msg[NA_ERRMSG];
@@ -78,6 +91,9 @@ newsarc_writer *newsarc_writer_new(const newsarc_writer_options *opt)
     if (w->opt.threads > 256) w->opt.threads = 256;
     if (w->opt.block_size == 0) w->opt.block_size = DEFAULT_BLOCK;
     if (w->opt.level < 1 || w->opt.level > ZSTD_maxCLevel()) w->opt.level = 0; /* refused at finish */
+    uint64_t d = w->opt.dict_size == 0 ? DEFAULT_DICT : w->opt.dict_size == UINT32_MAX ? 0 : w->opt.dict_size;
+    w->samp_budget = d ? d * TRAIN_FACTOR + EVAL_BUDGET : 0;
+    memset(w->samp_cutoff, 0xff, NA_HASH);
     return w;
 }
 
@@ -85,6 +101,8 @@ void newsarc_writer_free(newsarc_writer *w)
 {
     if (!w) return;
     na_buf_free(&w->arena);
+    for (size_t i = 0; i < w->n_samp; i++) free(w->samp[i].data);
+    free(w->samp);
     free(w->arts);
     free(w->ents);
     free(w);
@@ -128,6 +146,48 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
+static void heap_swap(w_sample *h, size_t i, size_t j)
+{
+    w_sample t = h[i];
+    h[i] = h[j];
+    h[j] = t;
+}
+
+/* Offer an article to the dictionary sample (see struct newsarc_writer). */
+static int sample_offer(newsarc_writer *w, const uint8_t id[NA_HASH], const void *data, size_t len)
+{
+    if (w->samp_budget == 0 || len == 0 || memcmp(id, w->samp_cutoff, NA_HASH) >= 0) return 0;
+    size_t take = len > SAMPLE_CAP ? SAMPLE_CAP : len;
+    if (grow((void **)&w->samp, &w->cap_samp, w->n_samp, sizeof *w->samp) != 0) return -1;
+    w_sample *h = w->samp;
+    size_t i = w->n_samp++;
+    memcpy(h[i].id, id, NA_HASH);
+    h[i].len = take;
+    if (!(h[i].data = malloc(take))) {
+        w->n_samp--;
+        return -1;
+    }
+    memcpy(h[i].data, data, take);
+    w->samp_bytes += take;
+    for (; i > 0 && memcmp(h[(i - 1) / 2].id, h[i].id, NA_HASH) < 0; i = (i - 1) / 2) heap_swap(h, i, (i - 1) / 2);
+    while (w->samp_bytes > w->samp_budget && w->n_samp) {
+        /* drop the largest id; nothing at or above it is sampled again */
+        memcpy(w->samp_cutoff, h[0].id, NA_HASH);
+        w->samp_bytes -= h[0].len;
+        free(h[0].data);
+        h[0] = h[--w->n_samp];
+        for (size_t k = 0;;) {
+            size_t l = 2 * k + 1, r = l + 1, m = k;
+            if (l < w->n_samp && memcmp(h[l].id, h[m].id, NA_HASH) > 0) m = l;
+            if (r < w->n_samp && memcmp(h[r].id, h[m].id, NA_HASH) > 0) m = r;
+            if (m == k) break;
+            heap_swap(h, k, m);
+            k = m;
+        }
+    }
+    return 0;
+}
+
 /* Common tail of the add functions: record article + entry. */
 static int add_common(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator,
                       uint64_t src_len, uint8_t kind, const char *place, size_t place_len)
@@ -149,6 +209,7 @@ static int add_common(newsarc_writer *w, const newsarc_entry *e, const void *art
     memset(en, 0, sizeof *en);
     na_hash(a->id, article, len);
     na_minhash(article, len, a->sig);
+    if (sample_offer(w, a->id, article, len) != 0) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     a->size = len;
     a->kind = kind;
     a->src_len = src_len;
@@ -450,6 +511,28 @@ static uint64_t trial_size(const newsarc_writer *w, const na_buf *dict, const na
     return total;
 }
 
+typedef struct dict_trial {
+    const newsarc_writer *w;
+    na_buf dict;
+    uint64_t size;
+    const na_buf *train;
+    const size_t *sizes;
+    size_t ns;
+    const na_buf *eval;
+    const size_t *bounds;
+    size_t nb;
+    double scale, est;
+} dict_trial;
+
+static void *run_trial(void *arg)
+{
+    dict_trial *t = arg;
+    if (train_one(t->w, &t->dict, t->size, t->train, t->sizes, t->ns) == 0) return NULL;
+    uint64_t c = trial_size(t->w, &t->dict, t->eval, t->bounds, t->nb);
+    t->est = c == UINT64_MAX ? 1e300 : (double)c * t->scale + (double)t->dict.len;
+    return NULL;
+}
+
 /*
  * Choose and train the dictionary.  It is stored in the archive, so it must
  * earn its size: with the default (auto) size, candidates of 112640 and
@@ -457,22 +540,20 @@ static uint64_t trial_size(const newsarc_writer *w, const na_buf *dict, const na
  * on evaluation blocks disjoint from the training sample, and the smallest
  * estimated archive wins.  Everything is a function of the article set.
  */
-static int train_dictionary(newsarc_writer *w, const uint32_t *order, size_t n, uint64_t total, na_buf *dict)
+static int cmp_sample(const void *x, const void *y) { return memcmp(((const w_sample *)x)->id, ((const w_sample *)y)->id, NA_HASH); }
+
+static int train_dictionary(newsarc_writer *w, uint64_t total, na_buf *dict)
 {
     dict->len = 0;
     if (w->opt.dict_size == UINT32_MAX) return 0;
     int automatic = w->opt.dict_size == 0;
     uint64_t dmax = automatic ? DEFAULT_DICT : w->opt.dict_size;
     if (dmax > total / 32) dmax = total / 32;
-    if (dmax < 4096 || n < 32) return 0;
-    uint64_t budget = dmax * 64 + EVAL_BUDGET;
-    if (budget > total) budget = total;
-    uint64_t stride = total / budget;
-    if (stride < 1) stride = 1;
-    /* even picks train, odd picks evaluate */
-    na_buf train = {0}, eval = {0}, one = {0};
-    size_t cap = n / stride + 2;
-    size_t *sizes = malloc(sizeof *sizes * cap), *bounds = malloc(sizeof *bounds * (cap + 1));
+    if (dmax < 4096 || w->n_samp < 32) return 0;
+    /* the sample in id order; every 4th sample evaluates (automatic size) */
+    qsort(w->samp, w->n_samp, sizeof *w->samp, cmp_sample);
+    na_buf train = {0}, eval = {0};
+    size_t *sizes = malloc(sizeof *sizes * w->n_samp), *bounds = malloc(sizeof *bounds * (w->n_samp + 2));
     if (!sizes || !bounds) {
         free(sizes);
         free(bounds);
@@ -480,53 +561,54 @@ static int train_dictionary(newsarc_writer *w, const uint32_t *order, size_t n, 
     }
     size_t ns = 0, nb = 0;
     bounds[0] = 0;
-    fetcher f = {0};
     int rc = 0;
-    size_t pick = 0;
-    for (size_t i = 0; i < n && !rc; i += stride, pick++) {
-        int for_eval = automatic && (pick & 1);
-        if (for_eval && eval.len >= EVAL_BUDGET) continue;
-        if (!for_eval && train.len >= dmax * 64) {
-            if (!automatic || eval.len >= EVAL_BUDGET) break;
-            continue;
-        }
-        one.len = 0;
-        rc = fetch_article(w, &f, &w->arts[order[i]], &one);
-        if (rc) break;
-        size_t take = one.len > SAMPLE_CAP ? SAMPLE_CAP : one.len;
-        if (take == 0) continue;
-        if (na_buf_append(for_eval ? &eval : &train, one.data, take) != 0) {
+    for (size_t i = 0; i < w->n_samp && !rc; i++) {
+        const w_sample *sp = &w->samp[i];
+        if (i > 0 && !memcmp(sp->id, w->samp[i - 1].id, NA_HASH)) continue; /* duplicate article */
+        int for_eval = automatic && (i % 4 == 3) && eval.len < EVAL_BUDGET;
+        if (!for_eval && train.len >= dmax * TRAIN_FACTOR) continue;
+        if (na_buf_append(for_eval ? &eval : &train, sp->data, sp->len) != 0) {
             rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
             break;
         }
-        if (!for_eval) sizes[ns++] = take;
+        if (!for_eval) sizes[ns++] = sp->len;
         else if (eval.len - bounds[nb] >= w->opt.block_size) bounds[++nb] = eval.len;
     }
     if (eval.len > bounds[nb]) bounds[++nb] = eval.len;
-    na_buf_free(&one);
-    na_buf_free(&f.src);
     if (!rc && ns >= 16) {
         if (!automatic) {
             train_one(w, dict, dmax, &train, sizes, ns);
         } else if (nb > 0) {
-            /* estimated archive bytes = eval compressed * scale + dictionary */
-            double scale = (double)total / (double)eval.len;
-            na_buf cand = {0};
-            na_buf none = {0};
-            double best = (double)trial_size(w, &none, &eval, bounds, nb) * scale;
-            uint64_t sizes_try[2] = {dmax, dmax / 4};
+            /* estimated archive bytes = eval compressed * scale + dictionary;
+             * candidates are trained and measured in parallel */
+            dict_trial t[2];
+            memset(t, 0, sizeof t);
+            pthread_t th[2];
+            int started[2] = {0, 0};
             for (int k = 0; k < 2; k++) {
-                if (sizes_try[k] < 4096 || train_one(w, &cand, sizes_try[k], &train, sizes, ns) == 0) continue;
-                uint64_t t = trial_size(w, &cand, &eval, bounds, nb);
-                double est = t == UINT64_MAX ? 1e300 : (double)t * scale + (double)cand.len;
-                if (est < best) {
-                    best = est;
-                    na_buf tmp = *dict;
-                    *dict = cand;
-                    cand = tmp;
+                t[k] = (dict_trial){w, {0}, k == 0 ? dmax : dmax / 4, &train, sizes, ns, &eval, bounds, nb,
+                                    (double)total / (double)eval.len, 1e300};
+                if (t[k].size >= 4096) started[k] = pthread_create(&th[k], NULL, run_trial, &t[k]) == 0 ? 1 : 2;
+            }
+            na_buf none = {0};
+            double best = (double)trial_size(w, &none, &eval, bounds, nb) * ((double)total / (double)eval.len);
+            int chosen = -1;
+            for (int k = 0; k < 2; k++) {
+                if (started[k] == 1) pthread_join(th[k], NULL);
+                else if (started[k] == 2) run_trial(&t[k]);
+                if (t[k].est < best) {
+                    best = t[k].est;
+                    chosen = k;
                 }
             }
-            na_buf_free(&cand);
+            for (int k = 0; k < 2; k++) {
+                if (k == chosen) {
+                    na_buf_free(dict);
+                    *dict = t[k].dict;
+                } else {
+                    na_buf_free(&t[k].dict);
+                }
+            }
         }
     }
     free(sizes);
@@ -893,10 +975,9 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     g_uniq = b->uniq;
     qsort(b->place, b->n_uniq, sizeof *b->place, cmp_place);
     for (size_t i = 0; i < b->n_uniq; i++) b->content += w->arts[b->uniq[i]].size;
-    /* dictionary: sample in placement order */
+    /* dictionary, trained on the sample taken in pass 1 */
     na_buf dict = {0};
-    for (size_t i = 0; i < b->n_uniq; i++) ord[i] = b->uniq[b->place[i]];
-    rc = train_dictionary(w, ord, b->n_uniq, b->content, &dict);
+    rc = train_dictionary(w, b->content, &dict);
     free(ord);
     free(map);
     /* HEAD, DICT */
