@@ -7,6 +7,7 @@
  */
 #include "reader.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +256,11 @@ static void check_meta(vctx *v)
             ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.flags & NEWSARC_ENTRY_WHOLE)) ||
             (!(e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.text_key_len || e.text_pos)))
             report(v, "META", -1, art, "entry %llu has inconsistent flags", (unsigned long long)i);
+        if (e.meta_len) {
+            json_t *m = json_loadb(e.meta, e.meta_len, JSON_ALLOW_NUL, NULL);
+            if (!m || !json_is_object(m)) report(v, "META", -1, art, "entry %llu: metadata is not a JSON object", (unsigned long long)i);
+            json_decref(m);
+        }
         if (i > 0) {
             int c = cmp_span(prev.name, prev.name_len, e.name, e.name_len);
             if (!c) c = prev_art < art ? -1 : prev_art > art;

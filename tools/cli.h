@@ -31,6 +31,35 @@ bool cli_progress_enabled(void);
 /* Terminal-safe text: escape C0/C1/DEL, bidi controls and invalid UTF-8 (README, "Output"). */
 void cli_put_safe(FILE *f, const char *s, size_t n);
 
+/* Decode one UTF-8 sequence (shortest form, no surrogates): its length, or 0 if invalid. */
+size_t cli_utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
+
+/* A buffered writer on a file descriptor, for bulk output (list --json). */
+typedef struct cli_out {
+    int fd, err;
+    size_t len;
+    char buf[1 << 20];
+} cli_out;
+void cli_out_bytes(cli_out *o, const void *p, size_t n);
+static inline void cli_out_byte(cli_out *o, char c)
+{
+    if (o->len == sizeof o->buf) cli_out_bytes(o, &c, 1);
+    else o->buf[o->len++] = c;
+}
+int cli_out_flush(cli_out *o); /* -1 if any write failed */
+
+/* Write s as a JSON string; -1 (output unusable) if s is not valid UTF-8. */
+int cli_json_string(cli_out *o, const char *s, size_t n);
+
+/*
+ * Injection guard for stored metadata copied verbatim into JSON output: one
+ * object (starts with '{', its matching '}' is the last byte, strings
+ * closed), no raw control characters.  Not a full JSON check (verify does that with
+ * jansson); it guarantees the copy cannot end the object early, add members
+ * to the enclosing line or break the line.  0 if it passes.
+ */
+int cli_json_object_guard(const char *s, size_t n);
+
 /* Parse an integer option; returns false on garbage. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 

@@ -89,7 +89,7 @@ bool cli_parse_long(const char *s, long min, long max, long *out)
 }
 
 /* Decode one UTF-8 sequence; returns its length or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
+size_t cli_utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
 {
     unsigned c = s[0];
     size_t len;
@@ -123,7 +123,7 @@ void cli_put_safe(FILE *f, const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         unsigned cp;
-        size_t len = utf8_seq(p + i, n - i, &cp);
+        size_t len = cli_utf8_seq(p + i, n - i, &cp);
         if (len == 0) {
             fprintf(f, "\\x%02x", p[i]);
             i++;
@@ -139,4 +139,99 @@ void cli_put_safe(FILE *f, const char *s, size_t n)
         else fwrite(p + i, 1, len, f);
         i += len;
     }
+}
+
+int cli_json_string(cli_out *o, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    cli_out_byte(o, '"');
+    size_t i = 0, run = 0;
+    while (i < n) {
+        unsigned c = p[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
+        unsigned cp = c;
+        size_t len = 1;
+        if (c >= 0x80 && (len = cli_utf8_seq(p + i, n - i, &cp)) == 0) return -1;
+        if (c < 0x80) {
+            cli_out_bytes(o, p + run, i - run);
+            char esc[8];
+            if (cp == '"') cli_out_bytes(o, "\\\"", 2);
+            else if (cp == '\\') cli_out_bytes(o, "\\\\", 2);
+            else if (cp == '\n') cli_out_bytes(o, "\\n", 2);
+            else if (cp == '\t') cli_out_bytes(o, "\\t", 2);
+            else {
+                snprintf(esc, sizeof esc, "\\u%04x", cp);
+                cli_out_bytes(o, esc, 6);
+            }
+            run = i + 1;
+        }
+        i += len;
+    }
+    cli_out_bytes(o, p + run, n - run);
+    cli_out_byte(o, '"');
+    return 0;
+}
+
+int cli_json_object_guard(const char *s, size_t n)
+{
+    /* byte classes: 0 plain, 1 control (refused), 2 quote, 3 backslash, 4 open, 5 close */
+    static unsigned char cls[256];
+    static int ready;
+    if (!ready) {
+        for (int c = 0; c < 0x20; c++) cls[c] = 1;
+        cls['"'] = 2;
+        cls['\\'] = 3;
+        cls['{'] = cls['['] = 4;
+        cls['}'] = cls[']'] = 5;
+        ready = 1;
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    if (n < 2 || p[0] != '{' || p[n - 1] != '}') return -1;
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        switch (cls[p[i]]) {
+        case 0: break;
+        case 1: return -1;
+        case 2: /* a string: skip to its closing quote */
+            for (i++; i < n; i++) {
+                unsigned char k = cls[p[i]];
+                if (k == 2) break;
+                if (k == 1) return -1;
+                if (k == 3 && (++i >= n || cls[p[i]] == 1)) return -1;
+            }
+            if (i >= n) return -1;
+            break;
+        case 3: return -1; /* backslash outside a string */
+        case 4:
+            if (++depth > 512) return -1;
+            break;
+        case 5:
+            if (--depth < 0 || (depth == 0 && i != n - 1)) return -1;
+            break;
+        }
+    }
+    return depth == 0 ? 0 : -1;
+}
+
+int cli_out_flush(cli_out *o)
+{
+    if (o->len && !o->err && cli_write_all(o->fd, o->buf, o->len) != 0) o->err = 1;
+    o->len = 0;
+    return o->err ? -1 : 0;
+}
+
+void cli_out_bytes(cli_out *o, const void *p, size_t n)
+{
+    if (o->len + n > sizeof o->buf) {
+        cli_out_flush(o);
+        if (n > sizeof o->buf) {
+            if (!o->err && cli_write_all(o->fd, p, n) != 0) o->err = 1;
+            return;
+        }
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
 }
