@@ -278,14 +278,18 @@ typedef struct fetcher {
 } fetcher;
 
 /* Append article a's bytes to dst, checking they still hash to its id. */
-static int fetch_article(newsarc_writer *w, fetcher *f, const w_article *a, na_buf *dst)
+/*
+ * Append article a's bytes to dst, checking they still hash to its id.
+ * Thread-safe given a fetcher and msg per thread (the fetch callback must be).
+ */
+static int fetch_article(const newsarc_writer *w, fetcher *f, const w_article *a, na_buf *dst, char msg[NA_ERRMSG])
 {
     const uint8_t *src;
     f->src.len = 0;
     if (w->fetch) {
-        if (na_buf_reserve(&f->src, a->src_len) != 0) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        if (na_buf_reserve(&f->src, a->src_len) != 0) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory");
         if (w->fetch(w->fetch_ctx, a->locator, f->src.data, a->src_len) != 0)
-            return na_set_error(w->msg, NEWSARC_E_IO, "could not read an input again");
+            return na_set_error(msg, NEWSARC_E_IO, "could not read an input again");
         src = f->src.data;
     } else {
         src = w->arena.data + a->locator;
@@ -297,8 +301,9 @@ static int fetch_article(newsarc_writer *w, fetcher *f, const w_article *a, na_b
         /* re-split taking exactly the member the first pass took */
         memcpy(f->key, w->arena.data + a->key_off, a->key_len);
         f->key[a->key_len] = 0;
-        int rc = na_json_split_line((const char *)src, a->src_len, f->key, &s, w->msg);
-        if (rc) return na_set_error(w->msg, NEWSARC_E_INPUT, "an input changed while packing (%s)", w->msg);
+        char why[NA_ERRMSG];
+        if (na_json_split_line((const char *)src, a->src_len, f->key, &s, why) != 0)
+            return na_set_error(msg, NEWSARC_E_INPUT, "an input changed while packing (%s)", why);
         art = s.text;
         alen = s.text_len;
     }
@@ -306,9 +311,9 @@ static int fetch_article(newsarc_writer *w, fetcher *f, const w_article *a, na_b
     na_hash(id, art, alen);
     int rc = 0;
     if (alen != a->size || memcmp(id, a->id, NA_HASH) != 0)
-        rc = na_set_error(w->msg, NEWSARC_E_INPUT, "an input changed while packing");
+        rc = na_set_error(msg, NEWSARC_E_INPUT, "an input changed while packing");
     else if (na_buf_append(dst, art, alen) != 0)
-        rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        rc = na_set_error(msg, NEWSARC_E_NOMEM, "out of memory");
     na_json_split_free(&s);
     return rc;
 }
@@ -620,19 +625,29 @@ static int train_dictionary(newsarc_writer *w, uint64_t total, na_buf *dict)
 
 /* ---- block compression in parallel ------------------------------------------------------ */
 
+/*
+ * Blocks are planned up front from the article sizes (placement order,
+ * closed before the next article would pass block_size), then filled and
+ * compressed by worker threads: fetching (and re-parsing JSON) runs in
+ * parallel too.  The bytes do not depend on the thread count.
+ */
 typedef struct cjob {
-    na_buf raw;   /* block content */
-    na_buf comp;  /* frame */
-    size_t err;   /* ZSTD error code or 0 */
+    size_t first, last; /* articles [first, last) in placement order */
+    na_buf raw;         /* block content */
+    na_buf comp;        /* frame */
+    int rc;             /* newsarc error or 0 */
+    char msg[NA_ERRMSG];
 } cjob;
 
 typedef struct cpool {
+    const newsarc_writer *w;
+    const uint32_t *uniq, *place;
     cjob *jobs;
     size_t n;
-    int threads, tid;
-    int level;
+    int threads;
     ZSTD_CDict *cdict;
     ZSTD_CCtx **cctx;
+    fetcher *fetchers;
 } cpool;
 
 typedef struct cthread {
@@ -640,17 +655,21 @@ typedef struct cthread {
     int t;
 } cthread;
 
-static void compress_one(ZSTD_CCtx *cc, cjob *j)
+static void fill_and_compress(cpool *p, int t, cjob *j)
 {
-    size_t bound = ZSTD_compressBound(j->raw.len);
-    j->err = 0;
+    j->rc = 0;
+    j->raw.len = 0;
     j->comp.len = 0;
+    for (size_t i = j->first; i < j->last && !j->rc; i++)
+        j->rc = fetch_article(p->w, &p->fetchers[t], &p->w->arts[p->uniq[p->place[i]]], &j->raw, j->msg);
+    if (j->rc) return;
+    size_t bound = ZSTD_compressBound(j->raw.len);
     if (na_buf_reserve(&j->comp, bound) != 0) {
-        j->err = (size_t)-1;
+        j->rc = na_set_error(j->msg, NEWSARC_E_NOMEM, "out of memory");
         return;
     }
-    size_t r = ZSTD_compress2(cc, j->comp.data, bound, j->raw.data, j->raw.len);
-    if (ZSTD_isError(r)) j->err = r ? r : (size_t)-1;
+    size_t r = ZSTD_compress2(p->cctx[t], j->comp.data, bound, j->raw.data, j->raw.len);
+    if (ZSTD_isError(r)) j->rc = na_set_error(j->msg, NEWSARC_E_COMPRESS, "zstd: %s", ZSTD_getErrorName(r));
     else j->comp.len = r;
 }
 
@@ -658,31 +677,27 @@ static void *compress_thread(void *arg)
 {
     cthread *ct = arg;
     cpool *p = ct->pool;
-    for (size_t i = (size_t)ct->t; i < p->n; i += (size_t)p->threads) compress_one(p->cctx[ct->t], &p->jobs[i]);
+    for (size_t i = (size_t)ct->t; i < p->n; i += (size_t)p->threads) fill_and_compress(p, ct->t, &p->jobs[i]);
     return NULL;
 }
 
-static int compress_batch(cpool *p)
+static void compress_batch(cpool *p)
 {
-    if (p->threads == 1 || p->n == 1) {
-        for (size_t i = 0; i < p->n; i++) compress_one(p->cctx[0], &p->jobs[i]);
-        return 0;
-    }
     pthread_t th[256];
     cthread ct[256];
     int started = 0;
-    for (int t = 1; t < p->threads; t++) {
+    for (int t = 1; t < p->threads && p->n > 1; t++) {
         ct[t].pool = p;
         ct[t].t = t;
         if (pthread_create(&th[t], NULL, compress_thread, &ct[t]) != 0) break;
         started = t;
     }
-    /* this thread does share 0, and any share whose thread failed to start */
-    for (size_t i = 0; i < p->n; i++)
-        if ((int)(i % (size_t)p->threads) == 0 || (int)(i % (size_t)p->threads) > started)
-            compress_one(p->cctx[0], &p->jobs[i]);
+    /* this thread does share 0, and any share whose thread did not start */
+    for (size_t i = 0; i < p->n; i++) {
+        int share = (int)(i % (size_t)p->threads);
+        if (share == 0 || share > started) fill_and_compress(p, 0, &p->jobs[i]);
+    }
     for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
-    return 0;
 }
 
 /* ---- finish ------------------------------------------------------------------------------------------------ */
@@ -722,7 +737,7 @@ static int add_block(build *b, const cjob *j)
 {
     if (grow((void **)&b->blocks, &b->cap_blocks, b->n_blocks, sizeof *b->blocks) != 0)
         return na_set_error(b->w->msg, NEWSARC_E_NOMEM, "out of memory");
-    if (j->err) return na_set_error(b->w->msg, NEWSARC_E_COMPRESS, "zstd: %s", ZSTD_getErrorName(j->err));
+    if (j->rc) return na_set_error(b->w->msg, j->rc, "%s", j->msg);
     if (j->comp.len > UINT32_MAX) return na_set_error(b->w->msg, NEWSARC_E_LIMIT, "block too large");
     na_block_rec *r = &b->blocks[b->n_blocks++];
     r->offset = b->o.off;
@@ -738,11 +753,15 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     newsarc_writer *w = b->w;
     int T = w->opt.threads;
     cpool p = {0};
+    p.w = w;
+    p.uniq = b->uniq;
+    p.place = b->place;
     p.threads = T;
     size_t cap = (size_t)T * BATCH_PER_THREAD;
     p.jobs = calloc(cap, sizeof *p.jobs);
     p.cctx = calloc((size_t)T, sizeof *p.cctx);
-    int rc = (p.jobs && p.cctx) ? 0 : na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    p.fetchers = calloc((size_t)T, sizeof *p.fetchers);
+    int rc = (p.jobs && p.cctx && p.fetchers) ? 0 : na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     if (!rc && dict_len) {
         p.cdict = ZSTD_createCDict(dict, dict_len, w->opt.level);
         if (!p.cdict) rc = na_set_error(w->msg, NEWSARC_E_COMPRESS, "zstd could not load the dictionary");
@@ -760,26 +779,23 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     }
     b->sec[NA_S_BLKS].offset = b->o.off;
     memcpy(b->sec[NA_S_BLKS].type, "BLKS", 5);
-    fetcher f = {0};
     size_t i = 0;
     while (!rc && i < b->n_uniq) {
-        p.n = 0;
-        while (p.n < cap && i < b->n_uniq && !rc) {
+        /* plan the next batch of blocks from the sizes alone */
+        for (p.n = 0; p.n < cap && i < b->n_uniq; p.n++) {
             cjob *j = &p.jobs[p.n];
-            j->raw.len = 0;
+            uint64_t len = 0;
+            j->first = i;
             while (i < b->n_uniq) {
                 w_article *a = &w->arts[b->uniq[b->place[i]]];
-                if (j->raw.len > 0 && j->raw.len + a->size > w->opt.block_size) break;
-                if (j->raw.len + a->size > NA_MAX_BLOCK_CONTENT) break;
+                if (len > 0 && (len + a->size > w->opt.block_size || len + a->size > NA_MAX_BLOCK_CONTENT)) break;
                 a->block = (uint32_t)(b->n_blocks + p.n);
-                a->offset = (uint32_t)j->raw.len;
-                rc = fetch_article(w, &f, a, &j->raw);
-                if (rc) break;
+                a->offset = (uint32_t)len;
+                len += a->size;
                 i++;
             }
-            p.n++;
+            j->last = i;
         }
-        if (rc) break;
         compress_batch(&p);
         for (size_t k = 0; k < p.n && !rc; k++) rc = add_block(b, &p.jobs[k]);
     }
@@ -789,14 +805,15 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     crypto_generichash_init(&st, NULL, 0, NA_HASH);
     for (size_t k = 0; k < b->n_blocks; k++) crypto_generichash_update(&st, b->blocks[k].hash, NA_HASH);
     crypto_generichash_final(&st, b->hashes[NA_S_BLKS], NA_HASH);
-    na_buf_free(&f.src);
     for (size_t k = 0; k < cap && p.jobs; k++) {
         na_buf_free(&p.jobs[k].raw);
         na_buf_free(&p.jobs[k].comp);
     }
+    for (int t = 0; t < T && p.fetchers; t++) na_buf_free(&p.fetchers[t].src);
     for (int t = 0; t < T && p.cctx; t++) ZSTD_freeCCtx(p.cctx[t]);
     free(p.jobs);
     free(p.cctx);
+    free(p.fetchers);
     ZSTD_freeCDict(p.cdict);
     return rc;
 }
