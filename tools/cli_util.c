@@ -9,10 +9,15 @@
 
 const char *cli_cmd = NULL;
 
+/* Messages may quote names and metadata from archives: always escaped. */
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
+    char buf[2048];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    if (n < 0) n = 0;
+    if ((size_t)n >= sizeof buf) n = sizeof buf - 1;
     fprintf(stderr, "newsarc%s%s: %s", cli_cmd ? " " : "", cli_cmd ? cli_cmd : "", kind);
-    vfprintf(stderr, fmt, ap);
+    cli_put_safe(stderr, buf, (size_t)n);
     fputc('\n', stderr);
 }
 

@@ -16,6 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
+
+#define NEWSARC_SKIPPED_NAME ".newsarc/skipped.jsonl"
 
 #ifdef NEWSARC_HAVE_SIGN
 #include "sign_cli.h"
@@ -28,6 +31,7 @@ typedef struct source {
     char *display; /* how messages name it */
     int fd;        /* open JSONL file, -1 otherwise */
     int is_jsonl;
+    char *mem;     /* bytes held in memory (the skipped-lines report) */
 } source;
 
 typedef struct span {
@@ -48,6 +52,9 @@ typedef struct pack_state {
     size_t articles_seen;
     char *buf;
     size_t bufcap;
+    int skip_invalid;
+    char **skipped; /* JSON Lines report of skipped input lines */
+    size_t n_skipped, cap_skipped;
 } pack_state;
 
 static int grow(void **p, size_t *cap, size_t n, size_t elem)
@@ -69,6 +76,7 @@ static int add_source(pack_state *ps, const char *path, const char *display, int
     s->display = strdup(display);
     s->fd = fd;
     s->is_jsonl = is_jsonl;
+    s->mem = NULL;
     if (!s->path || !s->display) return -1;
     *idx = (uint32_t)ps->n_src++;
     return 0;
@@ -104,6 +112,10 @@ static int fetch(void *ctx, uint64_t locator, void *dst, size_t len)
     span *sp = &ps->spans[locator];
     source *s = &ps->src[sp->src];
     if (len != sp->len) return -1;
+    if (s->mem) {
+        memcpy(dst, s->mem + sp->off, len);
+        return 0;
+    }
     if (s->is_jsonl) {
         if (pread_all(s->fd, dst, len, sp->off) == 0) return 0;
         cli_err("'%s': could not read it again: %s", s->display, errno ? strerror(errno) : "file shrank");
@@ -281,6 +293,57 @@ static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstac
     return rc;
 }
 
+/* One line of the skipped-lines report (file base name, line, reason). */
+static int note_skipped(pack_state *ps, const char *display, uint64_t lineno, const char *why)
+{
+    const char *base = strrchr(display, '/');
+    json_t *o = json_pack("{s:s, s:I, s:s}", "file", base ? base + 1 : display, "line", (json_int_t)lineno, "error", why);
+    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!line || grow((void **)&ps->skipped, &ps->cap_skipped, ps->n_skipped, sizeof *ps->skipped) != 0) {
+        free(line);
+        return -1;
+    }
+    ps->skipped[ps->n_skipped++] = line;
+    return 0;
+}
+
+/*
+ * With --skip-invalid, the report travels inside the archive as the entry
+ * ".newsarc/skipped.jsonl" (sorted lines), covered by every hash like any
+ * article.
+ */
+static int add_skipped_report(pack_state *ps)
+{
+    if (!ps->n_skipped) return 0;
+    qsort(ps->skipped, ps->n_skipped, sizeof *ps->skipped, cmp_str);
+    size_t total = 0;
+    for (size_t i = 0; i < ps->n_skipped; i++) total += strlen(ps->skipped[i]) + 1;
+    char *rep = malloc(total + 1), *at = rep;
+    if (!rep) return EXIT_USAGE;
+    for (size_t i = 0; i < ps->n_skipped; i++) at += sprintf(at, "%s\n", ps->skipped[i]);
+    newsarc_entry e = {0};
+    e.name = NEWSARC_SKIPPED_NAME;
+    e.name_len = strlen(e.name);
+    /* the report lives only in memory: give the writer its bytes via a span of a memory source */
+    uint32_t si;
+    uint64_t loc;
+    int rc = 0;
+    if (add_source(ps, "", "skipped-lines report", 0, -1, &si) != 0 || add_span(ps, si, 0, (uint32_t)total, &loc) != 0)
+        rc = EXIT_USAGE;
+    else {
+        ps->src[si].mem = rep;
+        rep = NULL;
+        int wrc = newsarc_writer_add(ps->w, &e, ps->src[si].mem, total, loc);
+        if (wrc) {
+            cli_err("%s", newsarc_writer_error(ps->w));
+            rc = cli_exit_for(wrc);
+        }
+    }
+    free(rep);
+    return rc;
+}
+
 /* ---- JSON Lines ------------------------------------------------------------------------ */
 
 static int is_blank(const char *s, size_t n)
@@ -334,6 +397,14 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
             break;
         }
         int wrc = newsarc_writer_add_json(ps->w, p, len, ps->text_field, loc);
+        if (wrc == NEWSARC_E_INPUT && ps->skip_invalid) {
+            cli_warn("'%s' line %llu: %s (skipped)", display, (unsigned long long)lineno, newsarc_writer_error(ps->w));
+            if (note_skipped(ps, display, lineno, newsarc_writer_error(ps->w)) != 0) {
+                cli_err("out of memory");
+                rc = EXIT_USAGE;
+            }
+            continue;
+        }
         if (wrc) {
             cli_err("'%s' line %llu: %s", display, (unsigned long long)lineno, newsarc_writer_error(ps->w));
             rc = cli_exit_for(wrc);
@@ -513,13 +584,15 @@ static void pack_usage(FILE *f)
             "  -l, --level N      zstd level 1..22 (default 3)\n"
             "  -T, --threads N    compression threads (default: all cores); output never depends on it\n"
             "      --block-size N target uncompressed block size in bytes (default 131072)\n"
-            "      --dict-size N  dictionary size in bytes (default 112640)\n"
+            "      --dict-size N  dictionary size in bytes (default: automatic, chosen by measuring\n                  112640, 28160 and none)\n"
             "      --no-dict      no dictionary\n"
             "      --text-field NAME  JSON member holding the article text (default: first of\n"
             "                  maintext, text, content, body)\n"
 #ifdef NEWSARC_HAVE_SIGN
             "  -s, --secret-key FILE  sign with this minisign secret key (password: terminal or $NEWSARC_PASSWORD)\n"
 #endif
+            "      --skip-invalid skip malformed JSON lines (each reported on stderr and in the\n"
+            "                  archive as the entry '" NEWSARC_SKIPPED_NAME "')\n"
             "  -q, --quiet        no summary line\n");
 }
 
@@ -535,6 +608,7 @@ int cmd_pack(int argc, char **argv)
                                           {"text-field", required_argument, 0, 'F'},
                                           {"secret-key", required_argument, 0, 's'},
                                           {"quiet", no_argument, 0, 'q'},
+                                          {"skip-invalid", no_argument, 0, 'S'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     const char *out = NULL, *seckey = NULL;
@@ -571,6 +645,7 @@ int cmd_pack(int argc, char **argv)
             break;
         case 'N': opt.dict_size = UINT32_MAX; break;
         case 'F': ps.text_field = optarg; break;
+        case 'S': ps.skip_invalid = 1; break;
         case 'h': pack_usage(stdout); return EXIT_OK;
         default: pack_usage(stderr); return EXIT_USAGE;
         }
@@ -608,6 +683,7 @@ int cmd_pack(int argc, char **argv)
     newsarc_writer_set_fetch(ps.w, fetch, &ps);
     int rc = 0;
     for (int i = optind; i < argc && !rc; i++) rc = add_input(&ps, argv[i]);
+    if (!rc) rc = add_skipped_report(&ps);
     if (cli_progress_enabled() && ps.articles_seen >= 1000) fputc('\n', stderr);
     if (!rc && newsarc_writer_entry_count(ps.w) == 0) {
         cli_err("no articles found in the inputs");
@@ -695,7 +771,10 @@ int cmd_pack(int argc, char **argv)
         if (ps.src[i].fd >= 0) close(ps.src[i].fd);
         free(ps.src[i].path);
         free(ps.src[i].display);
+        free(ps.src[i].mem);
     }
+    for (size_t i = 0; i < ps.n_skipped; i++) free(ps.skipped[i]);
+    free(ps.skipped);
     free(ps.src);
     free(ps.spans);
     free(ps.buf);
