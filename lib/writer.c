@@ -818,80 +818,137 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     return rc;
 }
 
+/* Streaming compressor into a growable buffer: the raw table is never whole in memory. */
+typedef struct zsink {
+    ZSTD_CCtx *c;
+    na_buf out;   /* compressed bytes */
+    na_buf stage; /* raw bytes waiting */
+    int bad;
+} zsink;
+
+static void zsink_push(zsink *z, ZSTD_EndDirective mode)
+{
+    ZSTD_inBuffer in = {z->stage.data, z->stage.len, 0};
+    for (;;) {
+        if (na_buf_reserve(&z->out, ZSTD_CStreamOutSize()) != 0) {
+            z->bad = 1;
+            return;
+        }
+        ZSTD_outBuffer ob = {z->out.data + z->out.len, z->out.cap - z->out.len, 0};
+        size_t r = ZSTD_compressStream2(z->c, &ob, &in, mode);
+        z->out.len += ob.pos;
+        if (ZSTD_isError(r)) {
+            z->bad = 1;
+            return;
+        }
+        if (mode == ZSTD_e_end ? r == 0 : in.pos == in.size) break;
+    }
+    z->stage.len = 0;
+}
+
+static void zsink_add(zsink *z, const void *p, size_t n)
+{
+    if (z->bad) return;
+    if (z->stage.len + n > (1u << 20) && z->stage.len) zsink_push(z, ZSTD_e_continue);
+    if (na_buf_append(&z->stage, p, n) != 0) z->bad = 1;
+}
+
+static void zsink_u32(zsink *z, uint32_t v)
+{
+    uint8_t t[4];
+    na_st32(t, v);
+    zsink_add(z, t, 4);
+}
+
 static int write_meta(build *b)
 {
     newsarc_writer *w = b->w;
-    na_buf t = {0};
-    int bad = na_buf_u32(&t, (uint32_t)w->n_ents);
-    for (size_t i = 0; i < w->n_ents && !bad; i++) {
+    uint64_t table = 4;
+    for (size_t i = 0; i < w->n_ents; i++) {
         const w_entry *e = &w->ents[i];
-        bad |= na_buf_u32(&t, e->article);
-        bad |= na_buf_u32(&t, e->flags);
-        bad |= na_buf_u32(&t, e->name_len);
-        bad |= na_buf_append(&t, w->arena.data + e->name_off, e->name_len);
-        bad |= na_buf_u32(&t, e->key_len);
-        bad |= na_buf_append(&t, w->arena.data + e->key_off, e->key_len);
-        bad |= na_buf_u32(&t, e->key_pos);
-        bad |= na_buf_u32(&t, e->meta_len);
-        bad |= na_buf_append(&t, w->arena.data + e->meta_off, e->meta_len);
+        table += 24 + (uint64_t)e->name_len + e->key_len + e->meta_len;
     }
-    if (bad) {
-        na_buf_free(&t);
-        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (table > NA_MAX_META_TABLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata table larger than 4 GiB");
+    zsink z = {0};
+    z.c = ZSTD_createCCtx();
+    if (!z.c || na_buf_reserve(&z.out, 12) != 0) z.bad = 1;
+    else {
+        memset(z.out.data, 0, 4);        /* reserved */
+        na_st64(z.out.data + 4, table);  /* table size */
+        z.out.len = 12;
+        ZSTD_CCtx_setParameter(z.c, ZSTD_c_compressionLevel, w->opt.level < 9 ? 9 : w->opt.level);
+        ZSTD_CCtx_setParameter(z.c, ZSTD_c_contentSizeFlag, 1);
+        ZSTD_CCtx_setPledgedSrcSize(z.c, table);
     }
-    size_t bound = ZSTD_compressBound(t.len);
-    uint8_t *z = malloc(NA_META_FIXED - 4 + bound);
-    if (!z) {
-        na_buf_free(&t);
-        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    zsink_u32(&z, (uint32_t)w->n_ents);
+    for (size_t i = 0; i < w->n_ents && !z.bad; i++) {
+        const w_entry *e = &w->ents[i];
+        zsink_u32(&z, e->article);
+        zsink_u32(&z, e->flags);
+        zsink_u32(&z, e->name_len);
+        zsink_add(&z, w->arena.data + e->name_off, e->name_len);
+        zsink_u32(&z, e->key_len);
+        zsink_add(&z, w->arena.data + e->key_off, e->key_len);
+        zsink_u32(&z, e->key_pos);
+        zsink_u32(&z, e->meta_len);
+        zsink_add(&z, w->arena.data + e->meta_off, e->meta_len);
     }
-    memset(z, 0, 4);               /* reserved */
-    na_st64(z + 4, (uint64_t)t.len); /* table size */
-    ZSTD_CCtx *c = ZSTD_createCCtx();
-    size_t r = c ? 0 : (size_t)-1;
-    if (c) {
-        ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, w->opt.level < 9 ? 9 : w->opt.level);
-        ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
-        r = ZSTD_compress2(c, z + 12, bound, t.data, t.len);
-        ZSTD_freeCCtx(c);
-    }
-    int rc;
-    if (ZSTD_isError(r)) rc = na_set_error(w->msg, NEWSARC_E_COMPRESS, "could not compress the metadata");
-    else rc = write_frame_section(b, NA_S_META, "META", z, 12 + r, NULL, 0);
-    free(z);
-    na_buf_free(&t);
+    if (!z.bad) zsink_push(&z, ZSTD_e_end);
+    int rc = z.bad ? na_set_error(w->msg, NEWSARC_E_COMPRESS, "could not compress the metadata")
+                   : write_frame_section(b, NA_S_META, "META", z.out.data, z.out.len, NULL, 0);
+    ZSTD_freeCCtx(z.c);
+    na_buf_free(&z.out);
+    na_buf_free(&z.stage);
     return rc;
 }
 
+/* The index is streamed straight to the output in 64 KiB pieces. */
 static int write_index(build *b, uint8_t root[NA_HASH])
 {
     newsarc_writer *w = b->w;
     if (b->n_blocks > UINT32_MAX) return na_set_error(w->msg, NEWSARC_E_LIMIT, "too many blocks");
     uint64_t size = 12 + (uint64_t)NA_BLOCK_REC * b->n_blocks + (uint64_t)NA_ARTICLE_REC * b->n_uniq;
     if (size + 4 > UINT32_MAX) return na_set_error(w->msg, NEWSARC_E_LIMIT, "index larger than 4 GiB");
-    uint8_t *x = malloc(size);
-    if (!x) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
-    na_st32(x, (uint32_t)b->n_blocks);
-    na_st32(x + 4, (uint32_t)b->n_uniq);
-    na_st32(x + 8, 0);
-    uint8_t *p = x + 12;
-    for (size_t i = 0; i < b->n_blocks; i++, p += NA_BLOCK_REC) na_block_encode(p, &b->blocks[i]);
+    uint8_t stage[65536];
+    size_t n = 0;
+    na_frame_header(stage, (uint32_t)(size + 4), "INDX");
+    na_st32(stage + 12, (uint32_t)b->n_blocks);
+    na_st32(stage + 16, (uint32_t)b->n_uniq);
+    na_st32(stage + 20, 0);
+    n = 24;
+    b->sec[NA_S_INDX] = (na_toc_entry){"INDX", 0, b->o.off, size + 12};
+    sec_begin(&b->o);
+    for (size_t i = 0; i < b->n_blocks; i++) {
+        if (n + NA_BLOCK_REC > sizeof stage) {
+            emit(&b->o, stage, n, 1);
+            n = 0;
+        }
+        na_block_encode(stage + n, &b->blocks[i]);
+        n += NA_BLOCK_REC;
+    }
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, NA_HASH);
-    for (size_t i = 0; i < b->n_uniq; i++, p += NA_ARTICLE_REC) {
+    for (size_t i = 0; i < b->n_uniq; i++) {
+        if (n + NA_ARTICLE_REC > sizeof stage) {
+            emit(&b->o, stage, n, 1);
+            n = 0;
+        }
         const w_article *a = &w->arts[b->uniq[i]];
         na_article_rec r;
         memcpy(r.id, a->id, NA_HASH);
         r.block = a->block;
         r.offset = a->offset;
         r.length = (uint32_t)a->size;
-        na_article_encode(p, &r);
+        na_article_encode(stage + n, &r);
+        n += NA_ARTICLE_REC;
         crypto_generichash_update(&st, a->id, NA_HASH);
     }
+    emit(&b->o, stage, n, 1);
     crypto_generichash_final(&st, root, NA_HASH);
-    int rc = write_frame_section(b, NA_S_INDX, "INDX", x, size, NULL, 0);
-    free(x);
-    return rc;
+    sec_end(&b->o, b->hashes[NA_S_INDX]);
+    if (b->o.err) return na_set_error(w->msg, NEWSARC_E_IO, "write failed");
+    if (b->o.off - b->sec[NA_S_INDX].offset != size + 12) return na_set_error(w->msg, NEWSARC_E_STATE, "internal: index size");
+    return 0;
 }
 
 /* Manifest text with self-referencing positions, iterated to a fixed point. */
