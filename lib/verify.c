@@ -63,6 +63,7 @@ typedef struct bjob {
     const uint32_t *by_block; /* articles grouped by block */
     const uint64_t *first;    /* by_block range start per block (n_blocks + 1) */
     int nomem;
+    uint8_t *meta_bad;        /* per entry: metadata is not a JSON object (NULL: skip) */
 } bjob;
 
 static void *check_blocks(void *arg)
@@ -75,6 +76,16 @@ static void *check_blocks(void *arg)
     if (!dctx) {
         j->nomem = 1;
         return NULL;
+    }
+    /* metadata JSON validity, entries shared round-robin */
+    for (uint64_t i = (uint64_t)j->t; j->meta_bad && i < r->n_ents; i += (uint64_t)j->threads) {
+        newsarc_entry e;
+        uint32_t art;
+        na_reader_entry_at(r, i, &e, &art);
+        if (!e.meta_len) continue;
+        json_t *m = json_loadb(e.meta, e.meta_len, JSON_ALLOW_NUL, NULL);
+        if (!m || !json_is_object(m)) j->meta_bad[i] = 1;
+        json_decref(m);
     }
     for (uint64_t b = (uint64_t)j->t; b < r->n_blocks; b += (uint64_t)j->threads) {
         na_block_rec br;
@@ -141,6 +152,12 @@ static void check_sections(vctx *v)
     if (memcmp(h, r->mani.root, NA_HASH) != 0) report(v, "INDX", -1, -1, "root hash over the ids does not match the manifest");
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Block table contiguity, article order and bounds, tiling of every block. */
 static int check_tables(vctx *v, uint32_t **by_block_out, uint64_t **first_out, uint8_t *art_ok_bounds)
 {
@@ -189,16 +206,21 @@ static int check_tables(vctx *v, uint32_t **by_block_out, uint64_t **first_out, 
     /* tiling: within each block, articles sorted by offset cover [0, usize) exactly */
     for (uint32_t b = 0; b < r->n_blocks; b++) {
         uint64_t lo = first[b], hi = first[b + 1];
-        /* insertion sort by offset: blocks hold few articles */
-        for (uint64_t i = lo + 1; i < hi; i++) {
-            uint32_t x = by_block[i];
-            uint32_t xo = na_ld32(r->arts_tab + (size_t)x * NA_ARTICLE_REC + 36);
-            uint64_t k = i;
-            while (k > lo && na_ld32(r->arts_tab + (size_t)by_block[k - 1] * NA_ARTICLE_REC + 36) > xo) {
-                by_block[k] = by_block[k - 1];
-                k--;
+        /* sort the block's articles by offset (index-order ties cannot occur
+         * in a valid block; if they do, the tiling check reports it) */
+        if (hi - lo > 1) {
+            uint64_t *pairs = malloc(sizeof *pairs * (size_t)(hi - lo));
+            if (!pairs) {
+                free(fill);
+                free(first);
+                free(by_block);
+                return NEWSARC_E_NOMEM;
             }
-            by_block[k] = x;
+            for (uint64_t i = lo; i < hi; i++)
+                pairs[i - lo] = ((uint64_t)na_ld32(r->arts_tab + (size_t)by_block[i] * NA_ARTICLE_REC + 36) << 32) | by_block[i];
+            qsort(pairs, (size_t)(hi - lo), sizeof *pairs, cmp_u64);
+            for (uint64_t i = lo; i < hi; i++) by_block[i] = (uint32_t)pairs[i - lo];
+            free(pairs);
         }
         uint64_t at = 0;
         for (uint64_t i = lo; i < hi; i++) {
@@ -256,11 +278,6 @@ static void check_meta(vctx *v)
             ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.flags & NEWSARC_ENTRY_WHOLE)) ||
             (!(e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.text_key_len || e.text_pos)))
             report(v, "META", -1, art, "entry %llu has inconsistent flags", (unsigned long long)i);
-        if (e.meta_len) {
-            json_t *m = json_loadb(e.meta, e.meta_len, JSON_ALLOW_NUL, NULL);
-            if (!m || !json_is_object(m)) report(v, "META", -1, art, "entry %llu: metadata is not a JSON object", (unsigned long long)i);
-            json_decref(m);
-        }
         if (i > 0) {
             int c = cmp_span(prev.name, prev.name_len, e.name, e.name_len);
             if (!c) c = prev_art < art ? -1 : prev_art > art;
@@ -298,6 +315,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
     uint8_t *blk_status = calloc((size_t)r->n_blocks + 1, 1);
     char(*blk_msg)[128] = calloc((size_t)r->n_blocks + 1, sizeof *blk_msg);
     uint8_t *art_bad = calloc(r->n_arts, 1);
+    uint8_t *meta_bad = r->meta_state == 1 ? calloc(r->n_ents ? r->n_ents : 1, 1) : NULL;
     int rc = 0;
     if (!bounds_ok || !jobs || !blk_status || !blk_msg || !art_bad || check_tables(&v, &by_block, &first, bounds_ok) != 0)
         rc = na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
@@ -305,7 +323,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
         pthread_t th[64];
         int started[64] = {0};
         for (int t = 0; t < threads; t++) {
-            jobs[t] = (bjob){r, threads, t, blk_status, blk_msg, art_bad, by_block, first, 0};
+            jobs[t] = (bjob){r, threads, t, blk_status, blk_msg, art_bad, by_block, first, 0, meta_bad};
             if (t > 0) started[t] = pthread_create(&th[t], NULL, check_blocks, &jobs[t]) == 0;
         }
         check_blocks(&jobs[0]);
@@ -326,6 +344,13 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
         }
         for (uint32_t a = 0; a < r->n_arts && !rc; a++)
             if (art_bad[a]) report(&v, "BLKS", -1, a, "article bytes do not match the id");
+        for (uint64_t i = 0; meta_bad && i < r->n_ents && !rc; i++)
+            if (meta_bad[i]) {
+                newsarc_entry e;
+                uint32_t art;
+                na_reader_entry_at(r, i, &e, &art);
+                report(&v, "META", -1, art, "entry %llu: metadata is not a JSON object", (unsigned long long)i);
+            }
     }
     free(bounds_ok);
     free(by_block);
@@ -334,6 +359,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
     free(blk_status);
     free(blk_msg);
     free(art_bad);
+    free(meta_bad);
     free(v.art_name);
     free(v.art_name_len);
     if (rc) return rc;
