@@ -879,6 +879,9 @@ static int write_meta(build *b)
         ZSTD_CCtx_setParameter(z.c, ZSTD_c_compressionLevel, w->opt.level < 9 ? 9 : w->opt.level);
         ZSTD_CCtx_setParameter(z.c, ZSTD_c_contentSizeFlag, 1);
         ZSTD_CCtx_setPledgedSrcSize(z.c, table);
+        /* zstd's multi-threaded output depends on nbWorkers >= 1 but not on
+         * its value, so -T changes the speed here, never the bytes */
+        ZSTD_CCtx_setParameter(z.c, ZSTD_c_nbWorkers, w->opt.threads);
     }
     zsink_u32(&z, (uint32_t)w->n_ents);
     for (size_t i = 0; i < w->n_ents && !z.bad; i++) {
