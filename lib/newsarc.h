@@ -189,6 +189,16 @@ NEWSARC_API NEWSARC_WUR int newsarc_writer_add(newsarc_writer *w, const newsarc_
 NEWSARC_API NEWSARC_WUR int newsarc_writer_add_json(newsarc_writer *w, const char *line, size_t len,
                                                     const char *text_field, uint64_t locator);
 
+/**
+ * Add n JSON lines as newsarc_writer_add_json() would, one after the other,
+ * with the parsing and hashing spread over the writer's threads.  On the
+ * first line that fails, returns its error (message on the handle) with
+ * *done = the number of lines added before it; that line is lines[*done].
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines,
+                                                          const size_t *lens, size_t n, const char *text_field,
+                                                          const uint64_t *locators, size_t *done);
+
 /** @return entries added so far. */
 NEWSARC_API size_t newsarc_writer_entry_count(const newsarc_writer *w);
 

@@ -189,8 +189,24 @@ static int sample_offer(newsarc_writer *w, const uint8_t id[NA_HASH], const void
 }
 
 /* Common tail of the add functions: record article + entry. */
+static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator,
+                        uint64_t src_len, uint8_t kind, const char *place, size_t place_len, const uint8_t id[NA_HASH],
+                        const uint32_t sig[NA_MINHASH_K]);
+
 static int add_common(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator,
                       uint64_t src_len, uint8_t kind, const char *place, size_t place_len)
+{
+    uint8_t id[NA_HASH];
+    uint32_t sig[NA_MINHASH_K];
+    na_hash(id, article, len);
+    na_minhash(article, len, sig);
+    return add_prepared(w, e, article, len, locator, src_len, kind, place, place_len, id, sig);
+}
+
+/* Record an article whose id and signature are already computed. */
+static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator,
+                        uint64_t src_len, uint8_t kind, const char *place, size_t place_len, const uint8_t id[NA_HASH],
+                        const uint32_t sig[NA_MINHASH_K])
 {
     if (w->finished) return na_set_error(w->msg, NEWSARC_E_STATE, "the writer is finished");
     if ((uint64_t)len > NA_MAX_ARTICLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "article is larger than 1 GiB");
@@ -207,8 +223,8 @@ static int add_common(newsarc_writer *w, const newsarc_entry *e, const void *art
     w_entry *en = &w->ents[w->n_ents];
     memset(a, 0, sizeof *a);
     memset(en, 0, sizeof *en);
-    na_hash(a->id, article, len);
-    na_minhash(article, len, a->sig);
+    memcpy(a->id, id, NA_HASH);
+    memcpy(a->sig, sig, sizeof a->sig);
     if (sample_offer(w, a->id, article, len) != 0) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     a->size = len;
     a->kind = kind;
@@ -267,6 +283,89 @@ int newsarc_writer_add_json(newsarc_writer *w, const char *line, size_t len, con
     uint8_t kind = (s.flags & NEWSARC_ENTRY_WHOLE) ? KIND_RAW : KIND_JSON;
     rc = add_common(w, &e, s.text, s.text_len, locator, len, kind, s.place, s.place ? strlen(s.place) : 0);
     na_json_split_free(&s);
+    return rc;
+}
+
+/* ---- JSON lines in batches: parsed and hashed on all threads ---------------------- */
+
+typedef struct jprep {
+    const char *line;
+    size_t len;
+    na_json_split s;
+    int rc;
+    char msg[NA_ERRMSG];
+    uint8_t id[NA_HASH];
+    uint32_t sig[NA_MINHASH_K];
+} jprep;
+
+typedef struct jbatch {
+    jprep *p;
+    size_t n;
+    const char *text_field;
+    int threads, t;
+} jbatch;
+
+static void *prepare_lines(void *arg)
+{
+    jbatch *b = arg;
+    for (size_t i = (size_t)b->t; i < b->n; i += (size_t)b->threads) {
+        jprep *p = &b->p[i];
+        p->rc = na_json_split_line(p->line, p->len, b->text_field, &p->s, p->msg);
+        if (p->rc) continue;
+        na_hash(p->id, p->s.text, p->s.text_len);
+        na_minhash(p->s.text, p->s.text_len, p->sig);
+    }
+    return NULL;
+}
+
+int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, const size_t *lens, size_t n,
+                                  const char *text_field, const uint64_t *locators, size_t *done)
+{
+    *done = 0;
+    if (w->finished) return na_set_error(w->msg, NEWSARC_E_STATE, "the writer is finished");
+    if (n == 0) return 0;
+    jprep *p = calloc(n, sizeof *p);
+    int T = w->opt.threads > 16 ? 16 : w->opt.threads;
+    if ((size_t)T > n) T = (int)n;
+    jbatch jb[16];
+    pthread_t th[16];
+    int started[16] = {0};
+    if (!p) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        p[i].line = lines[i];
+        p[i].len = lens[i];
+    }
+    for (int t = 0; t < T; t++) {
+        jb[t] = (jbatch){p, n, text_field, T, t};
+        if (t > 0) started[t] = pthread_create(&th[t], NULL, prepare_lines, &jb[t]) == 0;
+    }
+    prepare_lines(&jb[0]);
+    for (int t = 1; t < T; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+        else prepare_lines(&jb[t]);
+    }
+    int rc = 0;
+    size_t i = 0;
+    for (; i < n && !rc; i++) {
+        jprep *q = &p[i];
+        if (q->rc) {
+            rc = na_set_error(w->msg, q->rc, "%s", q->msg);
+            break;
+        }
+        newsarc_entry e = {.flags = q->s.flags,
+                           .meta = q->s.meta,
+                           .meta_len = q->s.meta_len,
+                           .text_key = q->s.key,
+                           .text_key_len = q->s.key_len,
+                           .text_pos = q->s.key_pos};
+        uint8_t kind = (q->s.flags & NEWSARC_ENTRY_WHOLE) ? KIND_RAW : KIND_JSON;
+        rc = add_prepared(w, &e, q->s.text, q->s.text_len, locators[i], q->len, kind, q->s.place,
+                          q->s.place ? strlen(q->s.place) : 0, q->id, q->sig);
+        if (rc) break;
+    }
+    *done = i;
+    for (size_t k = 0; k < n; k++) na_json_split_free(&p[k].s);
+    free(p);
     return rc;
 }
 

@@ -19,6 +19,8 @@
 #include <jansson.h>
 
 #define NEWSARC_SKIPPED_NAME ".newsarc/skipped.jsonl"
+#define BATCH_LINES 4096      /* JSON lines handed to the writer at once */
+#define BATCH_BYTES (16u << 20)
 
 #ifdef NEWSARC_HAVE_SIGN
 #include "sign_cli.h"
@@ -353,6 +355,47 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
+/* Lines waiting to be handed to the writer in one batch (parsed on all threads). */
+typedef struct line_batch {
+    char *bytes;
+    size_t len, cap;
+    size_t n;
+    size_t off[BATCH_LINES];
+    size_t lens[BATCH_LINES];
+    uint64_t loc[BATCH_LINES];
+    uint64_t lineno[BATCH_LINES];
+} line_batch;
+
+static int flush_lines(pack_state *ps, line_batch *b, const char *display)
+{
+    const char *lines[BATCH_LINES];
+    for (size_t i = 0; i < b->n; i++) lines[i] = b->bytes + b->off[i];
+    size_t at = 0;
+    int rc = 0;
+    while (at < b->n && !rc) {
+        size_t done = 0;
+        int wrc = newsarc_writer_add_json_batch(ps->w, lines + at, b->lens + at, b->n - at, ps->text_field, b->loc + at,
+                                                &done);
+        if (!wrc) break;
+        size_t bad = at + done;
+        unsigned long long ln = (unsigned long long)b->lineno[bad];
+        if (wrc == NEWSARC_E_INPUT && ps->skip_invalid) {
+            cli_warn("'%s' line %llu: %s (skipped)", display, ln, newsarc_writer_error(ps->w));
+            if (note_skipped(ps, display, b->lineno[bad], newsarc_writer_error(ps->w)) != 0) {
+                cli_err("out of memory");
+                rc = EXIT_USAGE;
+            }
+        } else {
+            cli_err("'%s' line %llu: %s", display, ln, newsarc_writer_error(ps->w));
+            rc = cli_exit_for(wrc);
+        }
+        at = bad + 1;
+    }
+    b->n = 0;
+    b->len = 0;
+    return rc;
+}
+
 static int add_jsonl(pack_state *ps, const char *path, const char *display, int fd)
 {
     FILE *f = fdopen(dup(fd), "rb");
@@ -361,8 +404,10 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
         return EXIT_USAGE;
     }
     uint32_t si;
-    if (add_source(ps, path, display, 1, fd, &si) != 0) {
+    line_batch *b = calloc(1, sizeof *b);
+    if (!b || add_source(ps, path, display, 1, fd, &si) != 0) {
         fclose(f);
+        free(b);
         cli_err("out of memory");
         return EXIT_USAGE;
     }
@@ -396,27 +441,37 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
             rc = EXIT_USAGE;
             break;
         }
-        int wrc = newsarc_writer_add_json(ps->w, p, len, ps->text_field, loc);
-        if (wrc == NEWSARC_E_INPUT && ps->skip_invalid) {
-            cli_warn("'%s' line %llu: %s (skipped)", display, (unsigned long long)lineno, newsarc_writer_error(ps->w));
-            if (note_skipped(ps, display, lineno, newsarc_writer_error(ps->w)) != 0) {
+        if (b->len + len > b->cap) {
+            size_t nc = b->cap ? b->cap : (1u << 20);
+            while (nc < b->len + len) nc *= 2;
+            char *nb = realloc(b->bytes, nc);
+            if (!nb) {
                 cli_err("out of memory");
                 rc = EXIT_USAGE;
+                break;
             }
-            continue;
+            b->bytes = nb;
+            b->cap = nc;
         }
-        if (wrc) {
-            cli_err("'%s' line %llu: %s", display, (unsigned long long)lineno, newsarc_writer_error(ps->w));
-            rc = cli_exit_for(wrc);
-        }
+        memcpy(b->bytes + b->len, p, len);
+        b->off[b->n] = b->len;
+        b->lens[b->n] = len;
+        b->loc[b->n] = loc;
+        b->lineno[b->n] = lineno;
+        b->n++;
+        b->len += len;
         ps->bytes_in += len;
         ps->articles_seen++;
         progress(ps);
+        if (b->n == BATCH_LINES || b->len >= BATCH_BYTES) rc = flush_lines(ps, b, display);
     }
+    if (!rc && b->n) rc = flush_lines(ps, b, display);
     if (!rc && ferror(f)) {
         cli_err("'%s': read error: %s", display, strerror(errno));
         rc = EXIT_USAGE;
     }
+    free(b->bytes);
+    free(b);
     free(line);
     fclose(f);
     return rc;
