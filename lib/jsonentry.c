@@ -53,6 +53,11 @@ int na_json_split_line(const char *line, size_t len, const char *text_field, na_
     memset(out, 0, sizeof *out);
     json_error_t jerr;
     json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+    /* An integer beyond 64 bits is valid JSON that jansson cannot hold
+     * exactly: keep such an object whole (its exact bytes), and list only its
+     * members that survive a parse with integers read as reals unchanged. */
+    int overflow = !root && json_error_code(&jerr) == json_error_numeric_overflow;
+    if (overflow) root = json_loadb(line, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
     if (!root) return na_set_error(msg, NEWSARC_E_INPUT, "invalid JSON at column %d: %s", jerr.column, jerr.text);
     if (!json_is_object(root)) {
         json_decref(root);
@@ -62,7 +67,7 @@ int na_json_split_line(const char *line, size_t len, const char *text_field, na_
     const char *key = NULL;
     json_t *text = NULL;
     size_t nfields = text_field ? 1 : sizeof default_text_fields / sizeof *default_text_fields;
-    for (size_t i = 0; i < nfields && !text; i++) {
+    for (size_t i = 0; i < nfields && !text && !overflow; i++) {
         const char *k = text_field ? text_field : default_text_fields[i];
         json_t *v = json_object_get(root, k);
         if (v && json_is_string(v)) {
@@ -85,7 +90,7 @@ int na_json_split_line(const char *line, size_t len, const char *text_field, na_
         if (rc) break;
         if (text && strcmp(k, key) == 0) {
             out->key_pos = pos;
-        } else if (text || (!json_is_object(v) && !json_is_array(v) &&
+        } else if (text || (!json_is_object(v) && !json_is_array(v) && !(overflow && json_is_number(v)) &&
                             !(json_is_string(v) && json_string_length(v) > NA_WHOLE_META_MAX))) {
             /* WHOLE objects keep only short scalar members (title, url,
              * date...) as listing metadata: the article holds everything. */

@@ -258,11 +258,12 @@ int cmd_extract(int argc, char **argv)
                 int dup = 0;
                 newsarc_entry pe;
                 uint64_t pa;
-                if (e.name_len && items[k].entry > 0 && newsarc_reader_entry(r, items[k].entry - 1, &pe, &pa) == 0 &&
-                    pe.name_len == e.name_len && !memcmp(pe.name, e.name, e.name_len))
-                    dup = 1;
-                if (dup) cli_warn("'%s': name repeated in the archive; kept the first entry", shown);
-                else rc = write_entry_file(root, name, nl, data, len, force, shown);
+                if (items[k].entry > 0 && newsarc_reader_entry(r, items[k].entry - 1, &pe, &pa) == 0 &&
+                    pe.name_len == e.name_len && !memcmp(pe.name, e.name, e.name_len) && (e.name_len || pa == art))
+                    dup = e.name_len ? 1 : 2;
+                /* unnamed entries of one article (identical JSON lines) share the file <id> */
+                if (dup == 1) cli_warn("'%s': name repeated in the archive; kept the first entry", shown);
+                else if (!dup) rc = write_entry_file(root, name, nl, data, len, force, shown);
             }
         }
         newsarc_free(data);
