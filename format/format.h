@@ -44,6 +44,10 @@
 #define NA_MAX_META (16u << 20)
 #define NA_MAX_META_TABLE ((uint64_t)1 << 32)
 #define NA_MAX_MANIFEST (1u << 20)
+/* A zstd block holds at most 128 KiB and costs at least 4 bytes (an RLE
+ * block), so no frame expands more than 32768-fold: a larger claim is a lie
+ * and is refused before any memory is allocated for it. */
+#define NA_MAX_EXPANSION 32768u
 
 #define NA_HASH 32u
 

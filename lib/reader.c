@@ -131,7 +131,8 @@ static int open_common(newsarc_reader *r)
     if (ml < 12) return NA_CORRUPT(r, "metadata section is too short");
     if (na_ld32(m) != 0) return NA_CORRUPT(r, "metadata reserved field is not zero");
     r->meta_table_size = na_ld64(m + 4);
-    if (r->meta_table_size < 4 || r->meta_table_size > NA_MAX_META_TABLE)
+    if (r->meta_table_size < 4 || r->meta_table_size > NA_MAX_META_TABLE ||
+        r->meta_table_size > (ml - 12) * NA_MAX_EXPANSION)
         return NA_CORRUPT(r, "metadata table size out of range");
     r->meta_frame = m + 12;
     r->meta_frame_len = (size_t)(ml - 12);
@@ -238,6 +239,10 @@ int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out)
     if (out->offset < r->blks_off || !na_add_ok(out->offset, out->csize, r->blks_end))
         return NA_CORRUPT(r, "block %u lies outside the blocks region", b);
     if (out->usize > NA_MAX_BLOCK_CONTENT) return NA_CORRUPT(r, "block %u is larger than the format allows", b);
+    if (out->usize > (uint64_t)out->csize * NA_MAX_EXPANSION)
+        return NA_CORRUPT(r, "block %u claims more content than its frame can hold", b);
+    if (ZSTD_getFrameContentSize(r->file + out->offset, out->csize) != out->usize)
+        return NA_CORRUPT(r, "block %u: frame content size differs from the index", b);
     return 0;
 }
 

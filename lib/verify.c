@@ -90,7 +90,8 @@ static void *check_blocks(void *arg)
     for (uint64_t b = (uint64_t)j->t; b < r->n_blocks; b += (uint64_t)j->threads) {
         na_block_rec br;
         na_block_decode(r->blocks_tab + (size_t)b * NA_BLOCK_REC, &br);
-        if (br.offset < r->blks_off || !na_add_ok(br.offset, br.csize, r->blks_end) || br.usize > NA_MAX_BLOCK_CONTENT) {
+        if (br.offset < r->blks_off || !na_add_ok(br.offset, br.csize, r->blks_end) || br.usize > NA_MAX_BLOCK_CONTENT ||
+            br.usize > (uint64_t)br.csize * NA_MAX_EXPANSION) {
             j->blk_status[b] = BLK_BOUNDS;
             continue;
         }
