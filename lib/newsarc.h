@@ -303,6 +303,15 @@ NEWSARC_API const uint8_t *newsarc_reader_manifest(newsarc_reader *r, size_t *le
  */
 NEWSARC_API const char *newsarc_reader_signature(newsarc_reader *r, size_t *len);
 
+/**
+ * Stream a copy of the archive with sig (a minisign .minisig text over the
+ * manifest, at most 1016 bytes; len 0 = unsigned) in its signature slot and
+ * the footer checksum recomputed.  No other byte changes, so the archive id
+ * stays the same.  The caller checks the signature and the archive first.
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_reader_write_with_signature(newsarc_reader *r, const char *sig, size_t len,
+                                                                newsarc_write_fn out, void *out_ctx);
+
 /* Problems found by verify are reported one by one through this callback. */
 typedef struct newsarc_problem {
     int code;               /* NEWSARC_E_CORRUPT, ... */

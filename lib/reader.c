@@ -511,3 +511,34 @@ const char *newsarc_reader_signature(newsarc_reader *r, size_t *len)
     *len = r->sign_len;
     return (const char *)r->sign_text;
 }
+
+int newsarc_reader_write_with_signature(newsarc_reader *r, const char *sig, size_t len, newsarc_write_fn out,
+                                        void *out_ctx)
+{
+    if (len > NA_SIGN_TEXT_MAX) return na_set_error(r->msg, NEWSARC_E_LIMIT, "signature text longer than 1016 bytes");
+    const na_toc_entry *slot = &r->mani.sec[NA_S_SIGN];
+    uint8_t frame[NA_SIGN_FRAME];
+    memset(frame, 0, sizeof frame);
+    na_frame_header(frame, NA_SIGN_PAYLOAD, "SIGN");
+    na_st32(frame + 12, (uint32_t)len);
+    if (len) memcpy(frame + 16, sig, len);
+    uint64_t tail = r->size - NA_FOOT_TAIL;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, NA_HASH);
+    /* [0, slot) unchanged, the new slot, then the footer up to its checksum */
+    const uint8_t *parts[3] = {r->file, frame, r->file + slot->offset + slot->length};
+    uint64_t lens[3] = {slot->offset, NA_SIGN_FRAME, tail - (slot->offset + slot->length)};
+    for (int i = 0; i < 3; i++) {
+        for (uint64_t at = 0; at < lens[i];) {
+            size_t n = lens[i] - at > (1u << 20) ? (1u << 20) : (size_t)(lens[i] - at);
+            crypto_generichash_update(&st, parts[i] + at, n);
+            if (out(out_ctx, parts[i] + at, n) != 0) return na_set_error(r->msg, NEWSARC_E_IO, "write failed");
+            at += n;
+        }
+    }
+    uint8_t end[NA_FOOT_TAIL];
+    crypto_generichash_final(&st, end, NA_HASH);
+    memcpy(end + NA_HASH, r->file + tail + NA_HASH, NA_FOOT_TAIL - NA_HASH);
+    if (out(out_ctx, end, sizeof end) != 0) return na_set_error(r->msg, NEWSARC_E_IO, "write failed");
+    return 0;
+}

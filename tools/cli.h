@@ -63,6 +63,16 @@ int cli_json_object_guard(const char *s, size_t n);
 /* Parse an integer option; returns false on garbage. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 
+/* Atomic output file (tools/atomic.c). */
+typedef struct cli_atomic {
+    int fd;
+    const char *dest;
+    int force;
+} cli_atomic;
+int cli_atomic_begin(cli_atomic *a, const char *dest, int force); /* 0, or -1 with a message */
+int cli_atomic_commit(cli_atomic *a);                            /* exit code; message on failure */
+void cli_atomic_abort(cli_atomic *a);
+
 int cmd_pack(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_cat(int argc, char **argv);

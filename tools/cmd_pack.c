@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,16 +559,6 @@ typedef struct outfile {
     size_t len, cap;
 } outfile;
 
-static volatile sig_atomic_t g_have_tmp = 0;
-static char g_tmp_path[4096];
-
-static void on_signal(int sig)
-{
-    if (g_have_tmp) unlink(g_tmp_path);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
 static int out_flush(outfile *o)
 {
     if (o->len && cli_write_all(o->fd, o->buf, o->len) != 0) return -1;
@@ -588,41 +577,6 @@ static int out_write(void *ctx, const void *p, size_t n)
     memcpy(o->buf + o->len, p, n);
     o->len += n;
     return 0;
-}
-
-static int make_temp(const char *out)
-{
-    const char *slash = strrchr(out, '/');
-    size_t dl = slash ? (size_t)(slash - out) + 1 : 0;
-    if (dl + strlen(slash ? slash + 1 : out) + 32 > sizeof g_tmp_path) {
-        cli_err("'%s': path too long", out);
-        return -1;
-    }
-    snprintf(g_tmp_path, sizeof g_tmp_path, "%.*s.%s.tmp-XXXXXX", (int)dl, out, slash ? slash + 1 : out);
-    int fd = mkstemp(g_tmp_path);
-    if (fd < 0) {
-        cli_err("'%s': cannot create a temporary file beside it: %s", out, strerror(errno));
-        return -1;
-    }
-    mode_t um = umask(0); /* mkstemp makes 0600; give the archive the usual 0666 & ~umask */
-    umask(um);
-    if (fchmod(fd, 0666 & ~um) != 0) cli_warn("'%s': cannot set the file mode: %s", g_tmp_path, strerror(errno));
-    g_have_tmp = 1;
-    return fd;
-}
-
-static int fsync_dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash) strcpy(dir, ".");
-    else if (slash == path) strcpy(dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
 }
 
 /* ---- the command -------------------------------------------------------------------------------------- */
@@ -745,15 +699,11 @@ int cmd_pack(int argc, char **argv)
         rc = EXIT_DATA;
     }
     int fd = -1;
+    cli_atomic at = {-1, out, force};
     if (!rc) {
         if (to_stdout) fd = 1;
-        else {
-            signal(SIGINT, on_signal);
-            signal(SIGTERM, on_signal);
-            signal(SIGHUP, on_signal);
-            fd = make_temp(out);
-            if (fd < 0) rc = EXIT_USAGE;
-        }
+        else if (cli_atomic_begin(&at, out, force) != 0) rc = EXIT_USAGE;
+        else fd = at.fd;
     }
     outfile of = {fd, NULL, 0, 1 << 20};
     if (!rc && !(of.buf = malloc(of.cap))) {
@@ -770,7 +720,7 @@ int cmd_pack(int argc, char **argv)
         if (!wrc && out_flush(&of) != 0) {
             cli_err("'%s': write error: %s", out, strerror(errno));
             rc = EXIT_USAGE;
-        } else if (wrc == NEWSARC_E_IO && errno) {
+        } else if (wrc == NEWSARC_E_IO) {
             cli_err("'%s': %s: %s", out, newsarc_writer_error(ps.w), strerror(errno));
             rc = EXIT_USAGE;
         } else if (wrc) {
@@ -778,35 +728,9 @@ int cmd_pack(int argc, char **argv)
             rc = cli_exit_for(wrc);
         }
     }
-    if (!rc && !to_stdout) {
-        if (fsync(fd) != 0) {
-            cli_err("'%s': fsync failed: %s", out, strerror(errno));
-            rc = EXIT_USAGE;
-        }
-    }
-    if (fd >= 0 && !to_stdout && close(fd) != 0 && !rc) {
-        cli_err("'%s': close failed: %s", out, strerror(errno));
-        rc = EXIT_USAGE;
-    }
-    if (!rc && !to_stdout) {
-        int ok;
-        if (force) ok = rename(g_tmp_path, out) == 0;
-        else {
-            /* never replace a file that appeared meanwhile */
-            ok = link(g_tmp_path, out) == 0;
-            if (ok) unlink(g_tmp_path);
-        }
-        if (!ok) {
-            cli_err("'%s': cannot move the archive into place: %s", out, strerror(errno));
-            rc = EXIT_USAGE;
-        } else {
-            g_have_tmp = 0;
-            if (fsync_dir_of(out) != 0) cli_warn("'%s': could not fsync its directory: %s", out, strerror(errno));
-        }
-    }
-    if (g_have_tmp) {
-        unlink(g_tmp_path);
-        g_have_tmp = 0;
+    if (!to_stdout && at.fd >= 0) {
+        if (rc) cli_atomic_abort(&at);
+        else rc = cli_atomic_commit(&at);
     }
     if (!rc && !quiet) {
         uint8_t id[NEWSARC_ID_SIZE];
