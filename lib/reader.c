@@ -361,8 +361,10 @@ int na_reader_decompress(newsarc_reader *r, ZSTD_DCtx *dctx, const na_block_rec 
     const uint8_t *src = r->file + b->offset;
     unsigned long long cs = ZSTD_getFrameContentSize(src, b->csize);
     if (cs != b->usize) {
-        snprintf(msg, msgcap, "block frame declares %s content size than the index",
-                 cs == ZSTD_CONTENTSIZE_ERROR ? "no valid" : cs == ZSTD_CONTENTSIZE_UNKNOWN ? "no" : "a different");
+        snprintf(msg, msgcap, "%s",
+                 cs == ZSTD_CONTENTSIZE_ERROR     ? "block is not a valid zstd frame"
+                 : cs == ZSTD_CONTENTSIZE_UNKNOWN ? "block frame does not declare its content size"
+                                                  : "block frame declares a content size different from the index");
         return NEWSARC_E_CORRUPT;
     }
     size_t fs = ZSTD_findFrameCompressedSize(src, b->csize);

@@ -44,3 +44,14 @@ void na_minhash(const uint8_t *p, size_t n, uint32_t sig[NA_MINHASH_K])
     }
     for (int i = 0; i < NA_MINHASH_K; i++) sig[i] = (uint32_t)(mins[i] >> 32);
 }
+
+int na_minhash_bands(const uint32_t sig[NA_MINHASH_K], uint64_t band[NA_LSH_BANDS])
+{
+    if (sig[0] == UINT32_MAX) return 0;
+    for (int b = 0; b < NA_LSH_BANDS; b++) {
+        uint64_t k = (uint64_t)b << 60;
+        for (int r = 0; r < NA_MINHASH_ROWS; r++) k = (k * 0x100000001B3ULL) ^ sig[b * NA_MINHASH_ROWS + r];
+        band[b] = k ^ ((uint64_t)b << 60);
+    }
+    return 1;
+}

@@ -32,17 +32,16 @@ enum { KIND_RAW = 0, KIND_JSON = 1 };
 
 typedef struct w_article {
     uint8_t id[NA_HASH];
-    uint64_t size;
-    uint64_t locator;  /* fetch locator, or arena offset when in memory */
-    uint64_t src_len;  /* bytes to fetch (line length for JSON) */
+    uint64_t locator;       /* fetch locator, or arena offset when in memory */
+    uint32_t size;          /* article bytes (<= 1 GiB) */
+    uint32_t src_len;       /* bytes to fetch (the line for JSON) */
+    uint32_t block, offset; /* placement, filled while planning blocks */
+    uint64_t band[NA_LSH_BANDS]; /* MinHash band keys, for placement */
+    uint32_t place_ent;     /* entry giving the placement key (set in finish) */
+    uint32_t cluster;       /* uniq position of the cluster's representative */
+    uint16_t key;           /* KIND_JSON: interned text member name */
     uint8_t kind;
-    uint32_t block, offset; /* placement, filled while writing blocks */
-    uint64_t place_off;     /* placement key (arena) */
-    uint32_t place_len;
-    uint64_t key_off;       /* KIND_JSON: the text member's name (arena) */
-    uint32_t key_len;
-    uint32_t sig[NA_MINHASH_K]; /* similarity signature, for placement */
-    uint32_t cluster;           /* uniq position of the cluster's representative */
+    uint8_t has_sig;        /* long enough for a MinHash signature */
 } w_article;
 
 typedef struct w_sample {
@@ -53,16 +52,21 @@ typedef struct w_sample {
 
 typedef struct w_entry {
     uint32_t article; /* raw article record, then unique article index */
-    uint32_t flags, key_pos;
-    uint64_t name_off, key_off, meta_off, place_off;
-    uint32_t name_len, key_len, meta_len, place_len;
+    uint32_t key_pos;
+    uint64_t name_off, meta_off, place_off;
+    uint32_t name_len, meta_len, place_len;
+    uint16_t key;  /* interned text member name, 0 = none */
+    uint8_t flags;
 } w_entry;
 
 struct newsarc_writer {
     newsarc_writer_options opt;
     newsarc_fetch_fn fetch;
     void *fetch_ctx;
-    na_buf arena; /* names, keys, metadata, placement keys, in-memory articles */
+    /* names, metadata, placement keys: append-only chunks that never move
+     * (no realloc copies of a growing buffer at peak memory) */
+    uint8_t **chunks;
+    size_t n_chunks, cap_chunks, chunk_used;
     w_article *arts;
     size_t n_arts, cap_arts;
     w_entry *ents;
@@ -73,6 +77,8 @@ struct newsarc_writer {
     size_t n_samp, cap_samp;
     uint64_t samp_bytes, samp_budget;
     uint8_t samp_cutoff[NA_HASH]; /* ids >= this are never sampled */
+    char *keys[NA_MAX_KEYS + 1]; /* interned text member names, [0] = "" */
+    uint16_t n_keys;
     int finished;
     uint8_t archive_id[NA_HASH];
     char msg[NA_ERRMSG];
@@ -100,8 +106,11 @@ newsarc_writer *newsarc_writer_new(const newsarc_writer_options *opt)
 void newsarc_writer_free(newsarc_writer *w)
 {
     if (!w) return;
-    na_buf_free(&w->arena);
+    for (size_t i = 0; !w->fetch && i < w->n_arts; i++) free((void *)(uintptr_t)w->arts[i].locator);
+    for (size_t i = 0; i < w->n_chunks; i++) free(w->chunks[i]);
+    free(w->chunks);
     for (size_t i = 0; i < w->n_samp; i++) free(w->samp[i].data);
+    for (size_t i = 1; i <= w->n_keys; i++) free(w->keys[i]);
     free(w->samp);
     free(w->arts);
     free(w->ents);
@@ -129,16 +138,42 @@ int newsarc_writer_archive_id(const newsarc_writer *w, uint8_t id[NEWSARC_ID_SIZ
 
 /* ---- pass 1 ------------------------------------------------------------------ */
 
+#define CHUNK_BITS 25 /* 32 MiB: larger than any item (metadata <= 16 MiB, names <= 4 KiB) */
+#define CHUNK_SIZE ((size_t)1 << CHUNK_BITS)
+
+static int grow(void **arr, size_t *cap, size_t n, size_t elem);
+
+/* Store n bytes; *off = chunk << CHUNK_BITS | offset.  Items never straddle chunks. */
 static int arena_add(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
 {
-    *off = w->arena.len;
-    return na_buf_append(&w->arena, p, n) == 0 ? 0 : NEWSARC_E_NOMEM;
+    if (n == 0) {
+        *off = 0;
+        return 0;
+    }
+    if (n > CHUNK_SIZE) return NEWSARC_E_LIMIT;
+    if (w->n_chunks == 0 || w->chunk_used + n > CHUNK_SIZE) {
+        if (grow((void **)&w->chunks, &w->cap_chunks, w->n_chunks, sizeof *w->chunks) != 0) return NEWSARC_E_NOMEM;
+        uint8_t *c = malloc(CHUNK_SIZE);
+        if (!c) return NEWSARC_E_NOMEM;
+        w->chunks[w->n_chunks++] = c;
+        w->chunk_used = 0;
+    }
+    *off = ((uint64_t)(w->n_chunks - 1) << CHUNK_BITS) | w->chunk_used;
+    memcpy(w->chunks[w->n_chunks - 1] + w->chunk_used, p, n);
+    w->chunk_used += n;
+    return 0;
+}
+
+static inline const uint8_t *arena_at(const newsarc_writer *w, uint64_t off)
+{
+    return w->n_chunks ? w->chunks[off >> CHUNK_BITS] + (off & (CHUNK_SIZE - 1)) : (const uint8_t *)"";
 }
 
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap) return 0;
-    size_t nc = *cap ? *cap * 2 : 1024;
+    size_t nc = *cap ? *cap + *cap / 2 : 1024; /* 1.5x: lower peak than doubling */
+    if (nc > SIZE_MAX / elem) return -1;
     void *p = realloc(*arr, nc * elem);
     if (!p) return -1;
     *arr = p;
@@ -189,6 +224,28 @@ static int sample_offer(newsarc_writer *w, const uint8_t id[NA_HASH], const void
 }
 
 /* Common tail of the add functions: record article + entry. */
+/* Text member names repeat on every line: keep each once. 0 = none. */
+static int intern_key(newsarc_writer *w, const char *k, size_t n, uint16_t *out)
+{
+    *out = 0;
+    if (n == 0) return 0;
+    for (uint16_t i = 1; i <= w->n_keys; i++)
+        if (strlen(w->keys[i]) == n && !memcmp(w->keys[i], k, n)) {
+            *out = i;
+            return 0;
+        }
+    if (w->n_keys >= NA_MAX_KEYS) return na_set_error(w->msg, NEWSARC_E_LIMIT, "more than %d different text members", NA_MAX_KEYS);
+    char *d = malloc(n + 1);
+    if (!d) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    memcpy(d, k, n);
+    d[n] = 0;
+    w->keys[++w->n_keys] = d;
+    *out = w->n_keys;
+    return 0;
+}
+
+static const char *key_str(const newsarc_writer *w, uint16_t k) { return k ? w->keys[k] : ""; }
+
 static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator,
                         uint64_t src_len, uint8_t kind, const char *place, size_t place_len, const uint8_t id[NA_HASH],
                         const uint32_t sig[NA_MINHASH_K]);
@@ -216,6 +273,10 @@ static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *a
     if (e->meta_len > NA_MAX_META) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata is larger than 16 MiB");
     if (e->text_key_len > NA_MAX_KEY) return na_set_error(w->msg, NEWSARC_E_LIMIT, "text member name is too long");
     if (w->n_arts >= UINT32_MAX - 1) return na_set_error(w->msg, NEWSARC_E_LIMIT, "too many articles");
+    if (src_len > UINT32_MAX) return na_set_error(w->msg, NEWSARC_E_LIMIT, "input line longer than 4 GiB");
+    uint16_t key;
+    int krc = intern_key(w, e->text_key, e->text_key_len, &key);
+    if (krc) return krc;
     if (grow((void **)&w->arts, &w->cap_arts, w->n_arts, sizeof *w->arts) ||
         grow((void **)&w->ents, &w->cap_ents, w->n_ents, sizeof *w->ents))
         return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
@@ -224,29 +285,33 @@ static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *a
     memset(a, 0, sizeof *a);
     memset(en, 0, sizeof *en);
     memcpy(a->id, id, NA_HASH);
-    memcpy(a->sig, sig, sizeof a->sig);
+    a->has_sig = na_minhash_bands(sig, a->band);
     if (sample_offer(w, a->id, article, len) != 0) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
-    a->size = len;
+    a->size = (uint32_t)len;
     a->kind = kind;
-    a->src_len = src_len;
+    a->src_len = (uint32_t)src_len;
     a->locator = locator;
     int rc = 0;
     if (!w->fetch) { /* keep the article bytes in memory */
         a->kind = KIND_RAW;
-        a->src_len = len;
-        rc = arena_add(w, article, len, &a->locator);
+        a->src_len = (uint32_t)len;
+        /* in-memory mode (no fetch callback): articles get their own copy */
+        uint8_t *copy = malloc(len ? len : 1);
+        if (!copy) rc = NEWSARC_E_NOMEM;
+        else {
+            if (len) memcpy(copy, article, len);
+            a->locator = (uint64_t)(uintptr_t)copy;
+        }
     } else if (kind == KIND_JSON) {
-        a->key_len = (uint32_t)e->text_key_len;
-        rc = arena_add(w, e->text_key, e->text_key_len, &a->key_off);
+        a->key = key;
     }
     en->article = (uint32_t)w->n_arts;
-    en->flags = e->flags;
+    en->flags = (uint8_t)e->flags;
     en->key_pos = e->text_pos;
     en->name_len = (uint32_t)e->name_len;
-    en->key_len = (uint32_t)e->text_key_len;
+    en->key = key;
     en->meta_len = (uint32_t)e->meta_len;
     if (!rc) rc = arena_add(w, e->name, e->name_len, &en->name_off);
-    if (!rc) rc = arena_add(w, e->text_key, e->text_key_len, &en->key_off);
     if (!rc) rc = arena_add(w, e->meta, e->meta_len, &en->meta_off);
     if (!rc && e->name_len == 0 && place_len) {
         rc = arena_add(w, place, place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len, &en->place_off);
@@ -373,7 +438,6 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
 
 typedef struct fetcher {
     na_buf src; /* scratch for the source bytes */
-    char key[NA_MAX_KEY + 1];
 } fetcher;
 
 /* Append article a's bytes to dst, checking they still hash to its id. */
@@ -391,17 +455,15 @@ static int fetch_article(const newsarc_writer *w, fetcher *f, const w_article *a
             return na_set_error(msg, NEWSARC_E_IO, "could not read an input again");
         src = f->src.data;
     } else {
-        src = w->arena.data + a->locator;
+        src = (const uint8_t *)(uintptr_t)a->locator;
     }
     const uint8_t *art = src;
     size_t alen = a->src_len;
     na_json_split s = {0};
     if (a->kind == KIND_JSON) {
         /* re-split taking exactly the member the first pass took */
-        memcpy(f->key, w->arena.data + a->key_off, a->key_len);
-        f->key[a->key_len] = 0;
         char why[NA_ERRMSG];
-        if (na_json_split_line((const char *)src, a->src_len, f->key, &s, why) != 0)
+        if (na_json_split_line((const char *)src, a->src_len, key_str(w, a->key), &s, why) != 0)
             return na_set_error(msg, NEWSARC_E_INPUT, "an input changed while packing (%s)", why);
         art = s.text;
         alen = s.text_len;
@@ -419,8 +481,10 @@ static int fetch_article(const newsarc_writer *w, fetcher *f, const w_article *a
 
 /* ---- canonical order ------------------------------------------------------- */
 
-static const uint8_t *g_arena; /* qsort has no context argument in C17 */
+/* qsort has no context argument in C17 */
 static const w_article *g_arts;
+static const newsarc_writer *g_w;
+static const w_entry *g_ents;
 
 static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
@@ -442,13 +506,16 @@ static int cmp_art_id(const void *x, const void *y)
 static int cmp_entry(const void *x, const void *y)
 {
     const w_entry *a = x, *b = y;
-    int c = cmp_bytes(g_arena + a->name_off, a->name_len, g_arena + b->name_off, b->name_len);
+    int c = cmp_bytes(arena_at(g_w, a->name_off), a->name_len, arena_at(g_w, b->name_off), b->name_len);
     if (c) return c;
     if (a->article != b->article) return a->article < b->article ? -1 : 1;
-    c = cmp_bytes(g_arena + a->key_off, a->key_len, g_arena + b->key_off, b->key_len);
-    if (c) return c;
+    if (a->key != b->key) {
+        const char *ka = key_str(g_w, a->key), *kb = key_str(g_w, b->key);
+        c = cmp_bytes((const uint8_t *)ka, strlen(ka), (const uint8_t *)kb, strlen(kb));
+        if (c) return c;
+    }
     if (a->key_pos != b->key_pos) return a->key_pos < b->key_pos ? -1 : 1;
-    c = cmp_bytes(g_arena + a->meta_off, a->meta_len, g_arena + b->meta_off, b->meta_len);
+    c = cmp_bytes(arena_at(g_w, a->meta_off), a->meta_len, arena_at(g_w, b->meta_off), b->meta_len);
     if (c) return c;
     return a->flags < b->flags ? -1 : a->flags > b->flags;
 }
@@ -456,7 +523,8 @@ static int cmp_entry(const void *x, const void *y)
 /* Placement key alone: (name or url, id). */
 static int cmp_key(const w_article *a, const w_article *b)
 {
-    int c = cmp_bytes(g_arena + a->place_off, a->place_len, g_arena + b->place_off, b->place_len);
+    const w_entry *ea = &g_ents[a->place_ent], *eb = &g_ents[b->place_ent];
+    int c = cmp_bytes(arena_at(g_w, ea->place_off), ea->place_len, arena_at(g_w, eb->place_off), eb->place_len);
     return c ? c : memcmp(a->id, b->id, NA_HASH);
 }
 
@@ -505,7 +573,7 @@ static uint32_t uf_find(uint32_t *parent, uint32_t i)
  */
 static int cluster_articles(newsarc_writer *w, const uint32_t *uniq, size_t n)
 {
-    enum { BANDS = NA_MINHASH_K / NA_MINHASH_ROWS };
+    enum { BANDS = NA_LSH_BANDS };
     uint32_t *parent = malloc(sizeof *parent * (n ? n : 1));
     band_item *items = malloc(sizeof *items * (n ? n : 1) * BANDS);
     if (!parent || !items) {
@@ -517,12 +585,8 @@ static int cluster_articles(newsarc_writer *w, const uint32_t *uniq, size_t n)
     for (size_t i = 0; i < n; i++) {
         parent[i] = (uint32_t)i;
         const w_article *a = &w->arts[uniq[i]];
-        if (a->sig[0] == UINT32_MAX) continue; /* too short to compare */
-        for (int b = 0; b < BANDS; b++) {
-            uint64_t k = (uint64_t)b << 60;
-            for (int r = 0; r < NA_MINHASH_ROWS; r++) k = (k * 0x100000001B3ULL) ^ a->sig[b * NA_MINHASH_ROWS + r];
-            items[m++] = (band_item){k ^ ((uint64_t)b << 60), (uint32_t)i};
-        }
+        if (!a->has_sig) continue; /* too short to compare */
+        for (int b = 0; b < BANDS; b++) items[m++] = (band_item){a->band[b], (uint32_t)i};
     }
     qsort(items, m, sizeof *items, cmp_band);
     /* a bucket shared by very many articles is boilerplate, not a story */
@@ -965,7 +1029,7 @@ static int write_meta(build *b)
     uint64_t table = 4;
     for (size_t i = 0; i < w->n_ents; i++) {
         const w_entry *e = &w->ents[i];
-        table += 24 + (uint64_t)e->name_len + e->key_len + e->meta_len;
+        table += 24 + (uint64_t)e->name_len + strlen(key_str(w, e->key)) + e->meta_len;
     }
     if (table > NA_MAX_META_TABLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata table larger than 4 GiB");
     zsink z = {0};
@@ -981,6 +1045,7 @@ static int write_meta(build *b)
         /* zstd's multi-threaded output depends on nbWorkers >= 1 but not on
          * its value, so -T changes the speed here, never the bytes */
         ZSTD_CCtx_setParameter(z.c, ZSTD_c_nbWorkers, w->opt.threads);
+        ZSTD_CCtx_setParameter(z.c, ZSTD_c_jobSize, 4 << 20); /* bounds the workers' buffers */
     }
     zsink_u32(&z, (uint32_t)w->n_ents);
     for (size_t i = 0; i < w->n_ents && !z.bad; i++) {
@@ -988,12 +1053,13 @@ static int write_meta(build *b)
         zsink_u32(&z, e->article);
         zsink_u32(&z, e->flags);
         zsink_u32(&z, e->name_len);
-        zsink_add(&z, w->arena.data + e->name_off, e->name_len);
-        zsink_u32(&z, e->key_len);
-        zsink_add(&z, w->arena.data + e->key_off, e->key_len);
+        zsink_add(&z, arena_at(w, e->name_off), e->name_len);
+        const char *k = key_str(w, e->key);
+        zsink_u32(&z, (uint32_t)strlen(k));
+        zsink_add(&z, k, strlen(k));
         zsink_u32(&z, e->key_pos);
         zsink_u32(&z, e->meta_len);
-        zsink_add(&z, w->arena.data + e->meta_off, e->meta_len);
+        zsink_add(&z, arena_at(w, e->meta_off), e->meta_len);
     }
     if (!z.bad) zsink_push(&z, ZSTD_e_end);
     int rc = z.bad ? na_set_error(w->msg, NEWSARC_E_COMPRESS, "could not compress the metadata")
@@ -1108,7 +1174,8 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     }
     for (size_t i = 0; i < w->n_arts; i++) ord[i] = (uint32_t)i;
     g_arts = w->arts;
-    g_arena = w->arena.data;
+    g_w = w;
+    g_ents = w->ents;
     qsort(ord, w->n_arts, sizeof *ord, cmp_art_id);
     for (size_t i = 0; i < w->n_arts; i++) {
         if (b->n_uniq == 0 || memcmp(w->arts[ord[i]].id, w->arts[b->uniq[b->n_uniq - 1]].id, NA_HASH) != 0)
@@ -1123,22 +1190,43 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     for (size_t i = 1; i < w->n_ents; i++) {
         const w_entry *p = &w->ents[kept - 1], *e = &w->ents[i];
         int same_name = e->name_len && e->name_len == p->name_len &&
-                        !memcmp(w->arena.data + e->name_off, w->arena.data + p->name_off, e->name_len);
+                        !memcmp(arena_at(w, e->name_off), arena_at(w, p->name_off), e->name_len);
         if (same_name && cmp_entry(p, e) == 0) continue; /* the same file given twice: one entry */
         w->ents[kept++] = *e;
         if (same_name && p->article != e->article) {
             free(ord);
             free(map);
             return na_set_error(w->msg, NEWSARC_E_INPUT, "two different articles have the name '%.*s'",
-                                (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)w->arena.data + e->name_off);
+                                (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)arena_at(w, e->name_off));
         }
     }
     w->n_ents = kept;
+    /* a name may not also be a directory of another name ("x" and "x/y") */
+    for (size_t i = 0; i < w->n_ents; i++) {
+        const w_entry *e = &w->ents[i];
+        const uint8_t *nm = arena_at(w, e->name_off);
+        for (uint32_t k = 1; k < e->name_len; k++) {
+            if (nm[k] != '/') continue;
+            /* binary search for an entry named exactly nm[0..k) */
+            size_t lo = 0, hi = w->n_ents;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const w_entry *m = &w->ents[mid];
+                if (cmp_bytes(arena_at(w, m->name_off), m->name_len, nm, k) < 0) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo < w->n_ents && w->ents[lo].name_len == k) {
+                free(ord);
+                free(map);
+                return na_set_error(w->msg, NEWSARC_E_INPUT, "'%.*s' is both a file and the directory of '%.*s'", (int)k,
+                                    (const char *)nm, (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)nm);
+            }
+        }
+    }
     /* placement key of an article: that of its first entry in canonical order */
     for (size_t i = w->n_ents; i-- > 0;) {
         w_article *a = &w->arts[b->uniq[w->ents[i].article]];
-        a->place_off = w->ents[i].place_off;
-        a->place_len = w->ents[i].place_len;
+        a->place_ent = (uint32_t)i;
     }
     /* placement order over unique articles (positions in uniq) */
     rc = cluster_articles(w, b->uniq, b->n_uniq);

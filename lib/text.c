@@ -1,0 +1,673 @@
+/*
+ * text.c - charset choice, decoding, normalized-text ids, script and MinHash
+ * over article text, all through ICU (see text.h for the contracts and
+ * spec/NORMALIZATION.md for the exact normalization).
+ *
+ * The module is self-contained (ICU + libsodium) so it can be built and
+ * tested on its own.  It never prints and never keeps state between calls.
+ */
+#include "text.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/ubrk.h>
+#include <unicode/uchar.h>
+#include <unicode/ucnv.h>
+#include <unicode/ucnv_cb.h>
+#include <unicode/ucsdet.h>
+#include <unicode/unorm2.h>
+#include <unicode/uscript.h>
+#include <unicode/ustring.h>
+#include <unicode/utf16.h>
+#include <unicode/utf8.h>
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int ascii_lower(int c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
+
+static bool is_space_byte(uint8_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+/* Case-insensitive match of the ASCII word w at b[i..n). */
+static bool match_ci(const uint8_t *b, size_t n, size_t i, const char *w)
+{
+    size_t wl = strlen(w);
+    if (i > n || n - i < wl) return false;
+    for (size_t j = 0; j < wl; j++)
+        if (ascii_lower(b[i + j]) != w[j]) return false;
+    return true;
+}
+
+static bool is_label_char(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c == ':' || c == '+';
+}
+
+static void copy_name(char dst[NA_CHARSET_NAME], const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= NA_CHARSET_NAME) n = NA_CHARSET_NAME - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* A label we are willing to hand to ucnv_open: no options (","), no empty name. */
+static bool label_ok(const char *label)
+{
+    size_t n = label ? strlen(label) : 0;
+    if (n == 0 || n >= NA_CHARSET_NAME) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_label_char((uint8_t)label[i])) return false;
+    return true;
+}
+
+/* ---- charset names ------------------------------------------------------ */
+
+/* ICU's internal converter name for label, copied to icu; false if unknown. */
+static bool icu_name(const char *label, char icu[NA_CHARSET_NAME])
+{
+    if (!label_ok(label)) return false;
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *c = ucnv_open(label, &e);
+    if (U_FAILURE(e) || !c) return false;
+    const char *nm = ucnv_getName(c, &e);
+    bool ok = U_SUCCESS(e) && nm != NULL;
+    if (ok) copy_name(icu, nm);
+    ucnv_close(c);
+    return ok;
+}
+
+/*
+ * Canonical name of a charset: resolve the label to ICU's converter, then
+ * that converter's preferred MIME name, else IANA, else WINDOWS, else ICU's
+ * own name.  Depends only on the converter, never on the spelling of the label.
+ */
+static bool canonical_name(const char *label, char out[NA_CHARSET_NAME])
+{
+    char icu[NA_CHARSET_NAME];
+    if (!icu_name(label, icu)) return false;
+    static const char *const standards[] = {"MIME", "IANA", "WINDOWS"};
+    for (size_t i = 0; i < sizeof standards / sizeof standards[0]; i++) {
+        UErrorCode e = U_ZERO_ERROR;
+        const char *s = ucnv_getStandardName(icu, standards[i], &e);
+        if (U_SUCCESS(e) && s && *s && strlen(s) < NA_CHARSET_NAME) {
+            copy_name(out, s);
+            return true;
+        }
+    }
+    copy_name(out, icu);
+    return true;
+}
+
+static bool same_converter(const char *a, const char *b)
+{
+    char x[NA_CHARSET_NAME], y[NA_CHARSET_NAME];
+    return icu_name(a, x) && icu_name(b, y) && strcmp(x, y) == 0;
+}
+
+/*
+ * Labels whose text in the wild is in a superset (what browsers do, WHATWG
+ * Encoding Standard): the superset decodes every valid sequence of the
+ * subset to the same graphic characters, and also decodes what the label
+ * gets wrong (C1 bytes as typographic quotes, GBK/UHC extension characters).
+ */
+static const char *const superset_table[][2] = {
+    {"US-ASCII", "windows-1252"},   {"ISO-8859-1", "windows-1252"}, {"ISO-8859-9", "windows-1254"},
+    {"TIS-620", "windows-874"},     {"ISO-8859-11", "windows-874"}, {"GB2312", "GB18030"},
+    {"GBK", "GB18030"},             {"EUC-KR", "windows-949"},      {"KS_C_5601-1987", "windows-949"},
+    {"ibm-949", "windows-949"},     {"Shift_JIS", "windows-31j"},
+};
+
+/* The canonical name to decode a label with (its superset if any); false if unknown. */
+static bool widened_name(const char *label, char out[NA_CHARSET_NAME])
+{
+    char icu[NA_CHARSET_NAME], other[NA_CHARSET_NAME];
+    if (!icu_name(label, icu)) return false;
+    for (size_t i = 0; i < sizeof superset_table / sizeof superset_table[0]; i++)
+        if (icu_name(superset_table[i][0], other) && strcmp(icu, other) == 0)
+            return canonical_name(superset_table[i][1], out);
+    return canonical_name(label, out);
+}
+
+/* UTF-16 and UTF-32 in any byte order: only chosen on a BOM or zero-byte pattern. */
+static bool is_utf16_32(const char *name)
+{
+    return strncmp(name, "UTF-16", 6) == 0 || strncmp(name, "UTF-32", 6) == 0 || strncmp(name, "utf-16", 6) == 0 ||
+           strncmp(name, "utf-32", 6) == 0;
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+typedef struct subst_ctx {
+    bool hit;
+} subst_ctx;
+
+/* toUnicode callback: every illegal, unassigned or irregular sequence becomes one U+FFFD. */
+static void U_CALLCONV to_u_fffd(const void *context, UConverterToUnicodeArgs *args, const char *units,
+                                 int32_t length, UConverterCallbackReason reason, UErrorCode *err)
+{
+    (void)units;
+    (void)length;
+    if (reason > UCNV_IRREGULAR) return; /* reset / close / clone: nothing to do */
+    ((subst_ctx *)(uintptr_t)context)->hit = true;
+    static const UChar fffd = 0xFFFD;
+    *err = U_ZERO_ERROR;
+    ucnv_cbToUWriteUChars(args, &fffd, 1, 0, err);
+}
+
+/*
+ * Decode buf with charset into a malloc'd UTF-16 string, one leading U+FEFF
+ * removed.  *u is NUL-terminated; *ulen excludes the NUL.
+ */
+static int decode_uchars(const uint8_t *buf, size_t len, const char *charset, UChar **u, int32_t *ulen,
+                         bool *substituted)
+{
+    *u = NULL;
+    *ulen = 0;
+    if (substituted) *substituted = false;
+    if ((!buf && len) || !charset) return NEWSARC_E_ARG;
+    if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
+    if (!label_ok(charset)) return NEWSARC_E_UNSUPPORTED;
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *c = ucnv_open(charset, &e);
+    if (U_FAILURE(e) || !c) return NEWSARC_E_UNSUPPORTED;
+    subst_ctx ctx = {false};
+    ucnv_setToUCallBack(c, to_u_fffd, &ctx, NULL, NULL, &e);
+    if (U_FAILURE(e)) {
+        ucnv_close(c);
+        return NEWSARC_E_UNSUPPORTED;
+    }
+    size_t cap = len + 16; /* grows when a charset expands */
+    UChar *dst = malloc(cap * sizeof(UChar));
+    if (!dst) {
+        ucnv_close(c);
+        return NEWSARC_E_NOMEM;
+    }
+    const char *src = (const char *)buf, *src_end = (const char *)buf + len;
+    size_t used = 0;
+    for (;;) {
+        UChar *t = dst + used;
+        e = U_ZERO_ERROR;
+        ucnv_toUnicode(c, &t, dst + cap - 1, &src, src_end, NULL, true, &e);
+        used = (size_t)(t - dst);
+        if (e != U_BUFFER_OVERFLOW_ERROR) break;
+        if (cap > (size_t)INT32_MAX / 2) {
+            e = U_INDEX_OUTOFBOUNDS_ERROR;
+            break;
+        }
+        UChar *bigger = realloc(dst, cap * 2 * sizeof(UChar));
+        if (!bigger) {
+            free(dst);
+            ucnv_close(c);
+            return NEWSARC_E_NOMEM;
+        }
+        dst = bigger;
+        cap *= 2;
+    }
+    ucnv_close(c);
+    if (U_FAILURE(e)) {
+        free(dst);
+        return e == U_INDEX_OUTOFBOUNDS_ERROR ? NEWSARC_E_LIMIT : NEWSARC_E_UNSUPPORTED;
+    }
+    size_t skip = (used > 0 && dst[0] == 0xFEFF) ? 1 : 0;
+    if (skip) memmove(dst, dst + 1, (used - 1) * sizeof(UChar));
+    used -= skip;
+    dst[used] = 0;
+    *u = dst;
+    *ulen = (int32_t)used;
+    if (substituted) *substituted = ctx.hit;
+    return 0;
+}
+
+/* UTF-16 -> malloc'd NUL-terminated UTF-8 (lone surrogates become U+FFFD). */
+static int uchars_to_utf8(const UChar *u, int32_t ulen, char **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    UErrorCode e = U_ZERO_ERROR;
+    int32_t need = 0, nsub = 0;
+    u_strToUTF8WithSub(NULL, 0, &need, u, ulen, 0xFFFD, &nsub, &e);
+    if (e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) return NEWSARC_E_LIMIT;
+    if (need < 0 || need == INT32_MAX) return NEWSARC_E_LIMIT;
+    char *s = malloc((size_t)need + 1);
+    if (!s) return NEWSARC_E_NOMEM;
+    e = U_ZERO_ERROR;
+    u_strToUTF8WithSub(s, need + 1, &need, u, ulen, 0xFFFD, &nsub, &e);
+    if (U_FAILURE(e)) {
+        free(s);
+        return NEWSARC_E_LIMIT;
+    }
+    s[need] = '\0';
+    *out = s;
+    *out_len = (size_t)need;
+    return 0;
+}
+
+int na_text_to_utf8(const uint8_t *buf, size_t len, const char *charset, char **out, size_t *out_len,
+                    bool *substituted)
+{
+    if (!out || !out_len) return NEWSARC_E_ARG;
+    *out = NULL;
+    *out_len = 0;
+    UChar *u;
+    int32_t ulen;
+    int rc = decode_uchars(buf, len, charset, &u, &ulen, substituted);
+    if (rc) return rc;
+    rc = uchars_to_utf8(u, ulen, out, out_len);
+    free(u);
+    return rc;
+}
+
+/*
+ * 1 if buf decodes with charset without any illegal/unassigned sequence and
+ * without producing U+0000 or a C1 control (U+0080..U+009F): real text has
+ * neither, so either is evidence of the wrong charset.  0 if not or unknown.
+ */
+static int decodes_cleanly(const uint8_t *buf, size_t len, const char *charset)
+{
+    if (!label_ok(charset)) return 0;
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *c = ucnv_open(charset, &e);
+    if (U_FAILURE(e) || !c) return 0;
+    ucnv_setToUCallBack(c, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+    const char *src = (const char *)buf, *src_end = (const char *)buf + len;
+    UChar tmp[2048];
+    int clean = U_SUCCESS(e);
+    while (clean) {
+        UChar *t = tmp;
+        e = U_ZERO_ERROR;
+        ucnv_toUnicode(c, &t, tmp + 2048, &src, src_end, NULL, true, &e);
+        for (const UChar *p = tmp; p < t; p++)
+            if (*p == 0 || (*p >= 0x80 && *p <= 0x9F)) clean = 0;
+        if (e == U_BUFFER_OVERFLOW_ERROR) continue;
+        if (U_FAILURE(e)) clean = 0;
+        break;
+    }
+    ucnv_close(c);
+    return clean;
+}
+
+/* ---- byte-level evidence ------------------------------------------------ */
+
+/* Strict UTF-8: no overlongs, surrogates or values above U+10FFFF. */
+static bool utf8_valid(const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = b[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) need = 1;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else
+            return false;
+        if (n - i - 1 < need) return false;
+        if (b[i + 1] < lo || b[i + 1] > hi) return false;
+        for (size_t j = 2; j <= need; j++)
+            if (b[i + j] < 0x80 || b[i + j] > 0xBF) return false;
+        i += need + 1;
+    }
+    return true;
+}
+
+static bool all_ascii(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (b[i] >= 0x80) return false;
+    return true;
+}
+
+/* Byte order mark: the charset it announces, or NULL. */
+static const char *bom_charset(const uint8_t *b, size_t n)
+{
+    if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) return "UTF-8";
+    if (n >= 4 && b[0] == 0xFF && b[1] == 0xFE && b[2] == 0 && b[3] == 0) return "UTF-32LE";
+    if (n >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xFE && b[3] == 0xFF) return "UTF-32BE";
+    if (n >= 2 && b[0] == 0xFF && b[1] == 0xFE) return "UTF-16LE";
+    if (n >= 2 && b[0] == 0xFE && b[1] == 0xFF) return "UTF-16BE";
+    return NULL;
+}
+
+/*
+ * UTF-16/32 without a BOM, from the zero bytes of mostly-ASCII text in the
+ * first 4 KB: UTF-32 when every unit is a scalar value and at least half are
+ * not zero; UTF-16 when at least a quarter of the units are ASCII characters
+ * (zero high byte) in one byte order and few in the other.  The caller still
+ * requires a clean decode.  NULL if no pattern.
+ */
+static const char *utf16_32_pattern(const uint8_t *b, size_t n)
+{
+    size_t w = n < 4096 ? n : 4096;
+    if (n % 4 == 0 && w >= 8) {
+        for (int be = 0; be < 2; be++) {
+            size_t units = w / 4, nonzero = 0;
+            bool ok = true;
+            for (size_t i = 0; i < units && ok; i++) {
+                const uint8_t *p = b + 4 * i;
+                uint32_t v = be ? ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3])
+                                : ((uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0]);
+                if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) ok = false;
+                if (v) nonzero++;
+            }
+            if (ok && nonzero * 2 >= units) return be ? "UTF-32BE" : "UTF-32LE";
+        }
+    }
+    if (n % 2 == 0 && w >= 4) {
+        size_t units = w / 2, le_ascii = 0, be_ascii = 0;
+        for (size_t i = 0; i < units; i++) {
+            uint8_t x = b[2 * i], y = b[2 * i + 1];
+            if (y == 0 && x != 0 && x < 0x80) le_ascii++;
+            if (x == 0 && y != 0 && y < 0x80) be_ascii++;
+        }
+        if (le_ascii * 4 >= units && be_ascii * 8 <= le_ascii) return "UTF-16LE";
+        if (be_ascii * 4 >= units && le_ascii * 8 <= be_ascii) return "UTF-16BE";
+    }
+    return NULL;
+}
+
+/* 7-bit text with ISO-2022 designator escapes: which ISO-2022 charset, or NULL. */
+static const char *iso2022_charset(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i + 3 < n; i++) {
+        if (b[i] != 0x1B) continue;
+        if (b[i + 1] == '$' && b[i + 2] == ')' && b[i + 3] == 'C') return "ISO-2022-KR";
+        if (b[i + 1] == '$' && b[i + 2] == ')' && (b[i + 3] == 'A' || b[i + 3] == 'G')) return "ISO-2022-CN";
+        if (b[i + 1] == '$' && b[i + 2] == '*' && b[i + 3] == 'H') return "ISO-2022-CN";
+        if (b[i + 1] == '$' && (b[i + 2] == 'B' || b[i + 2] == '@')) return "ISO-2022-JP";
+        if (b[i + 1] == '(' && (b[i + 2] == 'J' || b[i + 2] == 'I')) return "ISO-2022-JP";
+    }
+    return NULL;
+}
+
+/* ---- declarations ------------------------------------------------------- */
+
+/* Read a label at b[i..n): optional quote, label characters, matching quote. */
+static bool read_label(const uint8_t *b, size_t n, size_t i, bool quote_required, char label[NA_CHARSET_NAME])
+{
+    uint8_t q = 0;
+    if (i < n && (b[i] == '"' || b[i] == '\'')) q = b[i++];
+    if (quote_required && !q) return false;
+    size_t start = i;
+    while (i < n && is_label_char(b[i])) i++;
+    size_t ln = i - start;
+    if (ln == 0 || ln >= NA_CHARSET_NAME) return false;
+    if (q && (i >= n || b[i] != q)) return false;
+    memcpy(label, b + start, ln);
+    label[ln] = '\0';
+    return true;
+}
+
+/* After a keyword at b[i]: spaces, '=', spaces; returns the index after them or n if absent. */
+static size_t skip_equals(const uint8_t *b, size_t n, size_t i)
+{
+    while (i < n && is_space_byte(b[i])) i++;
+    if (i >= n || b[i] != '=') return n;
+    i++;
+    while (i < n && is_space_byte(b[i])) i++;
+    return i;
+}
+
+static bool xml_declaration(const uint8_t *b, size_t n, char label[NA_CHARSET_NAME])
+{
+    size_t i = 0;
+    if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) i = 3;
+    while (i < n && is_space_byte(b[i])) i++;
+    if (!match_ci(b, n, i, "<?xml") || i + 5 >= n || !is_space_byte(b[i + 5])) return false;
+    size_t end = i + 5;
+    while (end + 1 < n && !(b[end] == '?' && b[end + 1] == '>')) end++;
+    for (size_t j = i + 5; j + 8 <= end; j++) {
+        if (!match_ci(b, end, j, "encoding")) continue;
+        size_t k = skip_equals(b, end, j + 8);
+        return k < end && read_label(b, end, k, true, label);
+    }
+    return false;
+}
+
+static bool meta_declaration(const uint8_t *b, size_t n, char label[NA_CHARSET_NAME])
+{
+    for (size_t i = 0; i + 5 < n; i++) {
+        if (b[i] != '<' || !match_ci(b, n, i + 1, "meta")) continue;
+        if (!(is_space_byte(b[i + 5]) || b[i + 5] == '/')) continue;
+        size_t end = i + 5;
+        while (end < n && b[end] != '>') end++;
+        for (size_t j = i + 5; j + 7 <= end; j++) {
+            if (!match_ci(b, end, j, "charset")) continue;
+            size_t k = skip_equals(b, end, j + 7);
+            if (k < end && read_label(b, end, k, false, label)) return true;
+        }
+        i = end;
+    }
+    return false;
+}
+
+/* ---- choosing ----------------------------------------------------------- */
+
+static void choose(na_charset_info *out, const char *canon, na_charset_reason reason, bool clean)
+{
+    copy_name(out->chosen, canon);
+    out->reason = reason;
+    out->chosen_clean = clean;
+}
+
+/* ICU detector names that are not converter names. */
+static const char *detector_label(const char *name)
+{
+    if (strncmp(name, "IBM424_", 7) == 0) return "IBM424";
+    if (strncmp(name, "IBM420_", 7) == 0) return "IBM420";
+    return name;
+}
+
+typedef struct detection {
+    UCharsetDetector *det;
+    const UCharsetMatch **matches; /* owned by det */
+    int32_t count;
+    uint8_t *sample; /* the detector's input, must outlive det */
+} detection;
+
+static void detection_free(detection *d)
+{
+    ucsdet_close(d->det);
+    free(d->sample);
+}
+
+/*
+ * The part of the text whose charset is in question: the whitespace-separated
+ * words that contain a byte >= 0x80, joined by spaces, at most
+ * NA_TEXT_DETECT_MAX bytes.  Feeds and pages are mostly ASCII markup and
+ * English; without this the detector's Latin-1 models win on that ASCII.
+ * Multi-byte characters never contain whitespace bytes, so they stay whole.
+ */
+static size_t focus_sample(const uint8_t *b, size_t n, uint8_t *out)
+{
+    size_t o = 0, i = 0;
+    while (i < n && o < NA_TEXT_DETECT_MAX) {
+        while (i < n && is_space_byte(b[i])) i++;
+        size_t start = i;
+        bool high = false;
+        while (i < n && !is_space_byte(b[i])) high |= b[i++] >= 0x80;
+        if (!high) continue;
+        size_t wl = i - start;
+        if (wl + 1 > NA_TEXT_DETECT_MAX - o) break;
+        memcpy(out + o, b + start, wl);
+        o += wl;
+        out[o++] = ' ';
+    }
+    return o;
+}
+
+static int run_detector(const uint8_t *buf, size_t len, const char *declared_label, detection *d)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    d->det = ucsdet_open(&e);
+    d->matches = NULL;
+    d->count = 0;
+    d->sample = NULL;
+    if (U_FAILURE(e)) return e == U_MEMORY_ALLOCATION_ERROR ? NEWSARC_E_NOMEM : 0;
+    ucsdet_enableInputFilter(d->det, true);
+    d->sample = malloc(NA_TEXT_DETECT_MAX);
+    if (!d->sample) {
+        ucsdet_close(d->det);
+        return NEWSARC_E_NOMEM;
+    }
+    int32_t n = (int32_t)focus_sample(buf, len, d->sample);
+    ucsdet_setText(d->det, (const char *)d->sample, n, &e);
+    if (declared_label && *declared_label) ucsdet_setDeclaredEncoding(d->det, declared_label, -1, &e);
+    if (U_SUCCESS(e)) d->matches = ucsdet_detectAll(d->det, &d->count, &e);
+    if (U_FAILURE(e)) {
+        d->matches = NULL;
+        d->count = 0;
+    }
+    return 0;
+}
+
+/* Does the detector list a candidate that decodes like canon (same converter after widening)? */
+static bool detector_lists(const detection *d, const char *canon)
+{
+    for (int32_t i = 0; i < d->count; i++) {
+        UErrorCode e = U_ZERO_ERROR;
+        const char *nm = ucsdet_getName(d->matches[i], &e);
+        char w[NA_CHARSET_NAME];
+        if (U_SUCCESS(e) && nm && widened_name(detector_label(nm), w) && same_converter(w, canon)) return true;
+    }
+    return false;
+}
+
+static int32_t top_confidence(const detection *d)
+{
+    if (d->count <= 0) return 0;
+    UErrorCode e = U_ZERO_ERROR;
+    int32_t c = ucsdet_getConfidence(d->matches[0], &e);
+    return U_SUCCESS(e) ? c : 0;
+}
+
+/* Non-UTF-8, non-ASCII, no BOM: declaration, hint, detector, fallback. */
+static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_charset_info *out)
+{
+    char cand[NA_CHARSET_NAME];
+    bool have_decl = out->declared[0] && !is_utf16_32(out->declared);
+    if (have_decl && out->declared_clean) {
+        widened_name(out->declared, cand);
+        if (decodes_cleanly(buf, len, cand)) {
+            choose(out, cand, NA_CHOSE_DECLARED, true);
+            return 0;
+        }
+        choose(out, out->declared, NA_CHOSE_DECLARED, true);
+        return 0;
+    }
+
+    detection d;
+    int rc = run_detector(buf, len, out->declared_label, &d);
+    if (rc) return rc;
+    if (d.count > 0) {
+        UErrorCode e = U_ZERO_ERROR;
+        const char *nm = ucsdet_getName(d.matches[0], &e);
+        if (U_SUCCESS(e) && nm && canonical_name(detector_label(nm), cand)) copy_name(out->detected, cand);
+        out->detected_confidence = top_confidence(&d);
+    }
+
+    char hint_w[NA_CHARSET_NAME] = "";
+    if (hint && widened_name(hint, hint_w) && !is_utf16_32(hint_w) && decodes_cleanly(buf, len, hint_w) &&
+        (d.count == 0 || top_confidence(&d) < 50 || detector_lists(&d, hint_w))) {
+        choose(out, hint_w, NA_CHOSE_HINT, true);
+        detection_free(&d);
+        return 0;
+    }
+    for (int32_t i = 0; i < d.count; i++) {
+        UErrorCode e = U_ZERO_ERROR;
+        const char *nm = ucsdet_getName(d.matches[i], &e);
+        if (U_FAILURE(e) || !nm || !widened_name(detector_label(nm), cand) || is_utf16_32(cand)) continue;
+        if (decodes_cleanly(buf, len, cand)) {
+            choose(out, cand, NA_CHOSE_DETECTED, true);
+            detection_free(&d);
+            return 0;
+        }
+    }
+    detection_free(&d);
+
+    /* Nothing decodes cleanly: the most specific evidence, with substitutions. */
+    if (have_decl && widened_name(out->declared, cand)) choose(out, cand, NA_CHOSE_FALLBACK, false);
+    else if (hint_w[0]) choose(out, hint_w, NA_CHOSE_FALLBACK, false);
+    else if (out->detected[0] && !is_utf16_32(out->detected) && widened_name(out->detected, cand))
+        choose(out, cand, NA_CHOSE_FALLBACK, false);
+    else {
+        canonical_name("windows-1252", cand);
+        choose(out, cand, NA_CHOSE_FALLBACK, false);
+    }
+    return 0;
+}
+
+int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_charset, na_charset_info *out)
+{
+    if (!out) return NEWSARC_E_ARG;
+    memset(out, 0, sizeof *out);
+    if (!buf && len) return NEWSARC_E_ARG;
+    if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
+    char cand[NA_CHARSET_NAME];
+    canonical_name("UTF-8", cand);
+    if (len == 0) {
+        out->valid_utf8 = out->ascii_only = true;
+        choose(out, cand, NA_CHOSE_EMPTY, true);
+        return 0;
+    }
+    out->valid_utf8 = utf8_valid(buf, len);
+    out->ascii_only = out->valid_utf8 && all_ascii(buf, len);
+
+    const char *bom = bom_charset(buf, len);
+    if (bom) {
+        out->has_bom = true;
+        out->declared_source = NA_DECL_BOM;
+        copy_name(out->declared_label, bom);
+        canonical_name(bom, out->declared);
+        out->declared_clean = decodes_cleanly(buf, len, out->declared);
+        choose(out, out->declared, NA_CHOSE_BOM, out->declared_clean);
+        return 0;
+    }
+
+    size_t scan = len < NA_TEXT_DECL_SCAN ? len : NA_TEXT_DECL_SCAN;
+    char label[NA_CHARSET_NAME];
+    if (xml_declaration(buf, scan, label)) out->declared_source = NA_DECL_XML;
+    else if (meta_declaration(buf, scan, label))
+        out->declared_source = NA_DECL_META;
+    if (out->declared_source != NA_DECL_NONE) {
+        copy_name(out->declared_label, label);
+        if (canonical_name(label, out->declared) && widened_name(label, cand))
+            out->declared_clean = decodes_cleanly(buf, len, cand) || decodes_cleanly(buf, len, out->declared);
+    }
+
+    const char *pat = utf16_32_pattern(buf, len);
+    if (pat && decodes_cleanly(buf, len, pat)) {
+        canonical_name(pat, cand);
+        choose(out, cand, NA_CHOSE_UTF16_32, true);
+        return 0;
+    }
+    if (out->ascii_only) {
+        const char *iso = iso2022_charset(buf, len);
+        if (iso && decodes_cleanly(buf, len, iso)) {
+            canonical_name(iso, cand);
+            choose(out, cand, NA_CHOSE_ISO2022, true);
+        } else {
+            canonical_name("UTF-8", cand);
+            choose(out, cand, NA_CHOSE_ASCII, true);
+        }
+        return 0;
+    }
+    if (out->valid_utf8) {
+        canonical_name("UTF-8", cand);
+        choose(out, cand, NA_CHOSE_UTF8, true);
+        return 0;
+    }
+    return choose_legacy(buf, len, source_hint_charset, out);
+}

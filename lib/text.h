@@ -1,0 +1,156 @@
+/*
+ * text.h - what ICU can tell about an article's text.  Internal, not API.
+ *
+ * newsarc stores every article's original bytes; this module only looks at
+ * them: which charset they are in, a normalized-text id (norm_id) that is the
+ * same for trivially different copies, the dominant script, and a MinHash
+ * signature for near-duplicate search.  Nothing here changes stored bytes.
+ *
+ * Conventions (as in newsarc.h): buffers travel with their length and are
+ * never assumed NUL-terminated; functions return 0 or an enum newsarc_error
+ * code (NEWSARC_E_ARG, NEWSARC_E_NOMEM, NEWSARC_E_UNSUPPORTED for a charset
+ * ICU does not know, NEWSARC_E_LIMIT for input over NA_TEXT_MAX_INPUT).
+ * All functions are thread-safe: they keep no state between calls.
+ * The exact normalization behind norm_id is specified in spec/NORMALIZATION.md.
+ */
+#ifndef NEWSARC_TEXT_H
+#define NEWSARC_TEXT_H
+
+#include "newsarc.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest input any function here accepts (bytes); keeps ICU's int32 lengths safe. */
+#define NA_TEXT_MAX_INPUT ((size_t)1 << 27)
+
+/* How much of the buffer is searched for an XML/HTML charset declaration. */
+#define NA_TEXT_DECL_SCAN 4096
+/* How much of the buffer is given to ICU's charset detector. */
+#define NA_TEXT_DETECT_MAX 65536
+
+/* Charset names: NUL-terminated, at most NA_CHARSET_NAME - 1 bytes. */
+#define NA_CHARSET_NAME 48
+
+/* Where a declared charset came from. */
+typedef enum na_decl_source {
+    NA_DECL_NONE = 0,
+    NA_DECL_BOM = 1,  /* byte order mark */
+    NA_DECL_XML = 2,  /* <?xml ... encoding="..."?> */
+    NA_DECL_META = 3, /* <meta charset=...> or <meta http-equiv=Content-Type content="...; charset=..."> */
+} na_decl_source;
+
+/* Why na_charset_info.chosen was chosen. */
+typedef enum na_charset_reason {
+    NA_CHOSE_EMPTY = 0,     /* empty buffer: UTF-8 */
+    NA_CHOSE_BOM = 1,       /* byte order mark */
+    NA_CHOSE_UTF16_32 = 2,  /* no BOM, but the zero-byte pattern of UTF-16/32 and a clean decode */
+    NA_CHOSE_ASCII = 3,     /* only bytes < 0x80 (and no ISO-2022 escapes): UTF-8 */
+    NA_CHOSE_ISO2022 = 4,   /* 7-bit with ISO-2022 designator escapes that decode cleanly */
+    NA_CHOSE_UTF8 = 5,      /* valid UTF-8 with non-ASCII characters */
+    NA_CHOSE_DECLARED = 6,  /* the declared charset (or its superset) decodes cleanly */
+    NA_CHOSE_HINT = 7,      /* the source's usual charset decodes cleanly and the detector does not object */
+    NA_CHOSE_DETECTED = 8,  /* the best detector candidate that decodes cleanly */
+    NA_CHOSE_FALLBACK = 9,  /* nothing decodes cleanly; decoding will substitute U+FFFD */
+} na_charset_reason;
+
+typedef struct na_charset_info {
+    bool valid_utf8;                     /* the whole buffer is well-formed UTF-8 */
+    bool ascii_only;                     /* every byte < 0x80 */
+    bool has_bom;                        /* starts with a UTF-8/16/32 byte order mark */
+    na_decl_source declared_source;      /* NA_DECL_NONE if nothing declared */
+    char declared_label[NA_CHARSET_NAME]; /* the label as written (truncated), "" if none */
+    char declared[NA_CHARSET_NAME];      /* canonical name of that label, "" if none or unknown to ICU */
+    bool declared_clean;                 /* declared (or its superset) decodes the whole buffer cleanly */
+    char detected[NA_CHARSET_NAME];      /* ICU detector's best guess, canonical; "" if not run/none */
+    int32_t detected_confidence;         /* 0..100; 0 if not run */
+    char chosen[NA_CHARSET_NAME];        /* canonical name to decode with; never "" on success */
+    na_charset_reason reason;
+    bool chosen_clean;                   /* decoding with chosen substitutes nothing */
+} na_charset_info;
+
+/**
+ * Decide which charset to decode buf with.  Evidence, strongest first: a BOM;
+ * the UTF-16/32 zero-byte pattern; pure ASCII / valid UTF-8; a declaration
+ * (XML or HTML meta in the first NA_TEXT_DECL_SCAN bytes) that decodes
+ * cleanly; source_hint_charset (the charset other articles of the same source
+ * use; may be NULL) when it decodes cleanly and the detector lists it; ICU's
+ * detector (first NA_TEXT_DETECT_MAX bytes), its first candidate that decodes
+ * cleanly.  "Cleanly" = no illegal or unassigned byte sequence and no decoded
+ * U+0000 or C1 control.  Legacy labels are widened to the superset browsers
+ * use (ISO-8859-1/ASCII -> windows-1252, GB2312/GBK -> GB18030, EUC-KR ->
+ * windows-949, ISO-8859-9 -> windows-1254, TIS-620 -> windows-874).
+ * Names are canonical: the preferred MIME name, else IANA, else ICU's.
+ * @return 0, NEWSARC_E_ARG, NEWSARC_E_NOMEM or NEWSARC_E_LIMIT.
+ */
+NEWSARC_WUR int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_charset,
+                                na_charset_info *out);
+
+/**
+ * Decode buf from charset to UTF-8 with ICU.  Never fails on bad bytes: each
+ * illegal or unassigned sequence becomes U+FFFD and *substituted (may be NULL)
+ * is set.  One leading U+FEFF (a byte order mark) is removed.  *out is
+ * malloc'd, NUL-terminated (the NUL not counted in *out_len); caller frees.
+ * @return 0, NEWSARC_E_ARG, NEWSARC_E_UNSUPPORTED (unknown charset),
+ *         NEWSARC_E_NOMEM or NEWSARC_E_LIMIT.
+ */
+NEWSARC_WUR int na_text_to_utf8(const uint8_t *buf, size_t len, const char *charset, char **out, size_t *out_len,
+                                bool *substituted);
+
+/* norm_id options (spec/NORMALIZATION.md).  0 = the default normalization. */
+#define NA_NORM_STRIP_DIACRITICS 0x1u /* remove Latin/Greek/Cyrillic accents, Hebrew points, Arabic harakat */
+#define NA_NORM_UNIFY_ALEF_YEH 0x2u   /* Arabic-script letter variants: alef forms, yeh forms, keheh */
+#define NA_NORM_KNOWN 0x3u
+
+#define NA_NORM_ID_SIZE 32
+
+/**
+ * The normalized text of buf (decoded from charset, or from the charset
+ * na_text_charset chooses when charset is NULL), in UTF-8, as defined in
+ * spec/NORMALIZATION.md.  *out is malloc'd and NUL-terminated; caller frees.
+ * @return 0, NEWSARC_E_ARG (also for unknown option bits), NEWSARC_E_UNSUPPORTED,
+ *         NEWSARC_E_NOMEM or NEWSARC_E_LIMIT.
+ */
+NEWSARC_WUR int na_text_normalize(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
+                                  size_t *out_len);
+
+/**
+ * norm_id = BLAKE2b-256 of na_text_normalize's output.  Copies that differ
+ * only in charset, Unicode normalization form, line endings, whitespace runs
+ * or tatweel get the same id.
+ */
+NEWSARC_WUR int na_text_norm_id(const uint8_t *buf, size_t len, const char *charset, uint32_t options,
+                                uint8_t out[NA_NORM_ID_SIZE]);
+
+/**
+ * Dominant script of UTF-8 text (invalid sequences skipped): the ISO 15924
+ * code of the script (ICU uscript_getScript) that most letters (general
+ * category L*) belong to, Common/Inherited/Unknown ignored; ties go to the
+ * script seen first.  "Zyyy" when there are no such letters.  out gets a
+ * NUL-terminated code such as "Arab", "Latn", "Cyrl", "Hani", "Hira".
+ * @return 0, NEWSARC_E_ARG or NEWSARC_E_LIMIT.
+ */
+NEWSARC_WUR int na_text_script(const uint8_t *utf8, size_t len, char out[16]);
+
+/* Largest signature na_text_minhash computes. */
+#define NA_MINHASH_MAX_K 4096
+
+/**
+ * MinHash signature of UTF-8 text for near-duplicate search.  Tokens are the
+ * words of ICU's root-locale word break iterator (segments whose rule status
+ * is not UBRK_WORD_NONE), each case-folded and NFC-normalized; shingles are 3
+ * consecutive tokens (a text with 1-2 tokens has one shingle of all of them).
+ * Each shingle is hashed once (BLAKE2b, 8 bytes, little-endian) and sig[i] is
+ * the minimum over shingles of mix64(h ^ seed_i) with fixed seeds, so
+ * signatures are identical across runs and machines.  A text without tokens
+ * gets all UINT64_MAX.  Invalid UTF-8 is read as U+FFFD.
+ * @param k number of values, 1..NA_MINHASH_MAX_K
+ * @return 0, NEWSARC_E_ARG, NEWSARC_E_NOMEM or NEWSARC_E_LIMIT.
+ */
+NEWSARC_WUR int na_text_minhash(const char *utf8, size_t len, uint32_t k, uint64_t *sig);
+
+/** Estimated Jaccard similarity: fraction of equal positions (0.0 if k == 0). */
+double na_minhash_similarity(const uint64_t *a, const uint64_t *b, uint32_t k);
+
+#endif

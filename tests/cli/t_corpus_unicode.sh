@@ -1,0 +1,4 @@
+# Corpus round trip: pack, verify, extract, diff -r of SHARED/corpus/unicode.
+. "$NEWSARC_CLI_DIR/lib.sh"
+corpus_roundtrip "$SHARED/corpus/unicode"
+finish

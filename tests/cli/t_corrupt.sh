@@ -1,0 +1,106 @@
+# Damaged archives: verify exits 1 for any flipped, missing or extra byte;
+# no command crashes (exit < 128), and cat never prints wrong bytes with exit 0.
+. "$NEWSARC_CLI_DIR/lib.sh"
+cp -a "$FIX/tree" in
+cp "$FIX/jsonl/news.jsonl" news.jsonl
+na pack --block-size 1024 -o good.nwa in news.jsonl
+expect 0 "pack" || finish
+na verify good.nwa
+expect 0 "verify the intact archive" || finish
+for t in 1 2 4; do na verify -T $t good.nwa; expect 0 "verify -T $t"; done
+na list --json good.nwa
+jq -r .id out | LC_ALL=C sort -u > ids
+size=$(fsize good.nwa)
+toc good.nwa > toc.txt || { fail "cannot read the footer TOC with od"; finish; }
+info "sections: $(tr '\n' ';' < toc.txt)"
+
+# every command on a damaged copy: no crash; verify must say damaged (exit 1)
+check_damaged() { # FILE WHAT
+    local f=$1 what=$2 id
+    na verify "$f"
+    expect 1 "verify ($what)"
+    tail -n1 out | grep -q "^$f: damaged" || fail "verify ($what): last stdout line is not '$f: damaged ...': $(tail -n1 out)"
+    na list --json "$f"
+    [ "$rc" -le 1 ] || fail "list --json ($what): exit $rc"
+    na info --json "$f"
+    [ "$rc" -le 1 ] || fail "info --json ($what): exit $rc"
+    rm -rf x; na extract -C x "$f"
+    [ "$rc" -le 1 ] || fail "extract ($what): exit $rc"
+    na extract --jsonl "$f"
+    [ "$rc" -le 1 ] || fail "extract --jsonl ($what): exit $rc"
+    while read -r id; do
+        nax cat "$f" "$id" > cat.out
+        if [ "$rc" = 0 ] && [ "$(hashof cat.out)" != "$id" ]; then fail "cat ($what): exit 0 but wrong bytes for $id"; fi
+        [ "$rc" -le 1 ] || fail "cat $id ($what): exit $rc"
+    done < ids
+}
+
+# one byte flipped in the middle of the file
+cp good.nwa mid.nwa; flip_byte mid.nwa $((size / 2))
+check_damaged mid.nwa "byte $((size / 2)) flipped"
+for t in 1 2; do na verify -T $t mid.nwa; expect 1 "verify -T $t (damaged)"; done
+# one byte flipped in the middle of each section, and at its first and last byte
+while read -r type off len; do
+    for pos in $off $((off + len / 2)) $((off + len - 1)); do
+        [ "$len" -gt 0 ] || continue
+        cp good.nwa f.nwa; flip_byte f.nwa $pos
+        na verify f.nwa
+        expect 1 "verify, $type byte $pos flipped"
+    done
+    cp good.nwa s.nwa; flip_byte s.nwa $((off + len / 2))
+    check_damaged s.nwa "$type middle byte flipped"
+done < toc.txt
+# a flipped byte inside each block (not detected by the whole-file checksum alone:
+# cat must check the block hash)
+read -r _ boff blen < <(grep '^BLKS ' toc.txt)
+for pos in $(seq $((boff + 5)) $(( (blen / 7) + 1 )) $((boff + blen - 1))); do
+    cp good.nwa b.nwa; flip_byte b.nwa $pos
+    while read -r id; do
+        nax cat b.nwa "$id" > cat.out
+        [ "$rc" = 0 ] && [ "$(hashof cat.out)" != "$id" ] && fail "cat after flipping BLKS byte $pos: exit 0 but wrong bytes for $id"
+        [ "$rc" -le 1 ] || fail "cat after flipping BLKS byte $pos: exit $rc"
+    done < ids
+    rm -rf x; na extract -C x b.nwa
+    if [ "$rc" = 0 ]; then same_tree in x "extract exit 0 after flipping BLKS byte $pos"; fi
+done
+
+# truncated by one byte
+head -c $((size - 1)) good.nwa > trunc.nwa
+check_damaged trunc.nwa "truncated by 1 byte"
+na list trunc.nwa; expect 1 "list of a truncated archive"
+na info trunc.nwa; expect 1 "info of a truncated archive"
+# truncated at each section start
+while read -r type off len; do
+    [ "$off" -gt 0 ] || continue
+    head -c "$off" good.nwa > t.nwa
+    na verify t.nwa; expect 1 "verify, truncated at the start of $type"
+    na list t.nwa; [ "$rc" = 1 ] || fail "list, truncated at the start of $type: exit $rc"
+done < toc.txt
+# one byte appended, and a whole second copy appended
+cp good.nwa app.nwa; printf '\n' >> app.nwa
+check_damaged app.nwa "one byte appended"
+na list app.nwa; expect 1 "list with a byte appended"
+na info app.nwa; expect 1 "info with a byte appended"
+cat good.nwa good.nwa > twice.nwa
+na verify twice.nwa; expect 1 "verify of two archives concatenated"
+# a byte inserted in the middle
+{ head -c $((size / 2)) good.nwa; printf 'X'; tail -c +$((size / 2 + 1)) good.nwa; } > ins.nwa
+na verify ins.nwa; expect 1 "verify with a byte inserted"
+# the tail only, the footer only
+tail -c 8 good.nwa > tail8.nwa
+na verify tail8.nwa; expect 1 "verify of the last 8 bytes"
+na list tail8.nwa; [ "$rc" = 1 ] || fail "list of the last 8 bytes: exit $rc"
+read -r _ foff flen < <(grep '^FOOT ' toc.txt)
+tail -c "$flen" good.nwa > foot.nwa
+na verify foot.nwa; expect 1 "verify of the footer alone"
+na list foot.nwa; [ "$rc" = 1 ] || fail "list of the footer alone: exit $rc"
+# a zeroed 4 KiB run in the middle
+zl=4096; [ $((size / 3)) -lt $zl ] && zl=$((size / 3))
+cp good.nwa z.nwa; dd if=/dev/zero of=z.nwa bs=1 seek=$((size / 3)) count=$zl conv=notrunc 2>/dev/null
+check_damaged z.nwa "$zl bytes zeroed"
+# verify names what is damaged
+cp good.nwa named.nwa; flip_byte named.nwa $((boff + 20))
+na verify named.nwa
+expect 1 "verify, a block byte flipped"
+grep -qi 'block' err || grep -qi 'block' out || fail "verify, a block byte flipped: no mention of the block: $(errtext)"
+finish

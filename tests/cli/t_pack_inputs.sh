@@ -1,0 +1,138 @@
+# pack input kinds: symlinks skipped with a warning, bad names refused,
+# a single regular file, several inputs.
+. "$NEWSARC_CLI_DIR/lib.sh"
+cp -a "$FIX/tree" in
+printf 'outside\n' > outside.txt
+ln -s "$WORK/outside.txt" in/link-to-file.txt
+ln -s "$WORK" in/link-to-dir
+na pack -o a.nwa in
+expect 0 "pack a tree holding symlinks" || finish
+grep -q 'link-to-file' err || fail "no warning naming the skipped symlink: $(errtext)"
+na list --json a.nwa
+jq -r .name out | grep -q '^link-to' && fail "symlinks were packed: $(jq -r .name out | grep '^link-to' | tr '\n' ' ')"
+[ "$(wc -l < out)" = "$(tree_files "$FIX/tree" | wc -l)" ] || fail "entry count $(wc -l < out) differs from the tree's files"
+
+# a single regular file: one article named by its base name
+mkdir -p one/sub && printf 'single\n' > one/sub/article.txt
+na pack -o s.nwa one/sub/article.txt
+expect 0 "pack a single file"
+na list --json s.nwa
+[ "$(jq -r .name out)" = article.txt ] || fail "single file: name is '$(jq -r .name out)', expected 'article.txt'"
+# a single file with an awkward base name
+cp one/sub/article.txt "one/خبر فوری – ۱.txt"
+na pack -o s2.nwa "one/خبر فوری – ۱.txt"
+na list --json s2.nwa
+[ "$(jq -r .name out)" = "خبر فوری – ۱.txt" ] || fail "single file with a Persian name: got '$(jq -r .name out)'"
+
+# names that are not allowed: control character, invalid UTF-8
+mkdir bad1 && printf 'x\n' > bad1/$'tab\tname.txt'
+na pack -o b1.nwa bad1
+expect 1 "a file name with a TAB"
+grep -q 'name' err || fail "TAB name: message: $(errtext)"
+[ -e b1.nwa ] && fail "TAB name: archive written anyway"
+mkdir bad2 && printf 'x\n' > "bad2/$(printf 'latin1-\351t\351').txt"
+na pack -o b2.nwa bad2
+expect 1 "a file name that is not UTF-8"
+[ -e b2.nwa ] && fail "non-UTF-8 name: archive written anyway"
+mkdir bad3 && printf 'x\n' > bad3/$'new\nline.txt'
+na pack -o b3.nwa bad3
+expect 1 "a file name with a newline"
+mkdir bad4 && printf 'x\n' > bad4/$'esc\033[31mred.txt'
+na pack -o b4.nwa bad4
+expect 1 "a file name with an ESC character"
+mkdir bad5 && printf 'x\n' > bad5/$'c1\xc2\x9bcsi.txt'
+na pack -o b5.nwa bad5
+expect 1 "a file name with a C1 control (U+009B)"
+
+# several inputs: two trees with distinct names, a file, and JSONL
+mkdir -p t2/extra && printf 'extra\n' > t2/extra/x.txt
+cp "$FIX/jsonl/news.jsonl" news.jsonl
+na pack -o m.nwa in t2 one/sub/article.txt news.jsonl
+expect 0 "pack several inputs"
+na list --json m.nwa
+jq -r '.name // empty' out | grep -qx extra/x.txt || fail "several inputs: extra/x.txt missing"
+jq -r '.name // empty' out | grep -qx article.txt || fail "several inputs: article.txt missing"
+[ "$(jq -c 'select(has("name") | not)' out | wc -l)" = "$(jq -c . news.jsonl | wc -l)" ] || fail "several inputs: JSONL entries missing"
+na verify m.nwa
+expect 0 "verify several inputs"
+# a file ending in .JSONL in a tree is just a file
+mkdir t3 && cp news.jsonl t3/inside.jsonl
+na pack -o t3.nwa t3
+na list --json t3.nwa
+[ "$(jq -r .name out)" = inside.jsonl ] || fail "a .jsonl inside a directory was not packed as a file"
+
+# large files: empty, exactly one block, one byte more, several blocks, incompressible
+mkdir big
+: > big/0.txt
+seq 1 40000 | head -c 131072 > big/131072.txt
+seq 7 40007 | head -c 131073 > big/131073.txt
+seq 1 200000 | head -c 700001 > big/700001.txt
+head -c 300000 /dev/urandom > big/random.bin
+for i in $(seq 1 50); do printf 'small %d\n' $i > big/s$i.txt; done
+na pack -o big.nwa big
+expect 0 "pack big files"
+na verify big.nwa
+expect 0 "verify big files"
+na extract -C bigx big.nwa
+expect 0 "extract big files" && same_tree big bigx "big files round trip"
+na info --json big.nwa
+[ "$(jq .blocks out)" -ge 4 ] || fail "big files: $(jq .blocks out) blocks, expected at least 4 (articles over 128 KiB get their own block)"
+
+# the output file inside the input tree is not packed into itself
+na pack -o plain.nwa in
+cp -a "$FIX/tree" self
+na pack -o self/inside.nwa self
+expect 0 "pack -o inside the input directory"
+same plain.nwa self/inside.nwa "archive written inside its own input tree (must not include itself)"
+
+# two different articles under one name (same relative path in two inputs)
+mkdir -p A B && printf 'a\n' > A/x.txt && printf 'b\n' > B/x.txt
+na pack -o ab.nwa A B
+expect 1 "two different articles with the name 'x.txt'"
+[ -e ab.nwa ] && fail "name clash: archive written anyway"
+
+# a name that is also a directory of another name ('x' and 'x/y', from two
+# inputs): such an archive can never be extracted, so pack must refuse it
+# (or extract must manage; it cannot on a POSIX file system)
+mkdir -p X1 X2/x && printf '1\n' > X1/x && printf '2\n' > X2/x/y
+na pack -o xy.nwa X1 X2
+if [ "$rc" = 0 ]; then
+    na extract -C xyx xy.nwa
+    [ "$rc" = 0 ] || fail "pack accepted the names 'x' and 'x/y' together, and extract then fails (exit $rc): $(errtext)"
+else
+    expect 1 "names 'x' and 'x/y' in one archive"
+    [ -e xy.nwa ] && fail "names 'x' and 'x/y': refused but an archive was written"
+fi
+
+# a FIFO in the tree: skipped (with a warning), never opened (would block)
+mkdir fifo && printf 'a\n' > fifo/a.txt && mkfifo fifo/pipe
+TMO=20 na pack -o fifo.nwa fifo
+expect 0 "pack a tree holding a FIFO"
+grep -q pipe err || fail "FIFO: no warning naming it"
+na list --json fifo.nwa
+[ "$(jq -r .name out)" = a.txt ] || fail "FIFO: entries are $(jq -r .name out | tr '\n' ' ')"
+
+# a tree holding only an empty file; a JSONL holding only an empty text
+mkdir onlyempty && : > onlyempty/e.txt
+na pack -o oe.nwa onlyempty
+expect 0 "pack a tree with only an empty file"
+na verify oe.nwa
+expect 0 "verify (only an empty article)"
+na extract -C oex oe.nwa
+expect 0 "extract (only an empty article)" && same_tree onlyempty oex "only an empty file"
+printf '{"maintext":""}\n' > e.jsonl
+na pack -o ej.nwa e.jsonl
+expect 0 "pack a JSONL with one empty text"
+na extract --jsonl ej.nwa
+expect 0 "extract --jsonl (one empty text)"
+[ "$(jq -c . out)" = '{"maintext":""}' ] || fail "one empty text: got $(cat out)"
+
+# one JSONL line of 4 MB (text larger than a block)
+jq -nc '{url: "https://example.org/huge", maintext: ("ab\u0627\n" * 1000000)}' > huge.jsonl
+na pack -o hj.nwa huge.jsonl
+expect 0 "pack a 4 MB JSONL line"
+na extract --jsonl hj.nwa
+expect 0 "extract --jsonl of a 4 MB line"
+canon_multiset huge.jsonl > w; canon_multiset out > g
+cmp -s w g || fail "4 MB JSONL line does not come back equal"
+finish
