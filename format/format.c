@@ -37,6 +37,12 @@ const char *na_head_decode(const uint8_t *buf, size_t len, uint16_t *major, uint
     return NULL;
 }
 
+int na_head_unsupported(const uint8_t *buf, size_t len)
+{
+    return len == NA_HEAD_FRAME && !memcmp(buf + 12, NA_FILE_MAGIC, 8) &&
+           (na_ld16(buf + 20) != 1 || na_ld32(buf + 24) != 0);
+}
+
 size_t na_footer_frame_size(uint32_t count) { return NA_FRAME_HDR + NA_FOOT_FIXED + (size_t)NA_TOC_ENTRY * count; }
 
 void na_footer_encode(uint8_t *out, const na_footer *f)
@@ -67,7 +73,7 @@ const char *na_footer_decode(const uint8_t *file, uint64_t file_len, na_footer *
     const uint8_t *end = file + file_len;
     if (memcmp(end - 4, NA_TAIL_MAGIC, 4) != 0) return "no newsarc footer at the end of the file (truncated or not an archive)";
     uint32_t flen = na_ld32(end - 8);
-    if (flen < na_footer_frame_size(0) || flen > na_footer_frame_size(NA_MAX_SECTIONS) || flen > file_len)
+    if (flen < na_footer_frame_size(0) || flen > na_footer_frame_size(NA_MAX_SECTIONS) || flen > file_len - NA_HEAD_FRAME)
         return "footer length out of range";
     const uint8_t *p = end - flen;
     if (na_ld32(p) != NA_FRAME_MAGIC || na_ld32(p + 4) != flen - NA_FRAME_HDR || memcmp(p + 8, "FOOT", 4) != 0)
@@ -82,6 +88,8 @@ const char *na_footer_decode(const uint8_t *file, uint64_t file_len, na_footer *
     for (uint32_t i = 0; i < f->count; i++, t += NA_TOC_ENTRY) {
         memcpy(f->toc[i].type, t, 4);
         f->toc[i].type[4] = 0;
+        for (int k = 0; k < 4; k++)
+            if (!((t[k] >= 'A' && t[k] <= 'Z') || (t[k] >= 'a' && t[k] <= 'z'))) return "table of sections: a type is not 4 ASCII letters";
         f->toc[i].flags = na_ld32(t + 4);
         f->toc[i].offset = na_ld64(t + 8);
         f->toc[i].length = na_ld64(t + 16);
@@ -184,6 +192,12 @@ size_t na_manifest_format(char *out, size_t cap, const na_manifest *m)
             na_hex(hex, m->sec_hash[s], NA_HASH);
         sb_printf(&b, "section %s %llu %llu %s\n", na_section_types[s], (unsigned long long)m->sec[s].offset,
                   (unsigned long long)m->sec[s].length, hex);
+        for (uint32_t k = 0; k < m->n_opt; k++) {
+            if (m->opt_after[k] != s) continue;
+            na_hex(hex, m->opt_hash[k], NA_HASH);
+            sb_printf(&b, "section %.4s %llu %llu %s\n", m->opt[k].type, (unsigned long long)m->opt[k].offset,
+                      (unsigned long long)m->opt[k].length, hex);
+        }
     }
     char root[2 * NA_HASH + 1];
     na_hex(root, m->root, NA_HASH);
@@ -265,11 +279,16 @@ const char *na_manifest_parse(const uint8_t *text, size_t len, na_manifest *m)
     size_t n, vn;
     if (next_line(&c, &line, &n) != 0 || n != strlen(manifest_head[0]) || memcmp(line, manifest_head[0], n) != 0)
         return "manifest does not start with 'newsarc-manifest 1'";
-    if (keyed(&c, "format", &val, &vn) != 0 || vn != 3 || val[1] != '.' || val[0] < '0' || val[0] > '9' ||
-        val[2] < '0' || val[2] > '9')
-        return "manifest 'format' line is malformed";
-    m->fmt_major = (unsigned)(val[0] - '0');
-    m->fmt_minor = (unsigned)(val[2] - '0');
+    {
+        const char *dot;
+        uint64_t ma, mi;
+        if (keyed(&c, "format", &val, &vn) != 0 || !(dot = memchr(val, '.', vn)) ||
+            parse_u64(val, (size_t)(dot - val), &ma) != 0 || parse_u64(dot + 1, vn - (size_t)(dot - val) - 1, &mi) != 0 ||
+            ma > 65535 || mi > 65535)
+            return "manifest 'format' line is malformed";
+        m->fmt_major = (unsigned)ma;
+        m->fmt_minor = (unsigned)mi;
+    }
     if (keyed(&c, "zstd-version", &val, &vn) != 0 || vn >= sizeof m->zstd_version)
         return "manifest 'zstd-version' line is malformed";
     for (size_t i = 0; i < vn; i++)
@@ -279,7 +298,8 @@ const char *na_manifest_parse(const uint8_t *text, size_t len, na_manifest *m)
     {
         int neg = vn > 1 && val[0] == '-';
         uint64_t lv;
-        if (parse_u64(val + neg, vn - (size_t)neg, &lv) != 0 || lv > 1000000) return "manifest 'level' line is malformed";
+        if (parse_u64(val + neg, vn - (size_t)neg, &lv) != 0 || lv > 1000000 || (neg && lv == 0))
+            return "manifest 'level' line is malformed";
         m->level = neg ? -(int)lv : (int)lv;
     }
     if (keyed_u64(&c, "block-size", &m->block_size) != 0) return "manifest 'block-size' line is malformed";
@@ -291,6 +311,24 @@ const char *na_manifest_parse(const uint8_t *text, size_t len, na_manifest *m)
     for (int s = 0; s < NA_S_COUNT; s++) {
         const char *f[4];
         size_t fl[4];
+        /* optional sections (lowercase types) may follow META or INDX */
+        while ((s == NA_S_INDX || s == NA_S_MANI) && c.end - c.p > 9 && !memcmp(c.p, "section ", 8) && c.p[8] >= 'a' &&
+               c.p[8] <= 'z') {
+            if (m->n_opt >= NA_MAX_SECTIONS - NA_S_COUNT) return "manifest lists too many sections";
+            uint32_t k = m->n_opt;
+            if (keyed(&c, "section", &val, &vn) != 0 || split(val, vn, f, fl, 4) != 4 || fl[0] != 4)
+                return "manifest 'section' line is malformed";
+            for (int q = 1; q < 4; q++)
+                if (!((f[0][q] >= 'a' && f[0][q] <= 'z') || (f[0][q] >= 'A' && f[0][q] <= 'Z')))
+                    return "manifest 'section' line has a malformed type";
+            memcpy(m->opt[k].type, f[0], 4);
+            m->opt[k].type[4] = 0;
+            if (parse_u64(f[1], fl[1], &m->opt[k].offset) != 0 || parse_u64(f[2], fl[2], &m->opt[k].length) != 0 ||
+                fl[3] != 2 * NA_HASH || na_unhex(m->opt_hash[k], f[3], NA_HASH) != 0)
+                return "manifest 'section' line is malformed";
+            m->opt_after[k] = (uint8_t)(s - 1);
+            m->n_opt++;
+        }
         if (keyed(&c, "section", &val, &vn) != 0 || split(val, vn, f, fl, 4) != 4)
             return "manifest 'section' line is malformed";
         if (fl[0] != 4 || memcmp(f[0], na_section_types[s], 4) != 0) return "manifest sections are missing or out of order";

@@ -126,6 +126,12 @@ typedef struct na_manifest {
     na_toc_entry sec[NA_S_COUNT];
     uint8_t sec_hash[NA_S_COUNT][NA_HASH]; /* zero for MANI, SIGN, FOOT */
     uint8_t root[NA_HASH];
+    /* optional (lowercase) sections of a later minor version, in TOC order;
+     * after[i] is NA_S_META or NA_S_INDX: the section they follow */
+    uint32_t n_opt;
+    na_toc_entry opt[NA_MAX_SECTIONS - NA_S_COUNT];
+    uint8_t opt_hash[NA_MAX_SECTIONS - NA_S_COUNT][NA_HASH];
+    uint8_t opt_after[NA_MAX_SECTIONS - NA_S_COUNT];
 } na_manifest;
 
 /* Write a skippable frame header + type (12 bytes). */
@@ -135,6 +141,9 @@ void na_frame_header(uint8_t out[12], uint32_t payload_len, const char type[4]);
 void na_head_encode(uint8_t out[NA_HEAD_FRAME]);
 /* @return 0, or a static message describing the problem. */
 const char *na_head_decode(const uint8_t *buf, size_t len, uint16_t *major, uint16_t *minor);
+/* After na_head_decode or na_footer_decode failed: is the problem a version
+ * or feature this reader does not know (rather than damage)? */
+int na_head_unsupported(const uint8_t *buf, size_t len);
 
 /* FOOT frame: out must hold na_footer_frame_size(count). Checksum is written by caller. */
 size_t na_footer_frame_size(uint32_t count);

@@ -52,13 +52,17 @@ int na_json_split_line(const char *line, size_t len, const char *text_field, na_
 {
     memset(out, 0, sizeof *out);
     json_error_t jerr;
-    json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
-    /* An integer beyond 64 bits is valid JSON that jansson cannot hold
-     * exactly: keep such an object whole (its exact bytes), and list only its
-     * members that survive a parse with integers read as reals unchanged. */
+    json_t *root = json_loadb(line, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+    /* Objects jansson cannot hold exactly are kept whole (their exact
+     * bytes): a member name used twice (a tree keeps one value), or an
+     * integer beyond 64 bits.  Their listing metadata then comes from a
+     * lenient parse, and numbers are left out of it when they overflowed. */
+    int duplicate = !root && json_error_code(&jerr) == json_error_duplicate_key;
+    if (duplicate) root = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
     int overflow = !root && json_error_code(&jerr) == json_error_numeric_overflow;
     if (overflow) root = json_loadb(line, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
     if (!root) return na_set_error(msg, NEWSARC_E_INPUT, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+    int force_whole = duplicate || overflow;
     if (!json_is_object(root)) {
         json_decref(root);
         return na_set_error(msg, NEWSARC_E_INPUT, "line is JSON but not an object");
@@ -67,7 +71,7 @@ int na_json_split_line(const char *line, size_t len, const char *text_field, na_
     const char *key = NULL;
     json_t *text = NULL;
     size_t nfields = text_field ? 1 : sizeof default_text_fields / sizeof *default_text_fields;
-    for (size_t i = 0; i < nfields && !text && !overflow; i++) {
+    for (size_t i = 0; i < nfields && !text && !force_whole; i++) {
         const char *k = text_field ? text_field : default_text_fields[i];
         json_t *v = json_object_get(root, k);
         if (v && json_is_string(v)) {

@@ -45,12 +45,16 @@ static int check_frame(newsarc_reader *r, const na_toc_entry *s)
 
 static int is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 
-/* Footer TOC: v1 sections once each, in order, contiguous from 0 to the end. */
+/*
+ * Footer TOC (spec R4): v1 sections once each, in order, contiguous from 0
+ * to the end; optional (lowercase) sections only after META or INDX.
+ */
 static int check_toc(newsarc_reader *r, const na_toc_entry *want[NA_S_COUNT])
 {
     const na_footer *f = &r->foot;
     uint64_t pos = 0;
     int next = 0;
+    r->n_opt = 0;
     for (uint32_t i = 0; i < f->count; i++) {
         const na_toc_entry *t = &f->toc[i];
         if (t->flags != 0) return NA_CORRUPT(r, "table of sections: reserved flags set on %.4s", t->type);
@@ -65,22 +69,31 @@ static int check_toc(newsarc_reader *r, const na_toc_entry *want[NA_S_COUNT])
                     return NA_CORRUPT(r, "table of sections: %.4s is out of order or repeated", t->type);
             snprintf(r->msg, NA_ERRMSG, "archive has a critical section '%.4s' this reader does not know", t->type);
             return NEWSARC_E_UNSUPPORTED;
+        } else if (next != NA_S_INDX && next != NA_S_MANI) {
+            return NA_CORRUPT(r, "table of sections: optional section '%.4s' in a place it may not be", t->type);
         } else {
-            /* Optional sections come with a later minor version that lists
-             * them in the manifest; v1 manifests cannot cover them. */
-            return NA_CORRUPT(r, "table of sections: section '%.4s' is not covered by a v1 manifest", t->type);
+            int rc = check_frame(r, t);
+            if (rc) return rc;
+            r->opt_toc[r->n_opt++] = t;
         }
     }
     if (next != NA_S_COUNT) return NA_CORRUPT(r, "table of sections: section %s is missing", na_section_types[next]);
     if (pos != r->size) return NA_CORRUPT(r, "table of sections does not end at the end of the file");
     if (want[NA_S_FOOT]->length != r->foot.frame_length) return NA_CORRUPT(r, "footer entry does not match the footer");
+    if (want[NA_S_HEAD]->length != NA_HEAD_FRAME) return NA_CORRUPT(r, "header section has the wrong length");
+    if (want[NA_S_SIGN]->length != NA_SIGN_FRAME) return NA_CORRUPT(r, "signature slot has the wrong length");
     return 0;
 }
 
 static int open_common(newsarc_reader *r)
 {
     const char *e = na_footer_decode(r->file, r->size, &r->foot);
-    if (e) return NA_CORRUPT(r, "%s", e);
+    if (e) {
+        int rc = NA_CORRUPT(r, "%s", e);
+        /* a footer that parsed up to a major version we do not know */
+        if (r->size >= 8 && !memcmp(r->file + r->size - 4, NA_TAIL_MAGIC, 4) && strstr(e, "major")) rc = NEWSARC_E_UNSUPPORTED;
+        return rc;
+    }
     const na_toc_entry *s[NA_S_COUNT] = {0};
     int rc = check_toc(r, s);
     if (rc) return rc;
@@ -89,9 +102,10 @@ static int open_common(newsarc_reader *r)
     e = na_head_decode(r->file, s[NA_S_HEAD]->length, &r->major, &r->minor);
     if (e) {
         snprintf(r->msg, NA_ERRMSG, "%s", e);
-        return (r->file[20] | (r->file[21] << 8)) != 1 && !memcmp(r->file + 12, NA_FILE_MAGIC, 8) ? NEWSARC_E_UNSUPPORTED
-                                                                                                   : NEWSARC_E_CORRUPT;
+        return na_head_unsupported(r->file, s[NA_S_HEAD]->length) ? NEWSARC_E_UNSUPPORTED : NEWSARC_E_CORRUPT;
     }
+    if (r->major != r->foot.major || r->minor != r->foot.minor)
+        return NA_CORRUPT(r, "header and footer disagree about the format version");
     /* manifest */
     r->mani_text = r->file + s[NA_S_MANI]->offset + 12;
     r->mani_len = s[NA_S_MANI]->length - 12;
@@ -104,6 +118,14 @@ static int open_common(newsarc_reader *r)
     for (int k = 0; k < NA_S_COUNT; k++)
         if (r->mani.sec[k].offset != s[k]->offset || r->mani.sec[k].length != s[k]->length)
             return NA_CORRUPT(r, "manifest and footer disagree about section %s", na_section_types[k]);
+    if (r->mani.n_opt != r->n_opt) return NA_CORRUPT(r, "manifest and footer disagree about the optional sections");
+    for (uint32_t k = 0; k < r->n_opt; k++) {
+        const na_toc_entry *t = r->opt_toc[k];
+        int after = t->offset < s[NA_S_INDX]->offset ? NA_S_META : NA_S_INDX;
+        if (memcmp(r->mani.opt[k].type, t->type, 4) != 0 || r->mani.opt[k].offset != t->offset ||
+            r->mani.opt[k].length != t->length || r->mani.opt_after[k] != after)
+            return NA_CORRUPT(r, "manifest and footer disagree about optional section '%.4s'", t->type);
+    }
     /* dictionary */
     r->dict = r->file + s[NA_S_DICT]->offset + 12;
     r->dict_len = s[NA_S_DICT]->length - 12;
@@ -120,7 +142,7 @@ static int open_common(newsarc_reader *r)
     if (na_ld32(x + 8) != 0) return NA_CORRUPT(r, "index reserved field is not zero");
     if (xl != 12 + (uint64_t)NA_BLOCK_REC * r->n_blocks + (uint64_t)NA_ARTICLE_REC * r->n_arts)
         return NA_CORRUPT(r, "index length does not match its counts");
-    if (r->n_arts == 0) return NA_CORRUPT(r, "archive has no articles");
+    if (r->n_arts == 0 || r->n_blocks == 0) return NA_CORRUPT(r, "archive has no articles");
     if (r->n_arts != r->mani.articles || r->n_blocks != r->mani.blocks)
         return NA_CORRUPT(r, "index counts differ from the manifest");
     r->blocks_tab = x + 12;
@@ -350,6 +372,9 @@ int newsarc_reader_select(newsarc_reader *r, const char *sel, size_t n, uint64_t
 int na_reader_ddict(newsarc_reader *r)
 {
     if (r->ddict || r->dict_len == 0) return 0;
+    /* a zstd dictionary proper (magic EC30A437, non-zero id), not raw content */
+    if (r->dict_len < 8 || na_ld32(r->dict) != 0xEC30A437u || na_ld32(r->dict + 4) == 0)
+        return NA_CORRUPT(r, "dictionary section is not a zstd dictionary");
     r->ddict = ZSTD_createDDict(r->dict, r->dict_len);
     if (!r->ddict) return NA_CORRUPT(r, "dictionary section is not a valid zstd dictionary");
     return 0;

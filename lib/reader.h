@@ -14,6 +14,8 @@ struct newsarc_reader {
     uint64_t size;
     int mapped;
     na_footer foot;
+    const na_toc_entry *opt_toc[NA_MAX_SECTIONS]; /* optional sections, TOC order */
+    uint32_t n_opt;
     na_manifest mani;
     const uint8_t *mani_text;
     size_t mani_len;

@@ -11,6 +11,9 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef NA_TEXT_DEBUG
+#include <stdio.h>
+#endif
 
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
@@ -291,44 +294,52 @@ static int decodes_cleanly(const uint8_t *buf, size_t len, const char *charset)
 
 /* ---- byte-level evidence ------------------------------------------------ */
 
-/* Strict UTF-8: no overlongs, surrogates or values above U+10FFFF. */
-static bool utf8_valid(const uint8_t *b, size_t n)
+/*
+ * Length of the well-formed UTF-8 sequence at b[0..n) (strict: no overlongs,
+ * surrogates or values above U+10FFFF), or 0 if it is not one.
+ */
+static size_t utf8_seq(const uint8_t *b, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = b[i];
-        if (c < 0x80) {
+    uint8_t c = b[0];
+    if (c < 0x80) return 1;
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) need = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else
+        return 0;
+    if (n - 1 < need || b[1] < lo || b[1] > hi) return 0;
+    for (size_t j = 2; j <= need; j++)
+        if (b[j] < 0x80 || b[j] > 0xBF) return 0;
+    return need + 1;
+}
+
+/* Counts multi-byte UTF-8 sequences and bytes that start no sequence. */
+static void utf8_stats(const uint8_t *b, size_t n, size_t *multibyte, size_t *invalid)
+{
+    *multibyte = *invalid = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(b + i, n - i);
+        if (k == 0) {
+            (*invalid)++;
             i++;
             continue;
         }
-        size_t need;
-        uint8_t lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) need = 1;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
-        } else
-            return false;
-        if (n - i - 1 < need) return false;
-        if (b[i + 1] < lo || b[i + 1] > hi) return false;
-        for (size_t j = 2; j <= need; j++)
-            if (b[i + j] < 0x80 || b[i + j] > 0xBF) return false;
-        i += need + 1;
+        if (k > 1) (*multibyte)++;
+        i += k;
     }
-    return true;
 }
 
-static bool all_ascii(const uint8_t *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (b[i] >= 0x80) return false;
-    return true;
-}
+/* Mostly UTF-8: at least this many multi-byte sequences, and this many per invalid byte. */
+#define UTF8_DAMAGED_MIN 8
+#define UTF8_DAMAGED_RATIO 10
 
 /* Byte order mark: the charset it announces, or NULL. */
 static const char *bom_charset(const uint8_t *b, size_t n)
@@ -453,6 +464,135 @@ static bool meta_declaration(const uint8_t *b, size_t n, char label[NA_CHARSET_N
     return false;
 }
 
+static size_t focus_sample(const uint8_t *b, size_t n, uint8_t *out);
+
+/* ---- plausibility of a decoding ------------------------------------------ */
+
+/*
+ * Words (runs between whitespace and ASCII non-letters) of a decoded text,
+ * judged by what a wrong single-byte charset typically produces: a symbol
+ * between letters ("Ð¿Ñ€"), letters of two scripts in one word, upper case
+ * after lower case ("моЯ"), or a Latin word of 3+ letters without a single
+ * ASCII letter ("Ïðèâåò" - Cyrillic read as windows-1252).  good/bad count
+ * the non-ASCII characters of plausible/implausible words.
+ */
+typedef struct plausibility {
+    size_t good, bad;
+} plausibility;
+
+typedef struct word_state {
+    int32_t letters, ascii_letters, marks, nonascii, script;
+    int32_t pending_nonascii; /* non-letters after the last letter: inside the word if a letter follows */
+    bool mixed_script, bad_inner, seen_lower, bad_case;
+} word_state;
+
+static void word_flush(word_state *w, plausibility *p)
+{
+    if (w->letters > 0 && w->nonascii > 0) {
+        bool ok = !w->mixed_script && !w->bad_inner && !w->bad_case;
+        if (w->script == USCRIPT_LATIN && w->letters >= 3 && w->ascii_letters == 0) ok = false;
+        if (ok) p->good += (size_t)w->nonascii;
+        else
+            p->bad += (size_t)w->nonascii;
+    }
+    memset(w, 0, sizeof *w);
+    w->script = -1;
+}
+
+static void judge_text(const UChar *u, int32_t n, plausibility *p)
+{
+    word_state w;
+    memset(&w, 0, sizeof w);
+    w.script = -1;
+    int32_t i = 0;
+    while (i < n) {
+        UChar32 c;
+        U16_NEXT(u, i, n, c);
+        bool ascii_letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if ((c < 0x80 && !ascii_letter) || u_isUWhiteSpace(c)) {
+            word_flush(&w, p);
+            continue;
+        }
+        int8_t gc = u_charType(c);
+        bool letter = gc == U_UPPERCASE_LETTER || gc == U_LOWERCASE_LETTER || gc == U_TITLECASE_LETTER ||
+                      gc == U_MODIFIER_LETTER || gc == U_OTHER_LETTER;
+        bool mark = gc == U_NON_SPACING_MARK || gc == U_COMBINING_SPACING_MARK || gc == U_ENCLOSING_MARK;
+        if (gc == U_FORMAT_CHAR) continue; /* ZWNJ, ZWJ, bidi marks: part of Persian and Indic words */
+        if (!letter && !mark) {
+            /* punctuation or symbol: fine at the edges of a word, suspicious inside */
+            bool soft = c == 0x2019 || c == 0x00B7 || c == 0x2010 || c == 0x2011;
+            if (w.letters > 0 && !soft) w.pending_nonascii++;
+            if (c == 0xFFFD) w.bad_inner = true, w.nonascii++;
+            continue;
+        }
+        if (w.pending_nonascii) {
+            w.bad_inner = true;
+            w.nonascii += w.pending_nonascii;
+            w.pending_nonascii = 0;
+        }
+        if (c >= 0x80) w.nonascii++;
+        if (mark) {
+            /* a mark belongs to a letter before it, and letters carry few */
+            if (w.letters == 0 || ++w.marks > 2 * w.letters) w.bad_inner = true;
+            continue;
+        }
+        w.letters++;
+        if (ascii_letter) w.ascii_letters++;
+        UErrorCode e = U_ZERO_ERROR;
+        int32_t sc = uscript_getScript(c, &e);
+        if (U_SUCCESS(e) && sc != USCRIPT_COMMON && sc != USCRIPT_INHERITED && sc != USCRIPT_UNKNOWN) {
+            if (w.script < 0) w.script = sc;
+            else if (w.script != sc)
+                w.mixed_script = true;
+        }
+        bool upper = gc == U_UPPERCASE_LETTER || gc == U_TITLECASE_LETTER;
+        bool lower = gc == U_LOWERCASE_LETTER;
+        if (upper && w.seen_lower) w.bad_case = true; /* lower then upper: "моЯ" */
+        if (lower) w.seen_lower = true;
+    }
+    word_flush(&w, p);
+}
+
+static int judge_decoding(const uint8_t *buf, size_t len, const char *charset, plausibility *p)
+{
+    p->good = p->bad = 0;
+    UChar *u;
+    int32_t n;
+    int rc = decode_uchars(buf, len, charset, &u, &n, NULL);
+    if (rc) return rc;
+    judge_text(u, n, p);
+    free(u);
+    return 0;
+}
+
+/* At most 1 in 10 of the questionable characters in implausible words. */
+static bool plausible(const plausibility *p) { return p->bad * 10 <= p->good + p->bad; }
+
+static bool single_byte(const char *charset)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *c = ucnv_open(charset, &e);
+    if (U_FAILURE(e) || !c) return false;
+    bool sb = ucnv_getMaxCharSize(c) == 1;
+    ucnv_close(c);
+    return sb;
+}
+
+#ifdef NA_TEXT_DEBUG
+int na_text_debug_judge(const uint8_t *buf, size_t len, const char *charset, size_t *good, size_t *bad);
+int na_text_debug_judge(const uint8_t *buf, size_t len, const char *charset, size_t *good, size_t *bad)
+{
+    uint8_t *s = malloc(NA_TEXT_DETECT_MAX);
+    size_t n = focus_sample(buf, len, s);
+    plausibility p;
+    int rc = judge_decoding(s, n, charset, &p);
+    free(s);
+    *good = p.good;
+    *bad = p.bad;
+    return rc;
+}
+#endif
+
 /* ---- choosing ----------------------------------------------------------- */
 
 static void choose(na_charset_info *out, const char *canon, na_charset_reason reason, bool clean)
@@ -475,6 +615,7 @@ typedef struct detection {
     const UCharsetMatch **matches; /* owned by det */
     int32_t count;
     uint8_t *sample; /* the detector's input, must outlive det */
+    size_t sample_len;
 } detection;
 
 static void detection_free(detection *d)
@@ -522,8 +663,8 @@ static int run_detector(const uint8_t *buf, size_t len, const char *declared_lab
         ucsdet_close(d->det);
         return NEWSARC_E_NOMEM;
     }
-    int32_t n = (int32_t)focus_sample(buf, len, d->sample);
-    ucsdet_setText(d->det, (const char *)d->sample, n, &e);
+    d->sample_len = focus_sample(buf, len, d->sample);
+    ucsdet_setText(d->det, (const char *)d->sample, (int32_t)d->sample_len, &e);
     if (declared_label && *declared_label) ucsdet_setDeclaredEncoding(d->det, declared_label, -1, &e);
     if (U_SUCCESS(e)) d->matches = ucsdet_detectAll(d->det, &d->count, &e);
     if (U_FAILURE(e)) {
@@ -533,24 +674,144 @@ static int run_detector(const uint8_t *buf, size_t len, const char *declared_lab
     return 0;
 }
 
-/* Does the detector list a candidate that decodes like canon (same converter after widening)? */
-static bool detector_lists(const detection *d, const char *canon)
+/*
+ * Single-byte charsets ICU's detector has no model for, tried when the text
+ * is plausible in them.  Each names a sibling with the same letters that
+ * ICU does model: the text is transcoded into it and ICU's confidence there
+ * stands for the charset's own ("" = no sibling, confidence 0).
+ */
+static const char *const extra_charsets[][2] = {
+    {"macintosh", "windows-1252"}, {"IBM866", "windows-1251"}, {"x-mac-cyrillic", "windows-1251"},
+    {"IBM855", "windows-1251"},    {"KOI8-U", "windows-1251"}, {"windows-874", ""},
+    {"windows-1257", ""},          {"windows-1258", ""},
+};
+
+/*
+ * Single-byte charsets ICU models but may leave out of its list for a short
+ * text: tried too (confidence 0, i.e. only plausibility speaks for them).
+ */
+static const char *const modelled_charsets[] = {
+    "windows-1250", "windows-1251", "windows-1253", "windows-1254", "windows-1255", "windows-1256",
+    "ISO-8859-2",   "ISO-8859-5",   "ISO-8859-6",   "ISO-8859-7",   "ISO-8859-8",   "KOI8-R",
+};
+
+/* ISO-8859 names ICU's detector gives whose windows-125x sibling decodes C1 bytes. */
+static const char *const windows_sibling[][2] = {
+    {"ISO-8859-2", "windows-1250"}, {"ISO-8859-7", "windows-1253"}, {"ISO-8859-8", "windows-1255"},
+    {"ISO-8859-8-I", "windows-1255"},
+};
+
+#define MAX_CANDIDATES 48
+/* A decoding is plausible when at most 1 in 10 questionable characters sit in
+   implausible words and it is within 5 points of the best single-byte one. */
+#define PLAUSIBLE_MAX 0.10
+#define PLAUSIBLE_SLACK 0.05
+/* The source hint wins unless another candidate scores this much higher. */
+#define HINT_MARGIN 10.0
+/* ICU's multi-byte recognizers say 10 for "compatible, but no evidence". */
+#define MBCS_NO_EVIDENCE 10
+
+typedef struct candidate {
+    char name[NA_CHARSET_NAME]; /* canonical, widened */
+    const char *sibling;        /* extras: charset whose ICU confidence stands for this one */
+    int32_t confidence;         /* detector's, -1 = not yet known (extras) */
+    bool single_byte, eligible;
+    double bad_ratio, score;
+} candidate;
+
+static bool add_candidate(candidate *c, int *n, const char *name, int32_t conf, const char *sibling)
 {
-    for (int32_t i = 0; i < d->count; i++) {
-        UErrorCode e = U_ZERO_ERROR;
-        const char *nm = ucsdet_getName(d->matches[i], &e);
-        char w[NA_CHARSET_NAME];
-        if (U_SUCCESS(e) && nm && widened_name(detector_label(nm), w) && same_converter(w, canon)) return true;
-    }
-    return false;
+    if (*n >= MAX_CANDIDATES || is_utf16_32(name)) return false;
+    for (int i = 0; i < *n; i++)
+        if (same_converter(c[i].name, name)) return false;
+    memset(&c[*n], 0, sizeof c[*n]);
+    copy_name(c[*n].name, name);
+    c[*n].confidence = conf;
+    c[*n].sibling = sibling;
+    (*n)++;
+    return true;
 }
 
-static int32_t top_confidence(const detection *d)
+/* ICU's confidence for the sibling charset after transcoding sample into it. */
+static int32_t sibling_confidence(const uint8_t *sample, size_t n, const char *charset, const char *sibling)
 {
-    if (d->count <= 0) return 0;
+    if (!sibling || !*sibling) return 0;
+    UChar *u;
+    int32_t ulen;
+    if (decode_uchars(sample, n, charset, &u, &ulen, NULL)) return 0;
+    int32_t conf = 0;
     UErrorCode e = U_ZERO_ERROR;
-    int32_t c = ucsdet_getConfidence(d->matches[0], &e);
-    return U_SUCCESS(e) ? c : 0;
+    UConverter *c = ucnv_open(sibling, &e);
+    char *t = malloc((size_t)ulen * 2 + 16);
+    if (U_SUCCESS(e) && t) {
+        int32_t tlen = ucnv_fromUChars(c, t, ulen * 2 + 16, u, ulen, &e);
+        UCharsetDetector *det = ucsdet_open(&e);
+        if (U_SUCCESS(e)) {
+            ucsdet_setText(det, t, tlen, &e);
+            int32_t count = 0;
+            const UCharsetMatch **m = ucsdet_detectAll(det, &count, &e);
+            for (int32_t i = 0; U_SUCCESS(e) && i < count; i++) {
+                const char *nm = ucsdet_getName(m[i], &e);
+                char w[NA_CHARSET_NAME];
+                if (U_SUCCESS(e) && nm && widened_name(detector_label(nm), w) && same_converter(w, sibling)) {
+                    conf = ucsdet_getConfidence(m[i], &e);
+                    break;
+                }
+            }
+        }
+        ucsdet_close(det);
+    }
+    if (c) ucnv_close(c);
+    free(t);
+    free(u);
+    return U_SUCCESS(e) ? conf : 0;
+}
+
+/*
+ * Candidates from the detector (in its order) and the extras; keep those
+ * that decode the whole buffer cleanly; single-byte ones must also give
+ * plausible words on the sample.  @return index of the best, or -1.
+ */
+static int rank_candidates(const uint8_t *buf, size_t len, const detection *d, candidate *c, int n)
+{
+    double best_ratio = 1.0;
+    for (int i = 0; i < n; i++) {
+        c[i].eligible = decodes_cleanly(buf, len, c[i].name);
+        if (!c[i].eligible) continue;
+        c[i].single_byte = single_byte(c[i].name);
+        /* multi-byte decodings ICU has evidence for are trusted as they are */
+        if (!c[i].single_byte && c[i].confidence > MBCS_NO_EVIDENCE) continue;
+        plausibility p = {0, 0};
+        if (judge_decoding(d->sample, d->sample_len, c[i].name, &p) != 0) {
+            c[i].eligible = false;
+            continue;
+        }
+        c[i].bad_ratio = (p.good + p.bad) ? (double)p.bad / (double)(p.good + p.bad) : 0.0;
+        if (c[i].bad_ratio < best_ratio) best_ratio = c[i].bad_ratio;
+    }
+    /* score = confidence - 100 * bad ratio: among near-equal confidences the
+       more plausible decoding wins; ties between candidates ICU has evidence
+       for go to a windows-* code page, others to the earlier candidate */
+    int best = -1;
+    double best_score = 0;
+    for (int i = 0; i < n; i++) {
+        if (!c[i].eligible) continue;
+        if (c[i].bad_ratio > PLAUSIBLE_MAX || c[i].bad_ratio > best_ratio + PLAUSIBLE_SLACK) {
+            c[i].eligible = false;
+            continue;
+        }
+        if (c[i].confidence < 0)
+            c[i].confidence = sibling_confidence(d->sample, d->sample_len, c[i].name, c[i].sibling);
+        int32_t conf = (!c[i].single_byte && c[i].confidence <= MBCS_NO_EVIDENCE) ? 0 : c[i].confidence;
+        double score = conf - 100.0 * c[i].bad_ratio;
+        if (conf > 0 && strncmp(c[i].name, "windows-", 8) == 0) score += 0.5; /* the web's usual choice */
+        c[i].score = score;
+        if (best < 0 || score > best_score) {
+            best = i;
+            best_score = score;
+        }
+    }
+    return best;
 }
 
 /* Non-UTF-8, non-ASCII, no BOM: declaration, hint, detector, fallback. */
@@ -571,40 +832,76 @@ static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_ch
     detection d;
     int rc = run_detector(buf, len, out->declared_label, &d);
     if (rc) return rc;
-    if (d.count > 0) {
-        UErrorCode e = U_ZERO_ERROR;
-        const char *nm = ucsdet_getName(d.matches[0], &e);
-        if (U_SUCCESS(e) && nm && canonical_name(detector_label(nm), cand)) copy_name(out->detected, cand);
-        out->detected_confidence = top_confidence(&d);
-    }
-
-    char hint_w[NA_CHARSET_NAME] = "";
-    if (hint && widened_name(hint, hint_w) && !is_utf16_32(hint_w) && decodes_cleanly(buf, len, hint_w) &&
-        (d.count == 0 || top_confidence(&d) < 50 || detector_lists(&d, hint_w))) {
-        choose(out, hint_w, NA_CHOSE_HINT, true);
+    candidate *c = calloc(MAX_CANDIDATES, sizeof *c);
+    if (!c) {
         detection_free(&d);
-        return 0;
+        return NEWSARC_E_NOMEM;
     }
+    int n = 0;
     for (int32_t i = 0; i < d.count; i++) {
         UErrorCode e = U_ZERO_ERROR;
         const char *nm = ucsdet_getName(d.matches[i], &e);
-        if (U_FAILURE(e) || !nm || !widened_name(detector_label(nm), cand) || is_utf16_32(cand)) continue;
-        if (decodes_cleanly(buf, len, cand)) {
-            choose(out, cand, NA_CHOSE_DETECTED, true);
-            detection_free(&d);
-            return 0;
+        int32_t conf = ucsdet_getConfidence(d.matches[i], &e);
+        if (U_FAILURE(e) || !nm) continue;
+        nm = detector_label(nm);
+        if (i == 0 && canonical_name(nm, cand)) {
+            copy_name(out->detected, cand);
+            out->detected_confidence = conf;
         }
+        if (!widened_name(nm, cand)) continue;
+        for (size_t k = 0; k < sizeof windows_sibling / sizeof windows_sibling[0]; k++)
+            if (same_converter(nm, windows_sibling[k][0]) && !decodes_cleanly(buf, len, cand))
+                widened_name(windows_sibling[k][1], cand);
+        if (conf > MBCS_NO_EVIDENCE || single_byte(cand)) add_candidate(c, &n, cand, conf, NULL);
     }
-    detection_free(&d);
+    /* no evidence at all: the most common legacy charset (as browsers default) */
+    if (widened_name("windows-1252", cand)) add_candidate(c, &n, cand, 0, NULL);
+    /* multi-byte charsets ICU only finds "not incompatible": after that default */
+    for (int32_t i = 0; i < d.count; i++) {
+        UErrorCode e = U_ZERO_ERROR;
+        const char *nm = ucsdet_getName(d.matches[i], &e);
+        int32_t conf = ucsdet_getConfidence(d.matches[i], &e);
+        if (U_SUCCESS(e) && nm && widened_name(detector_label(nm), cand)) add_candidate(c, &n, cand, conf, NULL);
+    }
+    int hint_at = -1;
+    if (hint && widened_name(hint, cand)) {
+        add_candidate(c, &n, cand, -1, NULL);
+        for (int i = 0; i < n; i++)
+            if (same_converter(c[i].name, cand)) hint_at = i;
+    }
+    for (size_t k = 0; k < sizeof modelled_charsets / sizeof modelled_charsets[0]; k++)
+        if (widened_name(modelled_charsets[k], cand)) add_candidate(c, &n, cand, 0, NULL);
+    for (size_t k = 0; k < sizeof extra_charsets / sizeof extra_charsets[0]; k++)
+        if (widened_name(extra_charsets[k][0], cand)) add_candidate(c, &n, cand, -1, extra_charsets[k][1]);
 
-    /* Nothing decodes cleanly: the most specific evidence, with substitutions. */
+    int best = rank_candidates(buf, len, &d, c, n);
+#ifdef NA_TEXT_DEBUG
+    if (getenv("NA_TEXT_DEBUG"))
+        for (int i = 0; i < n; i++)
+            fprintf(stderr, "  cand %-16s conf=%3d elig=%d sb=%d ratio=%.3f\n", c[i].name, c[i].confidence,
+                    c[i].eligible, c[i].single_byte, c[i].bad_ratio);
+#endif
+    /* the source's usual charset, unless another is clearly better */
+    if (hint_at >= 0 && c[hint_at].eligible && best >= 0 && c[hint_at].score >= c[best].score - HINT_MARGIN) {
+        choose(out, c[hint_at].name, NA_CHOSE_HINT, true);
+        best = -2;
+    }
+    if (best >= 0) choose(out, c[best].name, NA_CHOSE_DETECTED, true);
+    free(c);
+    detection_free(&d);
+    if (best != -1) return 0;
+
+    /* Nothing decodes cleanly and plausibly: the most specific evidence, with substitutions. */
+    char hint_w[NA_CHARSET_NAME] = "";
+    if (hint) widened_name(hint, hint_w);
     if (have_decl && widened_name(out->declared, cand)) choose(out, cand, NA_CHOSE_FALLBACK, false);
-    else if (hint_w[0]) choose(out, hint_w, NA_CHOSE_FALLBACK, false);
+    else if (hint_w[0] && !is_utf16_32(hint_w))
+        choose(out, hint_w, NA_CHOSE_FALLBACK, false);
     else if (out->detected[0] && !is_utf16_32(out->detected) && widened_name(out->detected, cand))
-        choose(out, cand, NA_CHOSE_FALLBACK, false);
+        choose(out, cand, NA_CHOSE_FALLBACK, decodes_cleanly(buf, len, cand));
     else {
         canonical_name("windows-1252", cand);
-        choose(out, cand, NA_CHOSE_FALLBACK, false);
+        choose(out, cand, NA_CHOSE_FALLBACK, decodes_cleanly(buf, len, cand));
     }
     return 0;
 }
@@ -622,8 +919,10 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
         choose(out, cand, NA_CHOSE_EMPTY, true);
         return 0;
     }
-    out->valid_utf8 = utf8_valid(buf, len);
-    out->ascii_only = out->valid_utf8 && all_ascii(buf, len);
+    size_t utf8_multi, utf8_invalid;
+    utf8_stats(buf, len, &utf8_multi, &utf8_invalid);
+    out->valid_utf8 = utf8_invalid == 0;
+    out->ascii_only = out->valid_utf8 && utf8_multi == 0;
 
     const char *bom = bom_charset(buf, len);
     if (bom) {
@@ -664,9 +963,11 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
         }
         return 0;
     }
-    if (out->valid_utf8) {
+    /* valid UTF-8, or UTF-8 with a little damage (a stray legacy byte, a
+       truncated tail): decoding it as anything else garbles every character */
+    if (out->valid_utf8 || (utf8_multi >= UTF8_DAMAGED_MIN && utf8_multi >= UTF8_DAMAGED_RATIO * utf8_invalid)) {
         canonical_name("UTF-8", cand);
-        choose(out, cand, NA_CHOSE_UTF8, true);
+        choose(out, cand, NA_CHOSE_UTF8, out->valid_utf8);
         return 0;
     }
     return choose_legacy(buf, len, source_hint_charset, out);

@@ -19,6 +19,7 @@ typedef struct vctx {
     void *cb_ctx;
     int problems;
     const char **art_name; /* article -> first entry name (if known) */
+    uint8_t *text_art;     /* article is the text member of a JSON entry: must be UTF-8 */
     size_t *art_name_len;
 } vctx;
 
@@ -63,7 +64,8 @@ typedef struct bjob {
     const uint32_t *by_block; /* articles grouped by block */
     const uint64_t *first;    /* by_block range start per block (n_blocks + 1) */
     int nomem;
-    uint8_t *meta_bad;        /* per entry: metadata is not a JSON object (NULL: skip) */
+    uint8_t *meta_bad;        /* per entry: 1 metadata not a JSON object, 2 text member rules (NULL: skip) */
+    const uint8_t *text_art;  /* per article: must be UTF-8 (may be NULL) */
 } bjob;
 
 static void *check_blocks(void *arg)
@@ -82,9 +84,15 @@ static void *check_blocks(void *arg)
         newsarc_entry e;
         uint32_t art;
         na_reader_entry_at(r, i, &e, &art);
-        if (!e.meta_len) continue;
+        if (!e.meta_len) {
+            if ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && e.text_pos != 0) j->meta_bad[i] = 2;
+            continue;
+        }
         json_t *m = json_loadb(e.meta, e.meta_len, JSON_ALLOW_NUL, NULL);
         if (!m || !json_is_object(m)) j->meta_bad[i] = 1;
+        else if ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) &&
+                 (e.text_pos > json_object_size(m) || json_object_getn(m, e.text_key, e.text_key_len)))
+            j->meta_bad[i] = 2;
         json_decref(m);
     }
     for (uint64_t b = (uint64_t)j->t; b < r->n_blocks; b += (uint64_t)j->threads) {
@@ -116,6 +124,12 @@ static void *check_blocks(void *arg)
             na_article_decode(r->arts_tab + (size_t)j->by_block[k] * NA_ARTICLE_REC, &a);
             na_hash(h, buf + a.offset, a.length); /* bounds checked before the threads start */
             if (memcmp(h, a.id, NA_HASH) != 0) j->art_bad[j->by_block[k]] = 1;
+            else if (j->text_art && j->text_art[j->by_block[k]]) {
+                /* the string value of a JSON member: must be UTF-8 */
+                json_t *t = json_stringn((const char *)buf + a.offset, a.length);
+                if (!t) j->art_bad[j->by_block[k]] = 2;
+                json_decref(t);
+            }
         }
     }
     free(buf);
@@ -137,6 +151,11 @@ static void check_sections(vctx *v)
         na_hash(h, r->file + r->mani.sec[s].offset, (size_t)r->mani.sec[s].length);
         if (memcmp(h, r->mani.sec_hash[s], NA_HASH) != 0)
             report(v, na_section_types[s], -1, -1, "section hash does not match the manifest");
+    }
+    for (uint32_t k = 0; k < r->mani.n_opt; k++) {
+        na_hash(h, r->file + r->mani.opt[k].offset, (size_t)r->mani.opt[k].length);
+        if (memcmp(h, r->mani.opt_hash[k], NA_HASH) != 0)
+            report(v, r->mani.opt[k].type, -1, -1, "section hash does not match the manifest");
     }
     /* BLKS: hash of the block hashes as recorded in the index */
     crypto_generichash_state st;
@@ -235,7 +254,8 @@ static int check_tables(vctx *v, uint32_t **by_block_out, uint64_t **first_out, 
         }
         na_block_rec br;
         na_block_decode(r->blocks_tab + (size_t)b * NA_BLOCK_REC, &br);
-        if (at != br.usize && (hi == lo || at != 0)) report(v, "INDX", b, -1, "articles do not fill block %u exactly", b);
+        if (hi == lo) report(v, "INDX", b, -1, "block %u holds no article", b);
+        else if (at != br.usize) report(v, "INDX", b, -1, "articles do not fill block %u exactly", b);
     }
     free(fill);
     *by_block_out = by_block;
@@ -260,8 +280,9 @@ static void check_meta(vctx *v)
     }
     uint8_t *seen = calloc(r->n_arts, 1);
     v->art_name = calloc(r->n_arts, sizeof *v->art_name);
+    v->text_art = calloc(r->n_arts, 1);
     v->art_name_len = calloc(r->n_arts, sizeof *v->art_name_len);
-    if (!seen || !v->art_name || !v->art_name_len) {
+    if (!seen || !v->art_name || !v->art_name_len || !v->text_art) {
         free(seen);
         report(v, "META", -1, -1, "out of memory");
         return;
@@ -275,7 +296,7 @@ static void check_meta(vctx *v)
         const char *np = na_name_problem(e.name, e.name_len);
         if (np) report(v, "META", -1, art, "entry %llu: %s", (unsigned long long)i, np);
         int jsonish = (e.flags & (NEWSARC_ENTRY_TEXT_FIELD | NEWSARC_ENTRY_WHOLE)) != 0;
-        if ((jsonish && !(e.flags & NEWSARC_ENTRY_JSON)) ||
+        if (jsonish != ((e.flags & NEWSARC_ENTRY_JSON) != 0) ||
             ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.flags & NEWSARC_ENTRY_WHOLE)) ||
             (!(e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.text_key_len || e.text_pos)))
             report(v, "META", -1, art, "entry %llu has inconsistent flags", (unsigned long long)i);
@@ -287,7 +308,10 @@ static void check_meta(vctx *v)
             if (!c) c = cmp_span(prev.meta, prev.meta_len, e.meta, e.meta_len);
             if (!c) c = prev.flags < e.flags ? -1 : prev.flags > e.flags;
             if (c > 0) report(v, "META", -1, art, "entry %llu is out of canonical order", (unsigned long long)i);
+            if (e.name_len && e.name_len == prev.name_len && !memcmp(e.name, prev.name, e.name_len) && art != prev_art)
+                report(v, "META", -1, art, "entry %llu: the name is also given to another article", (unsigned long long)i);
         }
+        if (e.flags & NEWSARC_ENTRY_TEXT_FIELD) v->text_art[art] = 1;
         if (!seen[art]) {
             seen[art] = 1;
             v->art_name[art] = e.name;
@@ -303,7 +327,7 @@ static void check_meta(vctx *v)
 
 int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb, void *cb_ctx)
 {
-    vctx v = {r, cb, cb_ctx, 0, NULL, NULL};
+    vctx v = {r, cb, cb_ctx, 0, NULL, NULL, NULL};
     if (threads < 1) threads = 1;
     if (threads > 64) threads = 64;
     check_sections(&v);
@@ -324,7 +348,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
         pthread_t th[64];
         int started[64] = {0};
         for (int t = 0; t < threads; t++) {
-            jobs[t] = (bjob){r, threads, t, blk_status, blk_msg, art_bad, by_block, first, 0, meta_bad};
+            jobs[t] = (bjob){r, threads, t, blk_status, blk_msg, art_bad, by_block, first, 0, meta_bad, v.text_art};
             if (t > 0) started[t] = pthread_create(&th[t], NULL, check_blocks, &jobs[t]) == 0;
         }
         check_blocks(&jobs[0]);
@@ -344,13 +368,17 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
             }
         }
         for (uint32_t a = 0; a < r->n_arts && !rc; a++)
-            if (art_bad[a]) report(&v, "BLKS", -1, a, "article bytes do not match the id");
+            if (art_bad[a] == 1) report(&v, "BLKS", -1, a, "article bytes do not match the id");
+            else if (art_bad[a] == 2) report(&v, "BLKS", -1, a, "a JSON text member's article is not valid UTF-8");
         for (uint64_t i = 0; meta_bad && i < r->n_ents && !rc; i++)
             if (meta_bad[i]) {
                 newsarc_entry e;
                 uint32_t art;
                 na_reader_entry_at(r, i, &e, &art);
-                report(&v, "META", -1, art, "entry %llu: metadata is not a JSON object", (unsigned long long)i);
+                report(&v, "META", -1, art,
+                       meta_bad[i] == 1 ? "entry %llu: metadata is not a JSON object"
+                                        : "entry %llu: text member position or name clashes with the metadata",
+                       (unsigned long long)i);
             }
     }
     free(bounds_ok);
@@ -362,6 +390,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
     free(art_bad);
     free(meta_bad);
     free(v.art_name);
+    free(v.text_art);
     free(v.art_name_len);
     if (rc) return rc;
     if (v.problems) return na_set_error(r->msg, NEWSARC_E_CORRUPT, "%d problem%s found", v.problems, v.problems == 1 ? "" : "s");

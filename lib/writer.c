@@ -328,8 +328,8 @@ static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *a
 
 int newsarc_writer_add(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator)
 {
-    if (e->flags & (NEWSARC_ENTRY_TEXT_FIELD | NEWSARC_ENTRY_WHOLE))
-        return na_set_error(w->msg, NEWSARC_E_ARG, "use newsarc_writer_add_json for JSON entries");
+    if (e->flags != 0 || e->text_key_len || e->text_pos)
+        return na_set_error(w->msg, NEWSARC_E_ARG, "entries with JSON flags come from newsarc_writer_add_json");
     return add_common(w, e, article, len, locator, len, KIND_RAW, NULL, 0);
 }
 

@@ -51,7 +51,7 @@ static int build_jsonl(tu_buf *out)
 
 static int build_dictionary(tu_buf *out)
 {
-    enum { N = 120 };
+    enum { N = 240 };
     tu_item its[N];
     char nm[N][24];
     char *tx[N];
