@@ -42,6 +42,7 @@
 #define NA_MAX_NAME 4096u
 #define NA_MAX_KEY 1024u
 #define NA_MAX_KEYS 4096 /* distinct text member names one writer accepts */
+#define NA_MAX_CHARSETS 1024 /* distinct charset names in an attr section */
 #define NA_MAX_META (16u << 20)
 #define NA_MAX_META_TABLE ((uint64_t)1 << 32)
 #define NA_MAX_MANIFEST (1u << 20)

@@ -45,6 +45,21 @@ const char *na_name_problem(const char *s, size_t n);
 /* Library initialisation (sodium_init), idempotent and thread-safe. */
 int na_init(void);
 
+/* Text attributes of one article (optional section "attr", spec/FORMAT.md 4.9). */
+#define NA_ATTR_PRESENT 0x1u /* the article was examined */
+#define NA_ATTR_UTF8 0x2u    /* its bytes are valid UTF-8 */
+#define NA_ATTR_CLEAN 0x4u   /* decoding with the chosen charset substitutes nothing */
+#define NA_ATTR_NORM 0x8u    /* norm_id and script are set */
+#define NA_ATTR_KNOWN 0xFu
+#define NA_ATTR_REC 46u      /* bytes per article record */
+
+typedef struct na_attr {
+    uint8_t flags, reason, decl_source, confidence;
+    char script[4];                     /* ISO 15924, e.g. "Arab"; zero if unknown */
+    uint16_t declared, detected, chosen; /* charset name indexes, 0 = none */
+    uint8_t norm_id[NA_HASH];
+} na_attr;
+
 /* JSON entry helpers (lib/jsonentry.c). */
 typedef struct na_json_split {
     uint32_t flags;      /* NEWSARC_ENTRY_* */

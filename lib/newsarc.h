@@ -134,7 +134,13 @@ typedef struct newsarc_writer_options {
     uint32_t block_size;  /* target uncompressed block size, default 131072 */
     uint32_t dict_size;   /* dictionary size; 0 = automatic (measures 112640, 28160 bytes and none,
                              keeps the smallest result); UINT32_MAX = no dictionary */
+    int no_text_info;     /* 1 = no "attr" section (charset, norm_id, script per article) */
+    uint32_t norm_options; /* NEWSARC_NORM_* bits for norm_id; 0 = the default normalization */
 } newsarc_writer_options;
+
+/* Stronger normalizations for norm_id (spec/NORMALIZATION.md); recorded in the archive. */
+#define NEWSARC_NORM_STRIP_DIACRITICS 0x1u
+#define NEWSARC_NORM_UNIFY_ALEF_YEH 0x2u
 
 /**
  * Fetch callback: the writer makes two passes (hash, then compress in the
@@ -293,6 +299,33 @@ NEWSARC_API int newsarc_reader_entry(newsarc_reader *r, uint64_t i, newsarc_entr
  */
 NEWSARC_API NEWSARC_WUR int newsarc_entry_to_json(const newsarc_entry *e, const void *article, size_t len,
                                                   char **out, size_t *out_len);
+
+/** What the archive records about an article's text (optional "attr" section). */
+typedef struct newsarc_text_info {
+    int present;                /* 0: not recorded (older writer, --no-text-info, or too large) */
+    int valid_utf8;             /* the bytes are valid UTF-8 */
+    int clean;                  /* decoding with decoded_as substitutes nothing */
+    const char *declared;       /* charset declared by a BOM, XML or HTML meta tag, "" if none */
+    const char *declared_by;    /* "bom", "xml", "meta" or "" */
+    const char *detected;       /* ICU's detector result, "" if not run */
+    int confidence;             /* the detector's confidence 0..100 */
+    const char *decoded_as;     /* the charset newsarc decodes the text with (--utf8) */
+    const char *reason;         /* why: "empty", "bom", "utf16/32", "ascii", "iso-2022", "utf-8",
+                                   "declared", "hint", "detected", "fallback" */
+    char script[5];             /* dominant ISO 15924 script ("Arab", "Latn", ...), "" if unknown */
+    int has_norm_id;
+    uint8_t norm_id[NEWSARC_ID_SIZE]; /* BLAKE2b-256 of the normalized text (spec/NORMALIZATION.md) */
+} newsarc_text_info;
+
+/**
+ * Text information of an article (by index in id order).  Strings live as
+ * long as r.  @return 0 (with present = 0 when none is recorded) or
+ * NEWSARC_E_CORRUPT if the attr section is malformed.
+ */
+NEWSARC_API int newsarc_reader_text_info(newsarc_reader *r, uint64_t index, newsarc_text_info *out);
+
+/** The NEWSARC_NORM_* options the archive's norm_ids were made with (0 if none recorded). */
+NEWSARC_API uint32_t newsarc_reader_norm_options(newsarc_reader *r);
 
 /** The manifest text (the signed bytes). Lives as long as r. */
 NEWSARC_API const uint8_t *newsarc_reader_manifest(newsarc_reader *r, size_t *len);

@@ -220,6 +220,8 @@ void newsarc_reader_free(newsarc_reader *r)
     free(r->meta);
     free(r->ent_off);
     free(r->blk_cache);
+    free(r->attr);
+    for (uint32_t i = 1; i <= r->attr_n_names; i++) free(r->attr_names[i]);
     free(r);
 }
 
@@ -567,5 +569,101 @@ int newsarc_reader_write_with_signature(newsarc_reader *r, const char *sig, size
     crypto_generichash_final(&st, end, NA_HASH);
     memcpy(end + NA_HASH, r->file + tail + NA_HASH, NA_FOOT_TAIL - NA_HASH);
     if (out(out_ctx, end, sizeof end) != 0) return na_set_error(r->msg, NEWSARC_E_IO, "write failed");
+    return 0;
+}
+
+/* ---- text information (optional section "attr") -------------------------------------- */
+
+int na_reader_load_attr(newsarc_reader *r)
+{
+    if (r->attr_state == 1 || r->attr_state == 2) return 0;
+    if (r->attr_state == -1) return NEWSARC_E_CORRUPT;
+    const na_toc_entry *t = NULL;
+    for (uint32_t k = 0; k < r->n_opt; k++)
+        if (!memcmp(r->opt_toc[k]->type, "attr", 4)) t = r->opt_toc[k];
+    if (!t) {
+        r->attr_state = 2;
+        return 0;
+    }
+    r->attr_state = -1;
+    const uint8_t *m = r->file + t->offset + 12;
+    uint64_t ml = t->length - 12;
+    if (ml < 12 || na_ld32(m) != 0) return NA_CORRUPT(r, "attr section header is malformed");
+    uint64_t ts = na_ld64(m + 4);
+    if (ts < 12 || ts > NA_MAX_META_TABLE || ts > (ml - 12) * NA_MAX_EXPANSION)
+        return NA_CORRUPT(r, "attr table size out of range");
+    if (ZSTD_getFrameContentSize(m + 12, ml - 12) != ts || ZSTD_findFrameCompressedSize(m + 12, ml - 12) != ml - 12)
+        return NA_CORRUPT(r, "attr frame is malformed");
+    r->attr = malloc((size_t)ts);
+    if (!r->attr) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+    size_t got = ZSTD_decompressDCtx(r->dctx, r->attr, (size_t)ts, m + 12, ml - 12);
+    if (ZSTD_isError(got) || got != ts) return NA_CORRUPT(r, "attr table does not decompress");
+    const uint8_t *p = r->attr, *end = r->attr + ts;
+    uint32_t count = na_ld32(p), nnames = na_ld32(p + 8);
+    r->attr_norm_options = na_ld32(p + 4);
+    p += 12;
+    if (count != r->n_arts) return NA_CORRUPT(r, "attr table does not describe every article");
+    if (nnames > NA_MAX_CHARSETS) return NA_CORRUPT(r, "attr table lists too many charsets");
+    for (uint32_t i = 1; i <= nnames; i++) {
+        if (p >= end || (size_t)(end - p) < 1u + p[0]) return NA_CORRUPT(r, "attr charset names are truncated");
+        uint8_t l = p[0];
+        if (l == 0 || l >= 48) return NA_CORRUPT(r, "attr charset name has a bad length");
+        for (uint8_t k = 0; k < l; k++)
+            if (p[1 + k] <= 0x20 || p[1 + k] >= 0x7f) return NA_CORRUPT(r, "attr charset name is not printable ASCII");
+        if (!(r->attr_names[i] = malloc(l + 1u))) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+        memcpy(r->attr_names[i], p + 1, l);
+        r->attr_names[i][l] = 0;
+        r->attr_n_names = i;
+        p += 1 + l;
+    }
+    if ((uint64_t)(end - p) != (uint64_t)NA_ATTR_REC * count) return NA_CORRUPT(r, "attr table has the wrong size");
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *q = p + (size_t)i * NA_ATTR_REC;
+        if ((q[0] & ~NA_ATTR_KNOWN) || q[1] > 9 || q[2] > 3 || q[3] > 100 || na_ld16(q + 8) > nnames ||
+            na_ld16(q + 10) > nnames || na_ld16(q + 12) > nnames)
+            return NA_CORRUPT(r, "attr record %u is malformed", i);
+        for (int k = 0; k < 4; k++)
+            if (q[4 + k] && !((q[4 + k] >= 'A' && q[4 + k] <= 'Z') || (q[4 + k] >= 'a' && q[4 + k] <= 'z')))
+                return NA_CORRUPT(r, "attr record %u has a malformed script", i);
+    }
+    r->attr_recs = p;
+    r->attr_state = 1;
+    return 0;
+}
+
+uint32_t newsarc_reader_norm_options(newsarc_reader *r)
+{
+    return na_reader_load_attr(r) == 0 && r->attr_state == 1 ? r->attr_norm_options : 0;
+}
+
+static const char *const attr_reasons[] = {"empty", "bom", "utf16/32", "ascii", "iso-2022", "utf-8",
+                                           "declared", "hint", "detected", "fallback"};
+static const char *const attr_decl[] = {"", "bom", "xml", "meta"};
+
+int newsarc_reader_text_info(newsarc_reader *r, uint64_t index, newsarc_text_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->declared = out->declared_by = out->detected = out->decoded_as = out->reason = "";
+    int rc = na_reader_load_attr(r);
+    if (rc) return rc;
+    if (index >= r->n_arts) return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no article %llu", (unsigned long long)index);
+    if (r->attr_state != 1) return 0;
+    const uint8_t *q = r->attr_recs + (size_t)index * NA_ATTR_REC;
+    if (!(q[0] & NA_ATTR_PRESENT)) return 0;
+    out->present = 1;
+    out->valid_utf8 = (q[0] & NA_ATTR_UTF8) != 0;
+    out->clean = (q[0] & NA_ATTR_CLEAN) != 0;
+    out->reason = attr_reasons[q[1]];
+    out->declared_by = attr_decl[q[2]];
+    out->confidence = q[3];
+    uint16_t d = na_ld16(q + 8), t = na_ld16(q + 10), c = na_ld16(q + 12);
+    out->declared = d ? r->attr_names[d] : "";
+    out->detected = t ? r->attr_names[t] : "";
+    out->decoded_as = c ? r->attr_names[c] : "";
+    if (q[0] & NA_ATTR_NORM) {
+        memcpy(out->script, q + 4, 4);
+        out->has_norm_id = 1;
+        memcpy(out->norm_id, q + 14, NA_HASH);
+    }
     return 0;
 }

@@ -41,8 +41,20 @@ struct newsarc_reader {
     uint32_t blk_cache_id;
     size_t blk_cache_len;
     int blk_cache_valid;
+    /* optional "attr" section (text information), decoded on first use */
+    const uint8_t *attr_frame;
+    size_t attr_frame_len;
+    uint64_t attr_table_size;
+    int attr_state;          /* 0 not loaded, 1 ok, -1 malformed, 2 absent */
+    uint8_t *attr;           /* decompressed table */
+    const uint8_t *attr_recs;
+    uint32_t attr_norm_options;
+    char *attr_names[NA_MAX_CHARSETS + 1];
+    uint32_t attr_n_names;
     char msg[NA_ERRMSG];
 };
+
+int na_reader_load_attr(newsarc_reader *r);
 
 int na_corrupt_at(newsarc_reader *r, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -11,9 +11,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef NA_TEXT_DEBUG
-#include <stdio.h>
-#endif
 
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
@@ -84,14 +81,20 @@ static bool icu_name(const char *label, char icu[NA_CHARSET_NAME])
 
 /*
  * Canonical name of a charset: resolve the label to ICU's converter, then
- * that converter's preferred MIME name, else IANA, else WINDOWS, else ICU's
- * own name.  Depends only on the converter, never on the spelling of the label.
+ * that converter's preferred MIME name, else IANA, WINDOWS, JAVA, else ICU's
+ * own name.  Depends only on the converter, never on the spelling of the
+ * label.  ICU tags its UHC converter's MIME name "KSC_5601", which names the
+ * character set, not the encoding: that one is overridden.
  */
 static bool canonical_name(const char *label, char out[NA_CHARSET_NAME])
 {
     char icu[NA_CHARSET_NAME];
     if (!icu_name(label, icu)) return false;
-    static const char *const standards[] = {"MIME", "IANA", "WINDOWS"};
+    if (strcmp(icu, "windows-949-2000") == 0) {
+        copy_name(out, "windows-949");
+        return true;
+    }
+    static const char *const standards[] = {"MIME", "IANA", "WINDOWS", "JAVA"};
     for (size_t i = 0; i < sizeof standards / sizeof standards[0]; i++) {
         UErrorCode e = U_ZERO_ERROR;
         const char *s = ucnv_getStandardName(icu, standards[i], &e);
@@ -403,6 +406,31 @@ static const char *iso2022_charset(const uint8_t *b, size_t n)
     return NULL;
 }
 
+/*
+ * The part of the text whose charset is in question: the whitespace-separated
+ * words that contain a byte >= 0x80, joined by spaces, at most
+ * NA_TEXT_DETECT_MAX bytes.  Feeds and pages are mostly ASCII markup and
+ * English; without this the detector's Latin-1 models win on that ASCII.
+ * Multi-byte characters never contain whitespace bytes, so they stay whole.
+ */
+static size_t focus_sample(const uint8_t *b, size_t n, uint8_t *out)
+{
+    size_t o = 0, i = 0;
+    while (i < n && o < NA_TEXT_DETECT_MAX) {
+        while (i < n && is_space_byte(b[i])) i++;
+        size_t start = i;
+        bool high = false;
+        while (i < n && !is_space_byte(b[i])) high |= b[i++] >= 0x80;
+        if (!high) continue;
+        size_t wl = i - start;
+        if (wl + 1 > NA_TEXT_DETECT_MAX - o) break;
+        memcpy(out + o, b + start, wl);
+        o += wl;
+        out[o++] = ' ';
+    }
+    return o;
+}
+
 /* ---- declarations ------------------------------------------------------- */
 
 /* Read a label at b[i..n): optional quote, label characters, matching quote. */
@@ -463,8 +491,6 @@ static bool meta_declaration(const uint8_t *b, size_t n, char label[NA_CHARSET_N
     }
     return false;
 }
-
-static size_t focus_sample(const uint8_t *b, size_t n, uint8_t *out);
 
 /* ---- plausibility of a decoding ------------------------------------------ */
 
@@ -565,9 +591,6 @@ static int judge_decoding(const uint8_t *buf, size_t len, const char *charset, p
     return 0;
 }
 
-/* At most 1 in 10 of the questionable characters in implausible words. */
-static bool plausible(const plausibility *p) { return p->bad * 10 <= p->good + p->bad; }
-
 static bool single_byte(const char *charset)
 {
     UErrorCode e = U_ZERO_ERROR;
@@ -578,20 +601,6 @@ static bool single_byte(const char *charset)
     return sb;
 }
 
-#ifdef NA_TEXT_DEBUG
-int na_text_debug_judge(const uint8_t *buf, size_t len, const char *charset, size_t *good, size_t *bad);
-int na_text_debug_judge(const uint8_t *buf, size_t len, const char *charset, size_t *good, size_t *bad)
-{
-    uint8_t *s = malloc(NA_TEXT_DETECT_MAX);
-    size_t n = focus_sample(buf, len, s);
-    plausibility p;
-    int rc = judge_decoding(s, n, charset, &p);
-    free(s);
-    *good = p.good;
-    *bad = p.bad;
-    return rc;
-}
-#endif
 
 /* ---- choosing ----------------------------------------------------------- */
 
@@ -622,31 +631,6 @@ static void detection_free(detection *d)
 {
     ucsdet_close(d->det);
     free(d->sample);
-}
-
-/*
- * The part of the text whose charset is in question: the whitespace-separated
- * words that contain a byte >= 0x80, joined by spaces, at most
- * NA_TEXT_DETECT_MAX bytes.  Feeds and pages are mostly ASCII markup and
- * English; without this the detector's Latin-1 models win on that ASCII.
- * Multi-byte characters never contain whitespace bytes, so they stay whole.
- */
-static size_t focus_sample(const uint8_t *b, size_t n, uint8_t *out)
-{
-    size_t o = 0, i = 0;
-    while (i < n && o < NA_TEXT_DETECT_MAX) {
-        while (i < n && is_space_byte(b[i])) i++;
-        size_t start = i;
-        bool high = false;
-        while (i < n && !is_space_byte(b[i])) high |= b[i++] >= 0x80;
-        if (!high) continue;
-        size_t wl = i - start;
-        if (wl + 1 > NA_TEXT_DETECT_MAX - o) break;
-        memcpy(out + o, b + start, wl);
-        o += wl;
-        out[o++] = ' ';
-    }
-    return o;
 }
 
 static int run_detector(const uint8_t *buf, size_t len, const char *declared_label, detection *d)
@@ -713,23 +697,27 @@ static const char *const windows_sibling[][2] = {
 
 typedef struct candidate {
     char name[NA_CHARSET_NAME]; /* canonical, widened */
+    char icu[NA_CHARSET_NAME];  /* ICU's converter name, to compare candidates */
     const char *sibling;        /* extras: charset whose ICU confidence stands for this one */
     int32_t confidence;         /* detector's, -1 = not yet known (extras) */
     bool single_byte, eligible;
     double bad_ratio, score;
 } candidate;
 
-static bool add_candidate(candidate *c, int *n, const char *name, int32_t conf, const char *sibling)
+/* Append a candidate unless its converter is already listed; @return its index or -1. */
+static int add_candidate(candidate *c, int *n, const char *name, int32_t conf, const char *sibling)
 {
-    if (*n >= MAX_CANDIDATES || is_utf16_32(name)) return false;
+    char icu[NA_CHARSET_NAME];
+    if (is_utf16_32(name) || !icu_name(name, icu)) return -1;
     for (int i = 0; i < *n; i++)
-        if (same_converter(c[i].name, name)) return false;
+        if (strcmp(c[i].icu, icu) == 0) return i;
+    if (*n >= MAX_CANDIDATES) return -1;
     memset(&c[*n], 0, sizeof c[*n]);
     copy_name(c[*n].name, name);
+    copy_name(c[*n].icu, icu);
     c[*n].confidence = conf;
     c[*n].sibling = sibling;
-    (*n)++;
-    return true;
+    return (*n)++;
 }
 
 /* ICU's confidence for the sibling charset after transcoding sample into it. */
@@ -863,24 +851,13 @@ static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_ch
         int32_t conf = ucsdet_getConfidence(d.matches[i], &e);
         if (U_SUCCESS(e) && nm && widened_name(detector_label(nm), cand)) add_candidate(c, &n, cand, conf, NULL);
     }
-    int hint_at = -1;
-    if (hint && widened_name(hint, cand)) {
-        add_candidate(c, &n, cand, -1, NULL);
-        for (int i = 0; i < n; i++)
-            if (same_converter(c[i].name, cand)) hint_at = i;
-    }
+    int hint_at = (hint && widened_name(hint, cand)) ? add_candidate(c, &n, cand, -1, NULL) : -1;
     for (size_t k = 0; k < sizeof modelled_charsets / sizeof modelled_charsets[0]; k++)
         if (widened_name(modelled_charsets[k], cand)) add_candidate(c, &n, cand, 0, NULL);
     for (size_t k = 0; k < sizeof extra_charsets / sizeof extra_charsets[0]; k++)
         if (widened_name(extra_charsets[k][0], cand)) add_candidate(c, &n, cand, -1, extra_charsets[k][1]);
 
     int best = rank_candidates(buf, len, &d, c, n);
-#ifdef NA_TEXT_DEBUG
-    if (getenv("NA_TEXT_DEBUG"))
-        for (int i = 0; i < n; i++)
-            fprintf(stderr, "  cand %-16s conf=%3d elig=%d sb=%d ratio=%.3f\n", c[i].name, c[i].confidence,
-                    c[i].eligible, c[i].single_byte, c[i].bad_ratio);
-#endif
     /* the source's usual charset, unless another is clearly better */
     if (hint_at >= 0 && c[hint_at].eligible && best >= 0 && c[hint_at].score >= c[best].score - HINT_MARGIN) {
         choose(out, c[hint_at].name, NA_CHOSE_HINT, true);
@@ -891,18 +868,12 @@ static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_ch
     detection_free(&d);
     if (best != -1) return 0;
 
-    /* Nothing decodes cleanly and plausibly: the most specific evidence, with substitutions. */
-    char hint_w[NA_CHARSET_NAME] = "";
-    if (hint) widened_name(hint, hint_w);
-    if (have_decl && widened_name(out->declared, cand)) choose(out, cand, NA_CHOSE_FALLBACK, false);
-    else if (hint_w[0] && !is_utf16_32(hint_w))
-        choose(out, hint_w, NA_CHOSE_FALLBACK, false);
-    else if (out->detected[0] && !is_utf16_32(out->detected) && widened_name(out->detected, cand))
-        choose(out, cand, NA_CHOSE_FALLBACK, decodes_cleanly(buf, len, cand));
-    else {
-        canonical_name("windows-1252", cand);
-        choose(out, cand, NA_CHOSE_FALLBACK, decodes_cleanly(buf, len, cand));
-    }
+    /* Nothing decodes cleanly and plausibly: the most specific evidence, with
+       substitutions: the declaration, the hint, the detector, windows-1252. */
+    const char *const fallbacks[] = {have_decl ? out->declared : NULL, hint, out->detected, "windows-1252"};
+    for (size_t k = 0; k < sizeof fallbacks / sizeof fallbacks[0]; k++)
+        if (fallbacks[k] && widened_name(fallbacks[k], cand) && !is_utf16_32(cand)) break;
+    choose(out, cand, NA_CHOSE_FALLBACK, decodes_cleanly(buf, len, cand));
     return 0;
 }
 
@@ -971,4 +942,374 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
         return 0;
     }
     return choose_legacy(buf, len, source_hint_charset, out);
+}
+
+/* ---- normalization (spec/NORMALIZATION.md) ------------------------------ */
+
+/* Step 2: line terminators.  CR LF, CR, VT, FF, NEL, LS, PS -> LF.  In place. */
+static int32_t unify_line_ends(UChar *u, int32_t n)
+{
+    int32_t o = 0;
+    for (int32_t i = 0; i < n; i++) {
+        UChar c = u[i];
+        if (c == 0x0D) {
+            if (i + 1 < n && u[i + 1] == 0x0A) i++;
+            c = 0x0A;
+        } else if (c == 0x0B || c == 0x0C || c == 0x85 || c == 0x2028 || c == 0x2029)
+            c = 0x0A;
+        u[o++] = c;
+    }
+    return o;
+}
+
+/* Normalize src into a new malloc'd buffer with ICU normalizer nz. */
+static int normalize_with(const UNormalizer2 *nz, const UChar *src, int32_t n, UChar **dst, int32_t *dlen)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    int32_t need = unorm2_normalize(nz, src, n, NULL, 0, &e);
+    if (e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) return NEWSARC_E_LIMIT;
+    if (need < 0 || need >= INT32_MAX - 1) return NEWSARC_E_LIMIT;
+    UChar *d = malloc(((size_t)need + 1) * sizeof(UChar));
+    if (!d) return NEWSARC_E_NOMEM;
+    e = U_ZERO_ERROR;
+    int32_t got = unorm2_normalize(nz, src, n, d, need + 1, &e);
+    if (U_FAILURE(e)) {
+        free(d);
+        return NEWSARC_E_LIMIT;
+    }
+    d[got] = 0;
+    *dst = d;
+    *dlen = got;
+    return 0;
+}
+
+/* STRIP_DIACRITICS: the marks removed after NFD (spec/NORMALIZATION.md, set D). */
+static bool is_stripped_diacritic(UChar32 c)
+{
+    static const UChar32 ranges[][2] = {
+        {0x0300, 0x036F}, /* Combining Diacritical Marks */
+        {0x0483, 0x0489}, /* Cyrillic combining marks (titlo, ...) */
+        {0x0591, 0x05BD}, {0x05BF, 0x05BF}, {0x05C1, 0x05C2}, {0x05C4, 0x05C5}, {0x05C7, 0x05C7}, /* Hebrew */
+        {0x0610, 0x061A}, {0x064B, 0x0652}, {0x0656, 0x065F}, {0x0670, 0x0670}, /* Arabic harakat */
+        {0x06D6, 0x06DC}, {0x06DF, 0x06E4}, {0x06E7, 0x06E8}, {0x06EA, 0x06ED}, /* Quranic annotation */
+        {0x08D3, 0x08E1}, {0x08E3, 0x08FF},                                     /* Arabic Extended-A */
+        {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x20D0, 0x20FF}, {0xFE20, 0xFE2F}, /* more combining marks */
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if (c >= ranges[i][0] && c <= ranges[i][1]) return true;
+    return false;
+}
+
+static void put_cp(UChar *o, int32_t *k, UChar32 c)
+{
+    if (c <= 0xFFFF) o[(*k)++] = (UChar)c;
+    else {
+        o[(*k)++] = U16_LEAD(c);
+        o[(*k)++] = U16_TRAIL(c);
+    }
+}
+
+/* White_Space (spec/NORMALIZATION.md step 5), with an ASCII fast path. */
+static bool is_white_space(UChar32 c)
+{
+    if (c < 0x80) return c == 0x20 || (c >= 0x09 && c <= 0x0D);
+    return u_isUWhiteSpace(c);
+}
+
+/*
+ * Steps 4 and 5 on NFD text: deletions and mappings, then whitespace runs.
+ * Output is never longer than the input, so o may be u.  nfd supplies the
+ * combining classes (only needed for UNIFY_ALEF_YEH).
+ */
+static int32_t edit_nfd(const UChar *u, int32_t n, uint32_t options, const UNormalizer2 *nfd, UChar *o)
+{
+    int32_t i = 0, k = 0;
+    bool pending = false, pending_lf = false;
+    UChar32 base = -1; /* last output code point with combining class 0 */
+    while (i < n) {
+        UChar32 c;
+        U16_NEXT(u, i, n, c);
+        if (c == 0x0640 || c == 0xFEFF) continue; /* tatweel; byte order mark (deprecated ZWNBSP) */
+        if ((options & NA_NORM_STRIP_DIACRITICS) && is_stripped_diacritic(c)) continue;
+        if (options & NA_NORM_UNIFY_ALEF_YEH) {
+            if (c == 0x0671) c = 0x0627;                     /* alef wasla -> alef */
+            else if (c == 0x0649 || c == 0x06CC) c = 0x064A; /* alef maksura, farsi yeh -> yeh */
+            else if (c == 0x06A9) c = 0x0643;                /* keheh -> kaf */
+        }
+        if (is_white_space(c)) {
+            pending = true;
+            pending_lf |= c == 0x0A;
+            continue;
+        }
+        if (pending) {
+            if (k > 0) {
+                o[k++] = pending_lf ? 0x0A : 0x20;
+                base = o[k - 1];
+            }
+            pending = pending_lf = false;
+        }
+        /* madda / hamza above / hamza below on alef: the alef variants of NFD */
+        if ((options & NA_NORM_UNIFY_ALEF_YEH) && (c == 0x0653 || c == 0x0654 || c == 0x0655) && base == 0x0627)
+            continue;
+        put_cp(o, &k, c);
+        if ((options & NA_NORM_UNIFY_ALEF_YEH) && unorm2_getCombiningClass(nfd, c) == 0) base = c;
+    }
+    return k;
+}
+
+/* The normalized text as UTF-16 (steps 1-6). */
+static int normalize_uchars(const uint8_t *buf, size_t len, const char *charset, uint32_t options, UChar **out,
+                            int32_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (options & ~NA_NORM_KNOWN) return NEWSARC_E_ARG;
+    if (!buf && len) return NEWSARC_E_ARG;
+    if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
+    na_charset_info info;
+    if (!charset) {
+        int rc = na_text_charset(buf, len, NULL, &info);
+        if (rc) return rc;
+        charset = info.chosen;
+    }
+    UErrorCode e = U_ZERO_ERROR;
+    const UNormalizer2 *nfd = unorm2_getNFDInstance(&e);
+    const UNormalizer2 *nfc = unorm2_getNFCInstance(&e);
+    if (U_FAILURE(e)) return NEWSARC_E_UNSUPPORTED;
+
+    UChar *u = NULL, *d = NULL, *r = NULL;
+    int32_t ulen, dlen, rlen;
+    int rc = decode_uchars(buf, len, charset, &u, &ulen, NULL); /* step 1 */
+    if (rc) return rc;
+    ulen = unify_line_ends(u, ulen);        /* step 2 */
+    rc = normalize_with(nfd, u, ulen, &d, &dlen); /* step 3 */
+    free(u);
+    if (rc) return rc;
+    dlen = edit_nfd(d, dlen, options, nfd, d); /* steps 4-5, in place: never longer */
+    rc = normalize_with(nfc, d, dlen, &r, &rlen); /* step 6 */
+    free(d);
+    if (rc) return rc;
+    *out = r;
+    *out_len = rlen;
+    return 0;
+}
+
+int na_text_normalize(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
+                      size_t *out_len)
+{
+    if (!out || !out_len) return NEWSARC_E_ARG;
+    *out = NULL;
+    *out_len = 0;
+    UChar *u;
+    int32_t n;
+    int rc = normalize_uchars(buf, len, charset, options, &u, &n);
+    if (rc) return rc;
+    rc = uchars_to_utf8(u, n, out, out_len); /* step 7 */
+    free(u);
+    return rc;
+}
+
+int na_text_norm_id(const uint8_t *buf, size_t len, const char *charset, uint32_t options,
+                    uint8_t out[NA_NORM_ID_SIZE])
+{
+    if (!out) return NEWSARC_E_ARG;
+    char *s;
+    size_t n;
+    int rc = na_text_normalize(buf, len, charset, options, &s, &n);
+    if (rc) return rc;
+    if (sodium_init() < 0) {
+        free(s);
+        return NEWSARC_E_UNSUPPORTED;
+    }
+    crypto_generichash(out, NA_NORM_ID_SIZE, (const unsigned char *)s, n, NULL, 0);
+    free(s);
+    return 0;
+}
+
+/* ---- script ------------------------------------------------------------- */
+
+int na_text_script(const uint8_t *utf8, size_t len, char out[16])
+{
+    if (!out || (!utf8 && len)) return NEWSARC_E_ARG;
+    memcpy(out, "Zyyy", 5);
+    if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
+    static const int32_t nscripts = USCRIPT_CODE_LIMIT;
+    size_t *count = calloc((size_t)nscripts, sizeof *count);
+    int32_t *first_seen = malloc((size_t)nscripts * sizeof *first_seen);
+    if (!count || !first_seen) {
+        free(count);
+        free(first_seen);
+        return NEWSARC_E_NOMEM;
+    }
+    int32_t order = 0;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_seq(utf8 + i, len - i);
+        if (k == 0) {
+            i++;
+            continue;
+        }
+        UChar32 c;
+        int32_t j = 0;
+        U8_NEXT_UNSAFE(utf8 + i, j, c);
+        i += k;
+        int8_t gc = u_charType(c);
+        if (gc != U_UPPERCASE_LETTER && gc != U_LOWERCASE_LETTER && gc != U_TITLECASE_LETTER &&
+            gc != U_MODIFIER_LETTER && gc != U_OTHER_LETTER)
+            continue;
+        UErrorCode e = U_ZERO_ERROR;
+        int32_t sc = uscript_getScript(c, &e);
+        if (U_FAILURE(e) || sc < 0 || sc >= nscripts || sc == USCRIPT_COMMON || sc == USCRIPT_INHERITED ||
+            sc == USCRIPT_UNKNOWN)
+            continue;
+        if (count[sc]++ == 0) first_seen[sc] = order++;
+    }
+    int32_t best = -1;
+    for (int32_t sc = 0; sc < nscripts; sc++)
+        if (count[sc] && (best < 0 || count[sc] > count[best] ||
+                          (count[sc] == count[best] && first_seen[sc] < first_seen[best])))
+            best = sc;
+    if (best >= 0) {
+        const char *nm = uscript_getShortName((UScriptCode)best);
+        if (nm && strlen(nm) < 16) memcpy(out, nm, strlen(nm) + 1);
+    }
+    free(count);
+    free(first_seen);
+    return 0;
+}
+
+/* ---- MinHash ------------------------------------------------------------ */
+
+/* A 64-bit finalizer (the mixing steps of SplitMix64). */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ULL;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* 64-bit FNV-1a over UTF-16 code units (each as 2 bytes, little-endian), mixed. */
+static uint64_t token_hash(const UChar *t, int32_t n)
+{
+    uint64_t h = 0xCBF29CE484222325ULL;
+    for (int32_t i = 0; i < n; i++) {
+        h = (h ^ (uint8_t)(t[i] & 0xFF)) * 0x100000001B3ULL;
+        h = (h ^ (uint8_t)(t[i] >> 8)) * 0x100000001B3ULL;
+    }
+    return mix64(h);
+}
+
+/* text -> NFC -> full case folding -> NFC, as a new malloc'd string. */
+static int fold_text(const UChar *u, int32_t n, const UNormalizer2 *nfc, UChar **out, int32_t *out_len)
+{
+    UChar *a = NULL, *f = NULL;
+    int32_t alen, flen;
+    int rc = normalize_with(nfc, u, n, &a, &alen);
+    if (rc) return rc;
+    UErrorCode e = U_ZERO_ERROR;
+    flen = u_strFoldCase(NULL, 0, a, alen, U_FOLD_CASE_DEFAULT, &e);
+    if ((e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) || flen < 0 || flen >= INT32_MAX - 1) rc = NEWSARC_E_LIMIT;
+    else if (!(f = malloc(((size_t)flen + 1) * sizeof(UChar))))
+        rc = NEWSARC_E_NOMEM;
+    else {
+        e = U_ZERO_ERROR;
+        flen = u_strFoldCase(f, flen + 1, a, alen, U_FOLD_CASE_DEFAULT, &e);
+        rc = U_FAILURE(e) ? NEWSARC_E_LIMIT : normalize_with(nfc, f, flen, out, out_len);
+    }
+    free(a);
+    free(f);
+    return rc;
+}
+
+/* Hashes of the word tokens of text, into a malloc'd array. */
+static int token_hashes(const UChar *text, int32_t n, uint64_t **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    UErrorCode e = U_ZERO_ERROR;
+    UBreakIterator *bi = ubrk_open(UBRK_WORD, "", text, n, &e);
+    if (U_FAILURE(e)) return e == U_MEMORY_ALLOCATION_ERROR ? NEWSARC_E_NOMEM : NEWSARC_E_UNSUPPORTED;
+    size_t cap = 64, used = 0;
+    uint64_t *h = malloc(cap * sizeof *h);
+    int rc = h ? 0 : NEWSARC_E_NOMEM;
+    int32_t start = ubrk_first(bi);
+    for (int32_t end = ubrk_next(bi); rc == 0 && end != UBRK_DONE; start = end, end = ubrk_next(bi)) {
+        if (ubrk_getRuleStatus(bi) < UBRK_WORD_NONE_LIMIT) continue; /* spaces, punctuation */
+        if (used == cap) {
+            uint64_t *bigger = realloc(h, cap * 2 * sizeof *h);
+            if (!bigger) {
+                rc = NEWSARC_E_NOMEM;
+                break;
+            }
+            h = bigger;
+            cap *= 2;
+        }
+        h[used++] = token_hash(text + start, end - start);
+    }
+    ubrk_close(bi);
+    if (rc) {
+        free(h);
+        return rc;
+    }
+    *out = h;
+    *count = used;
+    return 0;
+}
+
+int na_text_minhash(const char *utf8, size_t len, uint32_t k, uint64_t *sig)
+{
+    if (!sig || k == 0 || k > NA_MINHASH_MAX_K || (!utf8 && len)) return NEWSARC_E_ARG;
+    if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
+    for (uint32_t i = 0; i < k; i++) sig[i] = UINT64_MAX;
+    UErrorCode e = U_ZERO_ERROR;
+    const UNormalizer2 *nfc = unorm2_getNFCInstance(&e);
+    if (U_FAILURE(e)) return NEWSARC_E_UNSUPPORTED;
+
+    /* UTF-8 -> UTF-16 (invalid sequences -> U+FFFD) -> NFC, folded */
+    int32_t ulen = 0;
+    u_strFromUTF8WithSub(NULL, 0, &ulen, utf8, (int32_t)len, 0xFFFD, NULL, &e);
+    if (e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) return NEWSARC_E_LIMIT;
+    UChar *u = malloc(((size_t)ulen + 1) * sizeof(UChar));
+    if (!u) return NEWSARC_E_NOMEM;
+    e = U_ZERO_ERROR;
+    u_strFromUTF8WithSub(u, ulen + 1, &ulen, utf8, (int32_t)len, 0xFFFD, NULL, &e);
+    UChar *t = NULL;
+    int32_t tlen = 0;
+    int rc = U_FAILURE(e) ? NEWSARC_E_LIMIT : fold_text(u, ulen, nfc, &t, &tlen);
+    free(u);
+    if (rc) return rc;
+    uint64_t *tok;
+    size_t ntok;
+    rc = token_hashes(t, tlen, &tok, &ntok);
+    free(t);
+    if (rc) return rc;
+
+    uint64_t *seed = malloc((size_t)k * sizeof *seed);
+    if (!seed) {
+        free(tok);
+        return NEWSARC_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < k; i++) seed[i] = mix64(0x9E3779B97F4A7C15ULL * (uint64_t)(i + 1));
+    size_t width = ntok < 3 ? ntok : 3, nshingle = ntok == 0 ? 0 : ntok - width + 1;
+    for (size_t s = 0; s < nshingle; s++) {
+        uint64_t h = 0;
+        for (size_t j = 0; j < width; j++) h = mix64(h + tok[s + j]);
+        for (uint32_t i = 0; i < k; i++) {
+            uint64_t v = mix64(h ^ seed[i]);
+            if (v < sig[i]) sig[i] = v;
+        }
+    }
+    free(seed);
+    free(tok);
+    return 0;
+}
+
+double na_minhash_similarity(const uint64_t *a, const uint64_t *b, uint32_t k)
+{
+    if (!a || !b || k == 0) return 0.0;
+    uint32_t same = 0;
+    for (uint32_t i = 0; i < k; i++) same += a[i] == b[i];
+    return (double)same / (double)k;
 }

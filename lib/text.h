@@ -48,11 +48,11 @@ typedef enum na_charset_reason {
     NA_CHOSE_UTF16_32 = 2,  /* no BOM, but the zero-byte pattern of UTF-16/32 and a clean decode */
     NA_CHOSE_ASCII = 3,     /* only bytes < 0x80 (and no ISO-2022 escapes): UTF-8 */
     NA_CHOSE_ISO2022 = 4,   /* 7-bit with ISO-2022 designator escapes that decode cleanly */
-    NA_CHOSE_UTF8 = 5,      /* valid UTF-8 with non-ASCII characters */
+    NA_CHOSE_UTF8 = 5,      /* valid UTF-8 with non-ASCII characters, or UTF-8 with rare damage */
     NA_CHOSE_DECLARED = 6,  /* the declared charset (or its superset) decodes cleanly */
-    NA_CHOSE_HINT = 7,      /* the source's usual charset decodes cleanly and the detector does not object */
-    NA_CHOSE_DETECTED = 8,  /* the best detector candidate that decodes cleanly */
-    NA_CHOSE_FALLBACK = 9,  /* nothing decodes cleanly; decoding will substitute U+FFFD */
+    NA_CHOSE_HINT = 7,      /* the source's usual charset: a plausible candidate close to the best */
+    NA_CHOSE_DETECTED = 8,  /* the best clean and plausible candidate (detector, defaults) */
+    NA_CHOSE_FALLBACK = 9,  /* nothing is clean and plausible; decoding may substitute U+FFFD */
 } na_charset_reason;
 
 typedef struct na_charset_info {
@@ -67,21 +67,36 @@ typedef struct na_charset_info {
     int32_t detected_confidence;         /* 0..100; 0 if not run */
     char chosen[NA_CHARSET_NAME];        /* canonical name to decode with; never "" on success */
     na_charset_reason reason;
-    bool chosen_clean;                   /* decoding with chosen substitutes nothing */
+    bool chosen_clean;                   /* decoding with chosen substitutes nothing (legacy: and gives no NUL/C1) */
 } na_charset_info;
 
 /**
- * Decide which charset to decode buf with.  Evidence, strongest first: a BOM;
- * the UTF-16/32 zero-byte pattern; pure ASCII / valid UTF-8; a declaration
- * (XML or HTML meta in the first NA_TEXT_DECL_SCAN bytes) that decodes
- * cleanly; source_hint_charset (the charset other articles of the same source
- * use; may be NULL) when it decodes cleanly and the detector lists it; ICU's
- * detector (first NA_TEXT_DETECT_MAX bytes), its first candidate that decodes
- * cleanly.  "Cleanly" = no illegal or unassigned byte sequence and no decoded
- * U+0000 or C1 control.  Legacy labels are widened to the superset browsers
- * use (ISO-8859-1/ASCII -> windows-1252, GB2312/GBK -> GB18030, EUC-KR ->
+ * Decide which charset to decode buf with.  Evidence, strongest first:
+ *  1. a BOM;
+ *  2. the zero-byte pattern of UTF-16/32 (no BOM) with a clean decode;
+ *  3. only ASCII: UTF-8 (ISO-2022-JP/KR/CN if their escapes are present);
+ *  4. valid UTF-8, or UTF-8 with rare damage (>= 8 multi-byte sequences and
+ *     >= 10 per invalid byte: chosen_clean is then false);
+ *  5. a declaration (XML or HTML meta in the first NA_TEXT_DECL_SCAN bytes)
+ *     that decodes cleanly;
+ *  6. candidates: ICU's detector (run on the words holding non-ASCII bytes,
+ *     at most NA_TEXT_DETECT_MAX bytes), windows-1252, the single-byte
+ *     charsets ICU models, and ones it does not (IBM866, x-mac-cyrillic,
+ *     macintosh, windows-874, ...; scored by transcoding to a modelled
+ *     sibling).  A candidate must decode cleanly and, when single-byte or
+ *     without detector evidence, give plausible words (no symbols inside
+ *     words, no mixed scripts or "moЯ" case).  The best detector confidence
+ *     wins; source_hint_charset (what other articles of the same source use,
+ *     may be NULL) wins if it is a candidate within 10 points of the best.
+ *  7. nothing clean: declared, hint, detected or windows-1252, with
+ *     substitutions (reason NA_CHOSE_FALLBACK).
+ * "Cleanly" = no illegal or unassigned byte sequence and no decoded U+0000 or
+ * C1 control.  Legacy labels are widened to the superset browsers use
+ * (ISO-8859-1/ASCII -> windows-1252, GB2312/GBK -> GB18030, EUC-KR ->
  * windows-949, ISO-8859-9 -> windows-1254, TIS-620 -> windows-874).
  * Names are canonical: the preferred MIME name, else IANA, else ICU's.
+ * Deterministic for a given ICU version; the numeric values of
+ * na_decl_source and na_charset_reason are stable (archives store them).
  * @return 0, NEWSARC_E_ARG, NEWSARC_E_NOMEM or NEWSARC_E_LIMIT.
  */
 NEWSARC_WUR int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_charset,
@@ -116,9 +131,11 @@ NEWSARC_WUR int na_text_normalize(const uint8_t *buf, size_t len, const char *ch
                                   size_t *out_len);
 
 /**
- * norm_id = BLAKE2b-256 of na_text_normalize's output.  Copies that differ
- * only in charset, Unicode normalization form, line endings, whitespace runs
- * or tatweel get the same id.
+ * norm_id = BLAKE2b-256 of na_text_normalize's output, into out.  Copies
+ * that differ only in charset, Unicode normalization form, line endings,
+ * whitespace runs, tatweel or BOMs get the same id.  Pass the charset
+ * explicitly (e.g. the recorded one) for ids that stay stable across library
+ * versions; NULL uses na_text_charset, a heuristic that may improve.
  */
 NEWSARC_WUR int na_text_norm_id(const uint8_t *buf, size_t len, const char *charset, uint32_t options,
                                 uint8_t out[NA_NORM_ID_SIZE]);
@@ -137,14 +154,18 @@ NEWSARC_WUR int na_text_script(const uint8_t *utf8, size_t len, char out[16]);
 #define NA_MINHASH_MAX_K 4096
 
 /**
- * MinHash signature of UTF-8 text for near-duplicate search.  Tokens are the
- * words of ICU's root-locale word break iterator (segments whose rule status
- * is not UBRK_WORD_NONE), each case-folded and NFC-normalized; shingles are 3
- * consecutive tokens (a text with 1-2 tokens has one shingle of all of them).
- * Each shingle is hashed once (BLAKE2b, 8 bytes, little-endian) and sig[i] is
- * the minimum over shingles of mix64(h ^ seed_i) with fixed seeds, so
- * signatures are identical across runs and machines.  A text without tokens
- * gets all UINT64_MAX.  Invalid UTF-8 is read as U+FFFD.
+ * MinHash signature of UTF-8 text for near-duplicate search.  The text
+ * (invalid UTF-8 read as U+FFFD) is put in NFC, fully case-folded and put in
+ * NFC again; tokens are the segments of ICU's root-locale word break iterator
+ * whose rule status is not UBRK_WORD_NONE (words, numbers, ideographs, kana).
+ * token hash = mix64(FNV-1a-64 of its UTF-16 code units, low byte first);
+ * shingles are 3 consecutive tokens (a text with 1-2 tokens has one shingle of
+ * all of them), shingle hash h = mix64(mix64(mix64(t1) + t2) + t3); sig[i] is
+ * the minimum over shingles of mix64(h ^ seed_i), seed_i = mix64(golden *
+ * (i + 1)), mix64 = the SplitMix64 finalizer.  No random state: signatures
+ * are identical across runs and machines (for one ICU version's word
+ * breaking).  A text without tokens gets all UINT64_MAX.  Use the output of
+ * na_text_normalize for tatweel/whitespace insensitivity.
  * @param k number of values, 1..NA_MINHASH_MAX_K
  * @return 0, NEWSARC_E_ARG, NEWSARC_E_NOMEM or NEWSARC_E_LIMIT.
  */

@@ -331,6 +331,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
     if (threads < 1) threads = 1;
     if (threads > 64) threads = 64;
     check_sections(&v);
+    if (na_reader_load_attr(r) != 0) report(&v, "attr", -1, -1, "%s", r->msg);
     check_meta(&v); /* first, so later reports can name articles */
     if (na_reader_ddict(r) != 0) report(&v, "DICT", -1, -1, "%s", r->msg);
     uint8_t *bounds_ok = calloc(r->n_arts, 1);

@@ -11,6 +11,7 @@
 #define ZDICT_STATIC_LINKING_ONLY
 #include "internal.h"
 #include "similarity.h"
+#include "text.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ typedef struct w_article {
     uint16_t key;           /* KIND_JSON: interned text member name */
     uint8_t kind;
     uint8_t has_sig;        /* long enough for a MinHash signature */
+    na_attr attr;           /* what ICU tells about the text (attr section) */
 } w_article;
 
 typedef struct w_sample {
@@ -79,6 +81,10 @@ struct newsarc_writer {
     uint8_t samp_cutoff[NA_HASH]; /* ids >= this are never sampled */
     char *keys[NA_MAX_KEYS + 1]; /* interned text member names, [0] = "" */
     uint16_t n_keys;
+    /* charset names of the attr section, interned from the worker threads */
+    pthread_mutex_t cs_lock;
+    char *charsets[NA_MAX_CHARSETS + 1];
+    uint16_t n_charsets;
     int finished;
     uint8_t archive_id[NA_HASH];
     char msg[NA_ERRMSG];
@@ -100,6 +106,7 @@ newsarc_writer *newsarc_writer_new(const newsarc_writer_options *opt)
     uint64_t d = w->opt.dict_size == 0 ? DEFAULT_DICT : w->opt.dict_size == UINT32_MAX ? 0 : w->opt.dict_size;
     w->samp_budget = d ? d * TRAIN_FACTOR + EVAL_BUDGET : 0;
     memset(w->samp_cutoff, 0xff, NA_HASH);
+    pthread_mutex_init(&w->cs_lock, NULL);
     return w;
 }
 
@@ -111,6 +118,8 @@ void newsarc_writer_free(newsarc_writer *w)
     free(w->chunks);
     for (size_t i = 0; i < w->n_samp; i++) free(w->samp[i].data);
     for (size_t i = 1; i <= w->n_keys; i++) free(w->keys[i]);
+    for (size_t i = 1; i <= w->n_charsets; i++) free(w->charsets[i]);
+    pthread_mutex_destroy(&w->cs_lock);
     free(w->samp);
     free(w->arts);
     free(w->ents);
@@ -788,6 +797,59 @@ static int train_dictionary(newsarc_writer *w, uint64_t total, na_buf *dict)
 
 /* ---- block compression in parallel ------------------------------------------------------ */
 
+/* ---- text attributes (attr section) ---------------------------------------------------------- */
+
+static uint16_t intern_charset(newsarc_writer *w, const char *name)
+{
+    if (!*name) return 0;
+    pthread_mutex_lock(&w->cs_lock);
+    uint16_t found = 0;
+    for (uint16_t i = 1; i <= w->n_charsets && !found; i++)
+        if (!strcmp(w->charsets[i], name)) found = i;
+    if (!found && w->n_charsets < NA_MAX_CHARSETS) {
+        char *d = strdup(name);
+        if (d) {
+            w->charsets[++w->n_charsets] = d;
+            found = w->n_charsets;
+        }
+    }
+    pthread_mutex_unlock(&w->cs_lock);
+    return found;
+}
+
+/*
+ * Charset evidence, norm_id and dominant script of one article
+ * (spec/FORMAT.md "attr", spec/NORMALIZATION.md).  The original bytes are
+ * never changed; this only describes them.
+ */
+static int text_attr(newsarc_writer *w, const uint8_t *p, size_t n, const char *hint, na_attr *a, char msg[NA_ERRMSG])
+{
+    memset(a, 0, sizeof *a);
+    na_charset_info ci;
+    int rc = na_text_charset(p, n, hint, &ci);
+    if (rc == NEWSARC_E_LIMIT) return 0; /* too large to examine: no attributes */
+    if (rc) return na_set_error(msg, rc, "charset detection failed");
+    a->flags = NA_ATTR_PRESENT | (ci.valid_utf8 ? NA_ATTR_UTF8 : 0) | (ci.chosen_clean ? NA_ATTR_CLEAN : 0);
+    a->reason = (uint8_t)ci.reason;
+    a->decl_source = (uint8_t)ci.declared_source;
+    a->confidence = (uint8_t)(ci.detected_confidence < 0 ? 0 : ci.detected_confidence > 100 ? 100 : ci.detected_confidence);
+    a->declared = intern_charset(w, ci.declared);
+    a->detected = intern_charset(w, ci.detected);
+    a->chosen = intern_charset(w, ci.chosen);
+    char *u = NULL;
+    size_t ul = 0;
+    rc = na_text_normalize(p, n, ci.chosen, w->opt.norm_options, &u, &ul);
+    if (rc == 0) {
+        na_hash(a->norm_id, u, ul);
+        char script[16];
+        if (na_text_script((const uint8_t *)u, ul, script) == 0) memcpy(a->script, script, 4);
+        a->flags |= NA_ATTR_NORM;
+    }
+    free(u);
+    if (rc && rc != NEWSARC_E_LIMIT) return na_set_error(msg, rc, "text normalization failed");
+    return 0;
+}
+
 /*
  * Blocks are planned up front from the article sizes (placement order,
  * closed before the next article would pass block_size), then filled and
@@ -803,7 +865,7 @@ typedef struct cjob {
 } cjob;
 
 typedef struct cpool {
-    const newsarc_writer *w;
+    newsarc_writer *w;
     const uint32_t *uniq, *place;
     cjob *jobs;
     size_t n;
@@ -823,8 +885,13 @@ static void fill_and_compress(cpool *p, int t, cjob *j)
     j->rc = 0;
     j->raw.len = 0;
     j->comp.len = 0;
-    for (size_t i = j->first; i < j->last && !j->rc; i++)
-        j->rc = fetch_article(p->w, &p->fetchers[t], &p->w->arts[p->uniq[p->place[i]]], &j->raw, j->msg);
+    for (size_t i = j->first; i < j->last && !j->rc; i++) {
+        w_article *a = &p->w->arts[p->uniq[p->place[i]]];
+        size_t at = j->raw.len;
+        j->rc = fetch_article(p->w, &p->fetchers[t], a, &j->raw, j->msg);
+        if (!j->rc && !p->w->opt.no_text_info)
+            j->rc = text_attr(p->w, j->raw.data + at, a->size, NULL, &a->attr, j->msg);
+    }
     if (j->rc) return;
     size_t bound = ZSTD_compressBound(j->raw.len);
     if (na_buf_reserve(&j->comp, bound) != 0) {
@@ -875,6 +942,9 @@ typedef struct build {
     out_state o;
     uint8_t hashes[NA_S_COUNT][NA_HASH];
     na_toc_entry sec[NA_S_COUNT];
+    int has_attr;               /* the optional "attr" section follows META */
+    na_toc_entry attr_sec;
+    uint8_t attr_hash[NA_HASH];
     uint64_t content;
 } build;
 
@@ -1070,6 +1140,70 @@ static int write_meta(build *b)
     return rc;
 }
 
+/*
+ * Optional section "attr" (spec/FORMAT.md 4.9): per article, in id order,
+ * what ICU tells about the text.  Its table is zstd-compressed like META's.
+ */
+static int write_attr(build *b)
+{
+    newsarc_writer *w = b->w;
+    uint64_t table = 12 + (uint64_t)NA_ATTR_REC * b->n_uniq;
+    for (uint16_t i = 1; i <= w->n_charsets; i++) table += 1 + strlen(w->charsets[i]);
+    zsink z = {0};
+    z.c = ZSTD_createCCtx();
+    if (!z.c || na_buf_reserve(&z.out, 12) != 0) z.bad = 1;
+    else {
+        memset(z.out.data, 0, 4);
+        na_st64(z.out.data + 4, table);
+        z.out.len = 12;
+        ZSTD_CCtx_setParameter(z.c, ZSTD_c_compressionLevel, w->opt.level);
+        ZSTD_CCtx_setParameter(z.c, ZSTD_c_contentSizeFlag, 1);
+        ZSTD_CCtx_setPledgedSrcSize(z.c, table);
+    }
+    zsink_u32(&z, (uint32_t)b->n_uniq);
+    zsink_u32(&z, w->opt.norm_options);
+    zsink_u32(&z, w->n_charsets);
+    for (uint16_t i = 1; i <= w->n_charsets; i++) {
+        uint8_t l = (uint8_t)strlen(w->charsets[i]);
+        zsink_add(&z, &l, 1);
+        zsink_add(&z, w->charsets[i], l);
+    }
+    for (size_t i = 0; i < b->n_uniq && !z.bad; i++) {
+        const na_attr *a = &w->arts[b->uniq[i]].attr;
+        uint8_t rec[NA_ATTR_REC];
+        rec[0] = a->flags;
+        rec[1] = a->reason;
+        rec[2] = a->decl_source;
+        rec[3] = a->confidence;
+        memcpy(rec + 4, a->script, 4);
+        na_st16(rec + 8, a->declared);
+        na_st16(rec + 10, a->detected);
+        na_st16(rec + 12, a->chosen);
+        memcpy(rec + 14, a->norm_id, NA_HASH);
+        zsink_add(&z, rec, sizeof rec);
+    }
+    if (!z.bad) zsink_push(&z, ZSTD_e_end);
+    int rc = 0;
+    if (z.bad) rc = na_set_error(w->msg, NEWSARC_E_COMPRESS, "could not compress the text attributes");
+    else if (4 + (uint64_t)z.out.len > UINT32_MAX) rc = na_set_error(w->msg, NEWSARC_E_LIMIT, "attr section too large");
+    else {
+        uint8_t hdr[12];
+        na_frame_header(hdr, (uint32_t)(4 + z.out.len), "attr");
+        b->attr_sec = (na_toc_entry){"attr", 0, b->o.off, 0};
+        sec_begin(&b->o);
+        emit(&b->o, hdr, 12, 1);
+        emit(&b->o, z.out.data, z.out.len, 1);
+        sec_end(&b->o, b->attr_hash);
+        b->attr_sec.length = b->o.off - b->attr_sec.offset;
+        b->has_attr = 1;
+        if (b->o.err) rc = na_set_error(w->msg, NEWSARC_E_IO, "write failed");
+    }
+    ZSTD_freeCCtx(z.c);
+    na_buf_free(&z.out);
+    na_buf_free(&z.stage);
+    return rc;
+}
+
 /* The index is streamed straight to the output in 64 KiB pieces. */
 static int write_index(build *b, uint8_t root[NA_HASH])
 {
@@ -1139,14 +1273,21 @@ static int build_manifest(build *b, const uint8_t root[NA_HASH], size_t dict_len
         m.sec[s] = b->sec[s];
         memcpy(m.sec_hash[s], b->hashes[s], NA_HASH);
     }
+    if (b->has_attr) {
+        m.n_opt = 1;
+        m.opt[0] = b->attr_sec;
+        memcpy(m.opt_hash[0], b->attr_hash, NA_HASH);
+        m.opt_after[0] = NA_S_META;
+    }
+    size_t foot_len = na_footer_frame_size(NA_S_COUNT + m.n_opt);
     uint64_t mani_off = b->o.off;
     size_t len = 0, prev = (size_t)-1;
     for (int iter = 0; iter < 8 && len != prev; iter++) {
         prev = len;
         m.sec[NA_S_MANI] = (na_toc_entry){"MANI", 0, mani_off, NA_FRAME_HDR + 4 + (uint64_t)len};
         m.sec[NA_S_SIGN] = (na_toc_entry){"SIGN", 0, m.sec[NA_S_MANI].offset + m.sec[NA_S_MANI].length, NA_SIGN_FRAME};
-        m.sec[NA_S_FOOT] = (na_toc_entry){"FOOT", 0, m.sec[NA_S_SIGN].offset + NA_SIGN_FRAME, NA_FOOT_FRAME_V1};
-        m.file_length = m.sec[NA_S_FOOT].offset + NA_FOOT_FRAME_V1;
+        m.sec[NA_S_FOOT] = (na_toc_entry){"FOOT", 0, m.sec[NA_S_SIGN].offset + NA_SIGN_FRAME, foot_len};
+        m.file_length = m.sec[NA_S_FOOT].offset + foot_len;
         len = na_manifest_format(NULL, 0, &m);
     }
     if (len != prev) return na_set_error(w->msg, NEWSARC_E_LIMIT, "manifest length does not settle");
@@ -1258,6 +1399,7 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", dict.data, dict.len, NULL, 0);
     if (!rc) rc = write_blocks(b, dict.data, dict.len);
     if (!rc) rc = write_meta(b);
+    if (!rc && !w->opt.no_text_info) rc = write_attr(b);
     uint8_t root[NA_HASH];
     if (!rc) rc = write_index(b, root);
     na_buf mani = {0};
@@ -1297,12 +1439,17 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
         memset(&f, 0, sizeof f);
         f.major = NEWSARC_FORMAT_MAJOR;
         f.minor = NEWSARC_FORMAT_MINOR;
-        f.count = NA_S_COUNT;
-        for (int s = 0; s < NA_S_COUNT; s++) f.toc[s] = b->sec[s];
-        f.file_length = b->sec[NA_S_FOOT].offset + NA_FOOT_FRAME_V1;
-        uint8_t foot[NA_FOOT_FRAME_V1];
+        /* TOC order: HEAD DICT BLKS META [attr] INDX MANI SIGN FOOT */
+        f.count = 0;
+        for (int s = 0; s < NA_S_COUNT; s++) {
+            f.toc[f.count++] = b->sec[s];
+            if (s == NA_S_META && b->has_attr) f.toc[f.count++] = b->attr_sec;
+        }
+        size_t flen = na_footer_frame_size(f.count);
+        f.file_length = b->sec[NA_S_FOOT].offset + flen;
+        uint8_t foot[NA_FOOT_FRAME_V1 + NA_TOC_ENTRY];
         na_footer_encode(foot, &f);
-        size_t head = NA_FOOT_FRAME_V1 - NA_FOOT_TAIL;
+        size_t head = flen - NA_FOOT_TAIL;
         emit(&b->o, foot, head, 1);
         crypto_generichash_final(&b->o.file, foot + head, NA_HASH);
         emit(&b->o, foot + head, NA_FOOT_TAIL, 0);

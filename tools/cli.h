@@ -73,7 +73,16 @@ int cli_atomic_begin(cli_atomic *a, const char *dest, int force); /* 0, or -1 wi
 int cli_atomic_commit(cli_atomic *a);                            /* exit code; message on failure */
 void cli_atomic_abort(cli_atomic *a);
 
+/*
+ * The article's text as UTF-8, decoded with the charset the archive
+ * recorded (ICU converters; bad bytes become U+FFFD).  Articles without a
+ * record are returned as they are when they are valid UTF-8, else decoded
+ * from what the detector says now.  *out is malloc'd.  0 or an error code.
+ */
+int cli_article_utf8(newsarc_reader *r, uint64_t article, const void *data, size_t len, char **out, size_t *out_len);
+
 int cmd_pack(int argc, char **argv);
+int cmd_dups(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_extract(int argc, char **argv);

@@ -1,5 +1,6 @@
 /* cli_util.c - messages, exit codes, safe output for the subcommands. */
 #include "cli.h"
+#include "text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -239,4 +240,19 @@ void cli_out_bytes(cli_out *o, const void *p, size_t n)
     }
     memcpy(o->buf + o->len, p, n);
     o->len += n;
+}
+
+int cli_article_utf8(newsarc_reader *r, uint64_t article, const void *data, size_t len, char **out, size_t *out_len)
+{
+    newsarc_text_info ti;
+    int rc = newsarc_reader_text_info(r, article, &ti);
+    if (rc) return rc;
+    const char *cs = ti.present && ti.decoded_as[0] ? ti.decoded_as : NULL;
+    na_charset_info ci;
+    if (!cs) {
+        rc = na_text_charset(data, len, NULL, &ci);
+        if (rc) return rc;
+        cs = ci.chosen;
+    }
+    return na_text_to_utf8(data, len, cs, out, out_len, NULL);
 }

@@ -7,7 +7,8 @@
 
 static void cat_usage(FILE *f)
 {
-    fprintf(f, "usage: newsarc cat ARCHIVE SELECTOR\n"
+    fprintf(f, "usage: newsarc cat [--utf8] ARCHIVE SELECTOR\n"
+               "  --utf8: the text decoded to UTF-8 with the charset the archive recorded (else the exact bytes)\n"
                "  SELECTOR: a full id (64 hex digits), an entry name, or a unique id prefix of at least 8 hex digits\n");
 }
 
@@ -17,7 +18,13 @@ int cmd_cat(int argc, char **argv)
         cat_usage(stdout);
         return EXIT_OK;
     }
-    if (argc != 3) {
+    int utf8 = 0;
+    if (argc == 4 && !strcmp(argv[1], "--utf8")) {
+        utf8 = 1;
+        argv++;
+        argc--;
+    }
+    if (argc != 3 || argv[1][0] == '-') {
         cat_usage(stderr);
         return EXIT_USAGE;
     }
@@ -29,6 +36,19 @@ int cmd_cat(int argc, char **argv)
     size_t len = 0;
     int rc = newsarc_reader_select(r, argv[2], strlen(argv[2]), &idx);
     if (!rc) rc = newsarc_reader_read(r, idx, &data, &len);
+    if (!rc && utf8) {
+        char *u = NULL;
+        size_t ul = 0;
+        rc = cli_article_utf8(r, idx, data, len, &u, &ul);
+        newsarc_free(data);
+        data = u;
+        len = ul;
+        if (rc) {
+            cli_err("'%s': cannot decode the article: %s", argv[1], newsarc_strerror(rc));
+            newsarc_reader_free(r);
+            return cli_exit_for(rc);
+        }
+    }
     if (rc) {
         cli_err("'%s': %s", argv[1], newsarc_reader_error(r));
         code = cli_exit_for(rc);

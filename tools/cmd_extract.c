@@ -116,6 +116,7 @@ static void extract_usage(FILE *f)
                "  -C, --directory DIR  write files under DIR (default: .)\n"
                "  -f, --force          replace existing files\n"
                "      --jsonl          write JSON Lines to stdout instead of files\n"
+               "      --utf8           file entries decoded to UTF-8 with the recorded charset\n"
                "  SELECTOR: id, unique id prefix (>= 8 hex digits) or name; none = everything\n");
 }
 
@@ -124,16 +125,18 @@ int cmd_extract(int argc, char **argv)
     static const struct option lopts[] = {{"directory", required_argument, 0, 'C'},
                                           {"force", no_argument, 0, 'f'},
                                           {"jsonl", no_argument, 0, 'J'},
+                                          {"utf8", no_argument, 0, 'U'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     const char *dir = ".";
-    int force = 0, jsonl = 0, c;
+    int force = 0, jsonl = 0, utf8 = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "C:fh", lopts, NULL)) != -1) {
         switch (c) {
         case 'C': dir = optarg; break;
         case 'f': force = 1; break;
         case 'J': jsonl = 1; break;
+        case 'U': utf8 = 1; break;
         case 'h': extract_usage(stdout); return EXIT_OK;
         default: extract_usage(stderr); return EXIT_USAGE;
         }
@@ -221,6 +224,19 @@ int cmd_extract(int argc, char **argv)
             cli_err("'%s': %s", path, newsarc_reader_error(r));
             rc = cli_exit_for(e1);
             break;
+        }
+        if (utf8 && !(e.flags & NEWSARC_ENTRY_JSON)) {
+            char *u = NULL;
+            size_t ul = 0;
+            e1 = cli_article_utf8(r, art, data, len, &u, &ul);
+            newsarc_free(data);
+            data = u;
+            len = ul;
+            if (e1) {
+                cli_err("'%s': cannot decode an article: %s", path, newsarc_strerror(e1));
+                rc = cli_exit_for(e1);
+                break;
+            }
         }
         if (jsonl) {
             char *js = NULL;

@@ -43,6 +43,13 @@ int cmd_info(int argc, char **argv)
                               (json_int_t)in.block_size, "dict_size", (json_int_t)in.dict_size, "meta_size",
                               (json_int_t)in.meta_size, "index_size", (json_int_t)in.index_size, "zstd_version",
                               in.zstd_version, "archive_id", id, "root", root, "signed", in.signed_);
+        if (o) {
+            uint32_t no = newsarc_reader_norm_options(r);
+            json_t *arr = json_array();
+            if (no & NEWSARC_NORM_STRIP_DIACRITICS) json_array_append_new(arr, json_string("strip-diacritics"));
+            if (no & NEWSARC_NORM_UNIFY_ALEF_YEH) json_array_append_new(arr, json_string("unify-alef-yeh"));
+            json_object_set_new(o, "normalization", arr);
+        }
         char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
         if (s) printf("%s\n", s);
         free(s);
@@ -62,6 +69,10 @@ int cmd_info(int argc, char **argv)
         printf("  dictionary:  %llu bytes\n", (unsigned long long)in.dict_size);
         printf("  metadata:    %llu bytes\n", (unsigned long long)in.meta_size);
         printf("  index:       %llu bytes\n", (unsigned long long)in.index_size);
+        newsarc_text_info ti;
+        if (newsarc_reader_text_info(r, 0, &ti) == 0)
+            printf("text info:     %s\n", !ti.present ? "none" : newsarc_reader_norm_options(r) == 0 ? "charset, script, norm_id (default normalization)"
+                                                                                                  : "charset, script, norm_id (stronger normalization, see info --json)");
     }
     newsarc_reader_free(r);
     return EXIT_OK;

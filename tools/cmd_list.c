@@ -38,7 +38,46 @@ static const char *meta_str(json_t *m, const char *const *keys, size_t n, size_t
  * One JSON Lines object, written directly: at a million entries per archive
  * a tree per line (jansson) costs 20x more than the listing itself.
  */
-static int list_json(cli_out *o, const newsarc_entry *e, const newsarc_article_info *ai)
+static void cli_out_str(cli_out *o, const char *s) { cli_out_bytes(o, s, strlen(s)); }
+
+static void put_str_member(cli_out *o, const char *name, const char *v)
+{
+    cli_out_str(o, ",\"");
+    cli_out_str(o, name);
+    cli_out_str(o, "\":");
+    cli_json_string(o, v, strlen(v)); /* names from a checked table: ASCII */
+}
+
+/* Text information: norm_id, script, and the charset evidence when the bytes are not plain UTF-8. */
+static void list_text_info(cli_out *o, const newsarc_text_info *t)
+{
+    if (!t->present) return;
+    cli_out_str(o, t->valid_utf8 ? ",\"utf8\":true" : ",\"utf8\":false");
+    if (t->script[0]) put_str_member(o, "script", t->script);
+    if (t->has_norm_id) {
+        char hex[NEWSARC_ID_HEX_SIZE + 1];
+        newsarc_id_to_hex(hex, t->norm_id);
+        put_str_member(o, "norm_id", hex);
+    }
+    if (!t->valid_utf8 || t->declared[0]) {
+        char num[32];
+        cli_out_str(o, ",\"charset\":{\"decoded_as\":");
+        cli_json_string(o, t->decoded_as, strlen(t->decoded_as));
+        put_str_member(o, "reason", t->reason);
+        if (t->declared[0]) {
+            put_str_member(o, "declared", t->declared);
+            put_str_member(o, "declared_by", t->declared_by);
+        }
+        if (t->detected[0]) {
+            put_str_member(o, "detected", t->detected);
+            snprintf(num, sizeof num, ",\"confidence\":%d", t->confidence);
+            cli_out_str(o, num);
+        }
+        cli_out_str(o, t->clean ? ",\"clean\":true}" : ",\"clean\":false}");
+    }
+}
+
+static int list_json(cli_out *o, const newsarc_entry *e, const newsarc_article_info *ai, const newsarc_text_info *ti)
 {
     /* ids are public: a table beats libsodium's constant-time hex 3:1 here,
      * which matters at a million lines */
@@ -68,6 +107,7 @@ static int list_json(cli_out *o, const newsarc_entry *e, const newsarc_article_i
         if (cli_json_string(o, e->text_key, e->text_key_len) != 0) return NEWSARC_E_CORRUPT;
     }
     if (e->flags & NEWSARC_ENTRY_WHOLE) cli_out_bytes(o, ",\"whole\":true", 13);
+    list_text_info(o, ti);
     if (e->meta_len) {
         cli_out_bytes(o, ",\"meta\":", 8);
         cli_out_bytes(o, e->meta, e->meta_len);
@@ -138,7 +178,13 @@ int cmd_list(int argc, char **argv)
             break;
         }
         if (json) {
-            rc = list_json(&out, &e, &ai);
+            newsarc_text_info ti;
+            rc = newsarc_reader_text_info(r, art, &ti);
+            if (rc) {
+                cli_err("'%s': %s", path, newsarc_reader_error(r));
+                break;
+            }
+            rc = list_json(&out, &e, &ai, &ti);
             if (rc) cli_err("'%s': entry %llu has malformed metadata", path, (unsigned long long)i);
         } else {
             list_human(&e, &ai);

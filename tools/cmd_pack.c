@@ -602,6 +602,9 @@ static void pack_usage(FILE *f)
 #endif
             "      --skip-invalid skip malformed JSON lines (each reported on stderr and in the\n"
             "                  archive as the entry '" NEWSARC_SKIPPED_NAME "')\n"
+            "      --no-text-info don't record charset, norm_id and script per article (faster)\n"
+            "      --normalize LIST  stronger normalizations for norm_id, recorded in the archive:\n"
+            "                  strip-diacritics, unify-alef-yeh (comma-separated)\n"
             "  -q, --quiet        no summary line\n");
 }
 
@@ -618,6 +621,8 @@ int cmd_pack(int argc, char **argv)
                                           {"secret-key", required_argument, 0, 's'},
                                           {"quiet", no_argument, 0, 'q'},
                                           {"skip-invalid", no_argument, 0, 'S'},
+                                          {"no-text-info", no_argument, 0, 'X'},
+                                          {"normalize", required_argument, 0, 'Z'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     const char *out = NULL, *seckey = NULL;
@@ -655,6 +660,22 @@ int cmd_pack(int argc, char **argv)
         case 'N': opt.dict_size = UINT32_MAX; break;
         case 'F': ps.text_field = optarg; break;
         case 'S': ps.skip_invalid = 1; break;
+        case 'X': opt.no_text_info = 1; break;
+        case 'Z': {
+            /* comma-separated stronger normalizations for norm_id */
+            char *list = strdup(optarg), *save = NULL;
+            for (char *t = list ? strtok_r(list, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+                if (!strcmp(t, "strip-diacritics")) opt.norm_options |= NEWSARC_NORM_STRIP_DIACRITICS;
+                else if (!strcmp(t, "unify-alef-yeh")) opt.norm_options |= NEWSARC_NORM_UNIFY_ALEF_YEH;
+                else {
+                    cli_err("unknown normalization '%s' (known: strip-diacritics, unify-alef-yeh)", t);
+                    free(list);
+                    return EXIT_USAGE;
+                }
+            }
+            free(list);
+            break;
+        }
         case 'h': pack_usage(stdout); return EXIT_OK;
         default: pack_usage(stderr); return EXIT_USAGE;
         }
