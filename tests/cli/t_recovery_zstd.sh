@@ -16,7 +16,9 @@ recover() { # ARCHIVE WHAT [full]
     local a=$1 what=$2 full=${3:-} type off len doff dlen csize
     rm -rf r && mkdir r
     toc "$a" > r/toc || { fail "$what: footer TOC not readable with od"; return; }
-    [ "$(cut -d' ' -f1 r/toc | tr '\n' ' ')" = "HEAD DICT BLKS META INDX MANI SIGN FOOT " ] || fail "$what: TOC sections: $(cut -d' ' -f1 r/toc | tr '\n' ' ')"
+    # the eight critical sections in order; optional (lowercase) ones such as attr may sit after META or INDX
+    [ "$(cut -d' ' -f1 r/toc | grep -v '^[a-z]' | tr '\n' ' ')" = "HEAD DICT BLKS META INDX MANI SIGN FOOT " ] || fail "$what: TOC sections: $(cut -d' ' -f1 r/toc | tr '\n' ' ')"
+    cut -d' ' -f1 r/toc | tr '\n' ' ' | grep -Eq '^HEAD DICT BLKS META ([a-z][A-Za-z]{3} )*INDX ([a-z][A-Za-z]{3} )*MANI SIGN FOOT $' || fail "$what: optional sections out of place: $(cut -d' ' -f1 r/toc | tr '\n' ' ')"
     # sections contiguous from 0 to the end
     local pos=0
     while read -r type off len; do
