@@ -145,8 +145,8 @@ int na_pubkey_encode(const na_pubkey *pk, char **out_text, size_t *out_len);
 
 /**
  * Read a public key: a minisign .pub file text, or the bare base64 string
- * that `minisign -P` takes (surrounding spaces and one final line break
- * allowed).  @return 0 or NEWSARC_E_INPUT.
+ * that `minisign -P` takes (surrounding blanks and line breaks allowed).
+ * The file form must be exactly two lines.  @return 0 or NEWSARC_E_INPUT.
  */
 int na_pubkey_decode(const char *text, size_t len, na_pubkey *pk, char *err, size_t errcap);
 

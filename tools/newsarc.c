@@ -25,6 +25,7 @@ static const subcommand commands[] = {
     {"cat", cmd_cat, "write one article's exact bytes to stdout"},
     {"extract", cmd_extract, "write articles back as files, or as JSON Lines"},
     {"info", cmd_info, "show an archive's format, counts, sizes and id"},
+    {"dups", cmd_dups, "list groups of near-identical articles"},
 #ifdef NEWSARC_HAVE_SIGN
     {"keygen", cmd_keygen, "make a minisign-compatible key pair"},
     {"sign", cmd_sign, "sign an archive in place"},

@@ -70,12 +70,9 @@ static int read_line(int fd, char *buf, size_t cap)
 static int ask(int fd, const char *prompt, char *buf, size_t cap, char *err, size_t errcap)
 {
     struct termios old, quiet;
-    if (write(fd, prompt, strlen(prompt)) < 0) {
-        set_err(err, errcap, "cannot write to the terminal");
-        return -1;
-    }
-    int have_tty = tcgetattr(fd, &old) == 0;
     struct sigaction sa, prev[N_SIGNALS];
+    /* echo off first, then the prompt: typeahead before the prompt is dropped (TCSAFLUSH), answers after it are not */
+    int have_tty = tcgetattr(fd, &old) == 0;
     if (have_tty) {
         g_tty_old = old;
         g_tty_fd = fd;
@@ -89,23 +86,17 @@ static int ask(int fd, const char *prompt, char *buf, size_t cap, char *err, siz
         quiet.c_lflag |= ECHONL;
         tcsetattr(fd, TCSAFLUSH, &quiet);
     }
-    int rc = read_line(fd, buf, cap);
+    int rc = write(fd, prompt, strlen(prompt)) < 0 ? -3 : read_line(fd, buf, cap);
     if (have_tty) {
-        tcsetattr(fd, TCSAFLUSH, &old);
+        tcsetattr(fd, TCSANOW, &old);
         g_tty_saved = 0;
         for (size_t i = 0; i < N_SIGNALS; i++) sigaction(k_signals[i], &prev[i], NULL);
     }
-    if (rc == -2) {
-        sodium_memzero(buf, cap);
-        set_err(err, errcap, "password longer than %zu bytes", cap - 1);
-        return -1;
-    }
-    if (rc != 0) {
-        sodium_memzero(buf, cap);
-        set_err(err, errcap, "no password entered");
-        return -1;
-    }
-    return 0;
+    if (rc != 0) sodium_memzero(buf, cap);
+    if (rc == -3) set_err(err, errcap, "cannot write to the terminal");
+    else if (rc == -2) set_err(err, errcap, "password longer than %zu bytes", cap - 1);
+    else if (rc != 0) set_err(err, errcap, "no password entered");
+    return rc ? -1 : 0;
 }
 
 int cli_password_read(const char *prompt, int confirm, char *buf, size_t cap, char *err, size_t errcap)
