@@ -1,0 +1,746 @@
+/*
+ * test_text.c - Criterion tests for lib/text.c: charset evidence and
+ * decoding, norm_id (spec/NORMALIZATION.md and its vectors), Unicode NFC
+ * conformance, script detection and MinHash.
+ *
+ * Fixtures: tests/fixtures/text/ (NEWSARC_TEST_DIR).  The NFC conformance
+ * test reads NEWSARC_SHARED_DIR/corpus/unicode/unicode-14.0.0/
+ * NormalizationTest.txt and is skipped when it is absent.
+ */
+#include "text.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#ifndef NEWSARC_TEST_DIR
+#define NEWSARC_TEST_DIR "tests"
+#endif
+#ifndef NEWSARC_SPEC_DIR
+#define NEWSARC_SPEC_DIR "spec"
+#endif
+#ifndef NEWSARC_SHARED_DIR
+#define NEWSARC_SHARED_DIR "../shared"
+#endif
+
+/* ---- helpers ------------------------------------------------------------ */
+
+typedef struct blob {
+    uint8_t *p;
+    size_t n;
+} blob;
+
+static blob slurp(const char *path)
+{
+    blob b = {NULL, 0};
+    FILE *f = fopen(path, "rb");
+    if (!f) return b;
+    size_t cap = 4096;
+    b.p = malloc(cap);
+    for (;;) {
+        if (b.n == cap) b.p = realloc(b.p, cap *= 2);
+        cr_assert_not_null(b.p);
+        size_t got = fread(b.p + b.n, 1, cap - b.n, f);
+        if (got == 0) break;
+        b.n += got;
+    }
+    fclose(f);
+    return b;
+}
+
+static blob fixture(const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/fixtures/text/%s", NEWSARC_TEST_DIR, name);
+    blob b = slurp(path);
+    cr_assert_not_null(b.p, "fixture %s missing", path);
+    return b;
+}
+
+static na_charset_info charset_of(const void *p, size_t n, const char *hint)
+{
+    na_charset_info info;
+    cr_assert_eq(na_text_charset((const uint8_t *)p, n, hint, &info), 0);
+    return info;
+}
+
+#define CHARSET(s) charset_of(s, sizeof(s) - 1, NULL)
+
+static char *decode(const void *p, size_t n, const char *charset, size_t *len, bool *subst)
+{
+    char *out = NULL;
+    size_t l = 0;
+    cr_assert_eq(na_text_to_utf8((const uint8_t *)p, n, charset, &out, &l, subst), 0, "decoding with %s", charset);
+    if (len) *len = l;
+    return out;
+}
+
+static void norm_id(const void *p, size_t n, const char *charset, uint32_t options, uint8_t id[NA_NORM_ID_SIZE])
+{
+    cr_assert_eq(na_text_norm_id((const uint8_t *)p, n, charset, options, id), 0);
+}
+
+static char *normalized(const void *p, size_t n, uint32_t options)
+{
+    char *out;
+    size_t len;
+    cr_assert_eq(na_text_normalize((const uint8_t *)p, n, "UTF-8", options, &out, &len), 0);
+    cr_assert_eq(strlen(out), len);
+    return out;
+}
+
+/* ---- UTF-8 validity ----------------------------------------------------- */
+
+Test(charset, utf8_validity)
+{
+    static const struct {
+        const char *s;
+        size_t n;
+        bool valid, ascii;
+    } cases[] = {
+        {"", 0, true, true},
+        {"plain ascii\n", 12, true, true},
+        {"caf\xc3\xa9", 5, true, false},
+        {"\xe2\x82\xac \xf0\x9f\x93\xb0 \xf4\x8f\xbf\xbf", 13, true, false}, /* euro, emoji, U+10FFFF */
+        {"\xc0\xaf", 2, false, false},                                      /* overlong '/' */
+        {"\xe0\x80\xaf", 3, false, false},                                  /* overlong, 3 bytes */
+        {"\xed\xa0\x80", 3, false, false},                                  /* surrogate D800 */
+        {"\xf4\x90\x80\x80", 4, false, false},                              /* above U+10FFFF */
+        {"abc\xe2\x82", 5, false, false},                                   /* truncated */
+        {"\x80", 1, false, false},                                          /* lone continuation */
+        {"\xff\xfe\xfd", 3, false, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        na_charset_info info = charset_of(cases[i].s, cases[i].n, NULL);
+        cr_assert_eq(info.valid_utf8, cases[i].valid, "case %zu", i);
+        cr_assert_eq(info.ascii_only, cases[i].ascii, "case %zu", i);
+        if (cases[i].valid) {
+            cr_assert_str_eq(info.chosen, "UTF-8", "case %zu", i);
+            cr_assert(info.chosen_clean);
+        }
+    }
+}
+
+Test(charset, bad_arguments)
+{
+    na_charset_info info;
+    cr_assert_eq(na_text_charset(NULL, 3, NULL, &info), NEWSARC_E_ARG);
+    cr_assert_eq(na_text_charset((const uint8_t *)"x", 1, NULL, NULL), NEWSARC_E_ARG);
+    cr_assert_eq(na_text_charset(NULL, 0, NULL, &info), 0);
+    cr_assert_eq(info.reason, NA_CHOSE_EMPTY);
+    char *out;
+    size_t len;
+    cr_assert_eq(na_text_to_utf8((const uint8_t *)"x", 1, "no-such-charset", &out, &len, NULL),
+                 NEWSARC_E_UNSUPPORTED);
+    cr_assert_eq(na_text_to_utf8((const uint8_t *)"x", 1, "", &out, &len, NULL), NEWSARC_E_UNSUPPORTED);
+    cr_assert_eq(na_text_to_utf8((const uint8_t *)"x", 1, "UTF-8,swaplfnl", &out, &len, NULL),
+                 NEWSARC_E_UNSUPPORTED);
+    cr_assert_eq(na_text_to_utf8((const uint8_t *)"x", 1, NULL, &out, &len, NULL), NEWSARC_E_ARG);
+}
+
+Test(charset, damaged_utf8_is_still_utf8)
+{
+    /* a UTF-8 article with one stray Latin-1 byte: decode as UTF-8, not as mojibake */
+    const char *s = "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9 \xd8\xa7\xd9\x84\xd9\x8a\xd9\x88\xd9\x85 "
+                    "\xa3 \xd8\xb3\xd9\x86\xd8\xa9";
+    na_charset_info info = charset_of(s, strlen(s), NULL);
+    cr_assert_not(info.valid_utf8);
+    cr_assert_str_eq(info.chosen, "UTF-8");
+    cr_assert_eq(info.reason, NA_CHOSE_UTF8);
+    cr_assert_not(info.chosen_clean);
+    bool subst = false;
+    char *out = decode(s, strlen(s), info.chosen, NULL, &subst);
+    cr_assert(subst);
+    cr_assert_not_null(strstr(out, "\xef\xbf\xbd"));
+    free(out);
+}
+
+/* ---- declarations ------------------------------------------------------- */
+
+Test(charset, declared_xml_and_meta)
+{
+    static const struct {
+        const char *doc;
+        na_decl_source src;
+        const char *label, *declared;
+    } cases[] = {
+        {"<?xml version=\"1.0\" encoding=\"windows-1256\"?><rss>\xc7</rss>", NA_DECL_XML, "windows-1256",
+         "windows-1256"},
+        {"  <?XML version='1.0' ENCODING = 'Shift_JIS' ?><a>\x82\xa0</a>", NA_DECL_XML, "Shift_JIS", "Shift_JIS"},
+        {"<?xml version=\"1.0\"?>\n<html><META CHARSET=koi8-r>\xf0</html>", NA_DECL_META, "koi8-r", "KOI8-R"},
+        {"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-6\">\xc7",
+         NA_DECL_META, "ISO-8859-6", "ISO-8859-6"},
+        {"<head><meta content='text/html;charset=x-sjis' http-equiv='content-type'/>\x82\xa0", NA_DECL_META,
+         "x-sjis", "Shift_JIS"},
+        {"<meta name=\"description\" content=\"charset=nothing\"><meta charset=\"gb2312\">\xd6\xd0", NA_DECL_META,
+         "nothing", "", /* first meta with a charset wins; the label is unknown to ICU */},
+        {"<metadata charset=windows-1252>\xe9", NA_DECL_NONE, "", ""},
+        {"<?xml-stylesheet encoding=\"koi8-r\"?>\xe9", NA_DECL_NONE, "", ""},
+        {"<?xml version=\"1.0\" encoding=\"utf-8\"?><p>caf\xe9</p>", NA_DECL_XML, "utf-8", "UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        na_charset_info info = charset_of(cases[i].doc, strlen(cases[i].doc), NULL);
+        cr_assert_eq(info.declared_source, cases[i].src, "case %zu", i);
+        cr_assert_str_eq(info.declared_label, cases[i].label, "case %zu", i);
+        cr_assert_str_eq(info.declared, cases[i].declared, "case %zu", i);
+    }
+}
+
+Test(charset, declaration_outside_scan_window_is_ignored)
+{
+    size_t n = NA_TEXT_DECL_SCAN + 64;
+    char *doc = malloc(n + 64);
+    memset(doc, ' ', n);
+    strcpy(doc + n, "<meta charset=koi8-r>\xf0\xd2\xc9");
+    na_charset_info info = charset_of(doc, strlen(doc), NULL);
+    cr_assert_eq(info.declared_source, NA_DECL_NONE);
+    free(doc);
+}
+
+Test(charset, declared_label_is_widened)
+{
+    /* ISO-8859-1 pages with C1 bytes are windows-1252; GB2312 pages are GB18030 */
+    const char *latin = "<meta charset=iso-8859-1><p>\x93quoted\x94 caf\xe9</p>";
+    na_charset_info info = charset_of(latin, strlen(latin), NULL);
+    cr_assert_str_eq(info.declared, "ISO-8859-1");
+    cr_assert_str_eq(info.chosen, "windows-1252");
+    cr_assert_eq(info.reason, NA_CHOSE_DECLARED);
+    char *out = decode(latin, strlen(latin), info.chosen, NULL, NULL);
+    cr_assert_not_null(strstr(out, "\xe2\x80\x9cquoted\xe2\x80\x9d caf\xc3\xa9"));
+    free(out);
+
+    const char *gb = "<?xml version=\"1.0\" encoding=\"gb2312\"?><t>\xd6\xd0\xce\xc4 \x81\x40</t>"; /* 0x8140 is GBK */
+    info = charset_of(gb, strlen(gb), NULL);
+    cr_assert_str_eq(info.declared, "GB2312");
+    cr_assert_str_eq(info.chosen, "GB18030");
+    cr_assert(info.declared_clean);
+}
+
+Test(charset, declaration_that_does_not_decode_loses)
+{
+    /* declares UTF-8, but the bytes are not UTF-8: the detector decides */
+    blob b = fixture("arabic.windows-1256.txt");
+    const char *head = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+    size_t hn = strlen(head);
+    uint8_t *doc = malloc(hn + b.n);
+    memcpy(doc, head, hn);
+    memcpy(doc + hn, b.p, b.n);
+    na_charset_info info = charset_of(doc, hn + b.n, NULL);
+    cr_assert_str_eq(info.declared, "UTF-8");
+    cr_assert_not(info.declared_clean);
+    cr_assert_str_eq(info.chosen, "windows-1256");
+    cr_assert_eq(info.reason, NA_CHOSE_DETECTED);
+    free(doc);
+    free(b.p);
+}
+
+/* ---- BOMs, UTF-16/32, ISO-2022 ------------------------------------------ */
+
+Test(charset, byte_order_marks)
+{
+    static const struct {
+        const char *s;
+        size_t n;
+        const char *cs;
+    } cases[] = {
+        {"\xef\xbb\xbfHi", 5, "UTF-8"},
+        {"\xff\xfeH\0i\0", 6, "UTF-16LE"},
+        {"\xfe\xff\0H\0i", 6, "UTF-16BE"},
+        {"\xff\xfe\0\0H\0\0\0", 8, "UTF-32LE"},
+        {"\0\0\xfe\xff\0\0\0H", 8, "UTF-32BE"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        na_charset_info info = charset_of(cases[i].s, cases[i].n, NULL);
+        cr_assert(info.has_bom, "case %zu", i);
+        cr_assert_eq(info.declared_source, NA_DECL_BOM);
+        cr_assert_str_eq(info.chosen, cases[i].cs);
+        cr_assert_eq(info.reason, NA_CHOSE_BOM);
+        size_t len;
+        char *out = decode(cases[i].s, cases[i].n, info.chosen, &len, NULL);
+        cr_assert(len >= 1 && out[0] == 'H', "the BOM is not part of the text (case %zu)", i);
+        free(out);
+    }
+}
+
+Test(charset, utf16_and_utf32_without_bom)
+{
+    const char *text = "Breaking news: the river rose two metres overnight.\n";
+    size_t n = strlen(text);
+    static const char *const names[] = {"UTF-16LE", "UTF-16BE", "UTF-32LE", "UTF-32BE"};
+    for (size_t k = 0; k < 4; k++) {
+        size_t w = k < 2 ? 2 : 4;
+        uint8_t *b = calloc(n, w);
+        for (size_t i = 0; i < n; i++) b[i * w + ((k % 2) ? w - 1 : 0)] = (uint8_t)text[i];
+        na_charset_info info = charset_of(b, n * w, NULL);
+        cr_assert_str_eq(info.chosen, names[k]);
+        cr_assert_eq(info.reason, NA_CHOSE_UTF16_32);
+        char *out = decode(b, n * w, info.chosen, NULL, NULL);
+        cr_assert_str_eq(out, text);
+        free(out);
+        free(b);
+    }
+    /* NUL padding before ASCII is not UTF-16 */
+    uint8_t pad[64] = {0};
+    memcpy(pad + 32, "<html>hello</html>", 18);
+    na_charset_info info = charset_of(pad, 50, NULL);
+    cr_assert_str_eq(info.chosen, "UTF-8");
+    cr_assert_eq(info.reason, NA_CHOSE_ASCII);
+}
+
+Test(charset, iso_2022_jp)
+{
+    /* "nihongo" in ISO-2022-JP: 7-bit, valid UTF-8, but the escapes say otherwise */
+    const char s[] = "Title: \x1b$BF|K\\8l\x1b(B\n";
+    na_charset_info info = CHARSET(s);
+    cr_assert(info.ascii_only);
+    cr_assert_str_eq(info.chosen, "ISO-2022-JP");
+    cr_assert_eq(info.reason, NA_CHOSE_ISO2022);
+    char *out = decode(s, sizeof s - 1, info.chosen, NULL, NULL);
+    cr_assert_str_eq(out, "Title: \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\n");
+    free(out);
+}
+
+/* ---- decoding Arabic and Persian in legacy charsets --------------------- */
+
+static void check_legacy(const char *file, const char *utf8_file, const char *want)
+{
+    blob b = fixture(file), u = fixture(utf8_file);
+    na_charset_info info = charset_of(b.p, b.n, NULL);
+    cr_assert_not(info.valid_utf8);
+    cr_assert_str_eq(info.chosen, want, "%s: chose %s", file, info.chosen);
+    cr_assert_eq(info.reason, NA_CHOSE_DETECTED);
+    cr_assert(info.chosen_clean);
+    size_t len;
+    bool subst = true;
+    char *out = decode(b.p, b.n, info.chosen, &len, &subst);
+    cr_assert_not(subst);
+    cr_assert_eq(len, u.n);
+    cr_assert(memcmp(out, u.p, u.n) == 0, "%s decodes to the UTF-8 fixture", file);
+    free(out);
+    free(b.p);
+    free(u.p);
+}
+
+Test(decode, windows_1256_arabic) { check_legacy("arabic.windows-1256.txt", "arabic.utf8.txt", "windows-1256"); }
+Test(decode, iso_8859_6_arabic) { check_legacy("arabic.iso-8859-6.txt", "arabic.utf8.txt", "ISO-8859-6"); }
+Test(decode, windows_1256_persian) { check_legacy("persian.windows-1256.txt", "persian.utf8.txt", "windows-1256"); }
+
+Test(decode, declared_windows_1256)
+{
+    blob b = fixture("arabic.windows-1256.txt");
+    const char *head = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1256\">";
+    size_t hn = strlen(head);
+    uint8_t *doc = malloc(hn + b.n);
+    memcpy(doc, head, hn);
+    memcpy(doc + hn, b.p, b.n);
+    na_charset_info info = charset_of(doc, hn + b.n, NULL);
+    cr_assert_str_eq(info.chosen, "windows-1256");
+    cr_assert_eq(info.reason, NA_CHOSE_DECLARED);
+    cr_assert(info.declared_clean);
+    free(doc);
+    free(b.p);
+}
+
+Test(decode, source_hint)
+{
+    /* one short ambiguous word: the source's usual charset decides */
+    const char s[] = "\xc7\xe1\xed\xe6\xe3"; /* "alyawm" in windows-1256 */
+    na_charset_info info = charset_of(s, sizeof s - 1, "windows-1256");
+    cr_assert_str_eq(info.chosen, "windows-1256");
+    /* a hint that does not decode cleanly is ignored */
+    blob b = fixture("arabic.windows-1256.txt");
+    info = charset_of(b.p, b.n, "Shift_JIS");
+    cr_assert_str_eq(info.chosen, "windows-1256");
+    free(b.p);
+}
+
+Test(decode, substitutions_are_reported)
+{
+    bool subst = false;
+    size_t len;
+    char *out = decode("a\xff" "b", 3, "UTF-8", &len, &subst);
+    cr_assert(subst);
+    cr_assert_eq(len, 5);
+    cr_assert(memcmp(out, "a\xef\xbf\xbd" "b", 5) == 0);
+    free(out);
+    /* 0xFF is unassigned in ISO-8859-6 */
+    out = decode("\xc7\xff" "x", 3, "ISO-8859-6", &len, &subst);
+    cr_assert(subst);
+    cr_assert_eq(len, 6);
+    cr_assert(memcmp(out, "\xd8\xa7\xef\xbf\xbdx", 6) == 0);
+    free(out);
+    out = decode("caf\xe9", 4, "ISO-8859-1", &len, &subst);
+    cr_assert_not(subst);
+    cr_assert_str_eq(out, "caf\xc3\xa9");
+    free(out);
+    out = decode("", 0, "UTF-8", &len, &subst);
+    cr_assert_eq(len, 0);
+    cr_assert_str_eq(out, "");
+    free(out);
+}
+
+/* ---- normalization ------------------------------------------------------ */
+
+Test(norm, white_space_list_matches_icu)
+{
+    /* spec/NORMALIZATION.md lists White_Space explicitly; it must be ICU's property */
+    static const UChar32 list[] = {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000, 0x2001,
+                                   0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A,
+                                   0x2028, 0x2029, 0x202F, 0x205F, 0x3000};
+    size_t k = 0;
+    for (UChar32 c = 0; c <= 0x10FFFF; c++) {
+        bool in = k < sizeof list / sizeof list[0] && list[k] == c;
+        cr_assert_eq((bool)u_isUWhiteSpace(c), in, "U+%04X", (unsigned)c);
+        if (in) k++;
+    }
+}
+
+Test(norm, norm_id_invariance)
+{
+    uint8_t a[32], b[32];
+    static const struct {
+        const char *x, *y;
+    } same[] = {
+        {"caf\xc3\xa9 cr\xc3\xa8me", "cafe\xcc\x81 cre\xcc\x80me"},                        /* NFC vs NFD */
+        {"\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9",
+         "\xd8\xa7\xd9\x84\xd9\x80\xd8\xb9\xd8\xb1\xd9\x80\xd9\x80\xd8\xa8\xd9\x8a\xd8\xa9"}, /* tatweel */
+        {"line one\nline two\n", "line one\r\nline two\r\n"},                                /* CRLF */
+        {"line one\nline two", "line one\rline two"},                                        /* CR */
+        {"a b c", "  a \t\t b\xc2\xa0\xc2\xa0 c \n"},                                        /* whitespace runs */
+        {"para\npara", "para \n\n \n para"},
+        {"Hello", "\xef\xbb\xbfHello"},                                                      /* BOM */
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        norm_id(same[i].x, strlen(same[i].x), "UTF-8", 0, a);
+        norm_id(same[i].y, strlen(same[i].y), "UTF-8", 0, b);
+        cr_assert(memcmp(a, b, 32) == 0, "pair %zu should have the same norm_id", i);
+    }
+    static const struct {
+        const char *x, *y;
+    } differ[] = {
+        {"a b", "ab"},
+        {"a\nb", "a b"},
+        {"caf\xc3\xa9", "cafe"},
+        {"\xd9\x8a", "\xdb\x8c"}, /* Arabic yeh vs Farsi yeh: only with UNIFY_ALEF_YEH */
+        {"\xef\xac\x81", "fi"},   /* no compatibility folding */
+        {"The text", "the text"},
+    };
+    for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
+        norm_id(differ[i].x, strlen(differ[i].x), "UTF-8", 0, a);
+        norm_id(differ[i].y, strlen(differ[i].y), "UTF-8", 0, b);
+        cr_assert(memcmp(a, b, 32) != 0, "pair %zu should differ", i);
+    }
+    norm_id("\xd9\x8a", 2, "UTF-8", NA_NORM_UNIFY_ALEF_YEH, a);
+    norm_id("\xdb\x8c", 2, "UTF-8", NA_NORM_UNIFY_ALEF_YEH, b);
+    cr_assert(memcmp(a, b, 32) == 0);
+    norm_id("caf\xc3\xa9", 5, "UTF-8", NA_NORM_STRIP_DIACRITICS, a);
+    norm_id("cafe", 4, "UTF-8", NA_NORM_STRIP_DIACRITICS, b);
+    cr_assert(memcmp(a, b, 32) == 0);
+    /* the empty text has the BLAKE2b-256 of nothing */
+    norm_id(" \n\t", 3, "UTF-8", 0, a);
+    static const uint8_t empty[32] = {0x0e, 0x57, 0x51, 0xc0, 0x26, 0xe5, 0x43, 0xb2, 0xe8, 0xab, 0x2e,
+                                      0xb0, 0x60, 0x99, 0xda, 0xa1, 0xd1, 0xe5, 0xdf, 0x47, 0x77, 0x8f,
+                                      0x77, 0x87, 0xfa, 0xab, 0x45, 0xcd, 0xf1, 0x2f, 0xe3, 0xa8};
+    cr_assert(memcmp(a, empty, 32) == 0);
+    cr_assert_eq(na_text_norm_id((const uint8_t *)"x", 1, "UTF-8", 0x80, a), NEWSARC_E_ARG);
+}
+
+Test(norm, same_text_in_every_charset_has_one_id)
+{
+    blob u = fixture("arabic.utf8.txt"), w = fixture("arabic.windows-1256.txt"), iso = fixture("arabic.iso-8859-6.txt");
+    uint8_t a[32], b[32], c[32], d[32];
+    norm_id(u.p, u.n, "UTF-8", 0, a);
+    norm_id(w.p, w.n, "windows-1256", 0, b);
+    norm_id(iso.p, iso.n, "ISO-8859-6", 0, c);
+    norm_id(w.p, w.n, NULL, 0, d); /* charset chosen by na_text_charset */
+    cr_assert(memcmp(a, b, 32) == 0 && memcmp(a, c, 32) == 0 && memcmp(a, d, 32) == 0);
+    free(u.p);
+    free(w.p);
+    free(iso.p);
+}
+
+Test(norm, idempotent)
+{
+    static const char *const texts[] = {
+        "  caf\x65\xcc\x81 \r\n\r\n cr\xc3\xa8me \xe2\x80\xa8 ",
+        "\xd8\xa7\xd9\x80\xd9\x94 \xd8\xa3\xd9\x8e\xd8\xa8 \xdb\x8c\xd9\x94 \xd9\xb1",
+        "\xef\xbb\xbf\xd9\x80\xef\xbb\xbf x \xcc\x81\xef\xbb\xbf",
+        "\xd7\xa9\xd6\xb8\xd7\x81\xd7\x9c\xd7\x95\xd6\xb9\xd7\x9d \xe1\x84\x92\xe1\x85\xa1 \xf0\x9d\x85\x9e",
+        "\xce\x91\xcc\x94\xcd\x85 \xe1\xbe\x89 \xd0\xb9\xcc\x88",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        for (uint32_t opt = 0; opt <= NA_NORM_KNOWN; opt++) {
+            char *once = normalized(texts[i], strlen(texts[i]), opt);
+            char *twice = normalized(once, strlen(once), opt);
+            cr_assert_str_eq(once, twice, "text %zu options %u", i, opt);
+            free(once);
+            free(twice);
+        }
+}
+
+/* Extract the string value of "key": "..." from one vectors line. */
+static bool json_field(const char *line, const char *key, char *out, size_t cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": \"", key);
+    const char *p = strstr(line, pat);
+    if (!p) return false;
+    p += strlen(pat);
+    const char *q = strchr(p, '"');
+    if (!q || (size_t)(q - p) >= cap) return false;
+    memcpy(out, p, (size_t)(q - p));
+    out[q - p] = '\0';
+    return true;
+}
+
+static size_t unhex(const char *h, uint8_t *out)
+{
+    size_t n = strlen(h) / 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        cr_assert_eq(sscanf(h + 2 * i, "%2x", &v), 1);
+        out[i] = (uint8_t)v;
+    }
+    return n;
+}
+
+Test(norm, spec_vectors)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/vectors/norm_vectors.json", NEWSARC_SPEC_DIR);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s missing", path);
+    char line[8192], in_hex[4096], want_hex[4096], id_hex[128], charset[64];
+    uint8_t in[2048], want[2048], id[32], got_id[32];
+    int count = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!json_field(line, "input_hex", in_hex, sizeof in_hex)) continue;
+        cr_assert(json_field(line, "charset", charset, sizeof charset));
+        cr_assert(json_field(line, "normalized_hex", want_hex, sizeof want_hex));
+        cr_assert(json_field(line, "norm_id", id_hex, sizeof id_hex));
+        const char *o = strstr(line, "\"options\": ");
+        cr_assert_not_null(o);
+        uint32_t options = (uint32_t)strtoul(o + 11, NULL, 10);
+        size_t n = unhex(in_hex, in), wn = unhex(want_hex, want);
+        cr_assert_eq(unhex(id_hex, id), 32);
+        char *got;
+        size_t got_len;
+        cr_assert_eq(na_text_normalize(in, n, charset, options, &got, &got_len), 0);
+        cr_assert_eq(got_len, wn, "vector %d", count);
+        cr_assert(memcmp(got, want, wn) == 0, "vector %d normalized text", count);
+        norm_id(in, n, charset, options, got_id);
+        cr_assert(memcmp(got_id, id, 32) == 0, "vector %d norm_id", count);
+        free(got);
+        count++;
+    }
+    fclose(f);
+    cr_assert_geq(count, 30);
+}
+
+/* ---- NFC conformance (Unicode 14.0 NormalizationTest.txt) ---------------- */
+
+/* Code points the other steps of the normalization touch (spec, steps 1, 2, 4, 5). */
+static bool touched_by_other_steps(UChar32 c) { return u_isUWhiteSpace(c) || c == 0x0640 || c == 0xFEFF; }
+
+/* "0044 0307" -> UTF-8 in out; false if a code point is touched by other steps. */
+static bool column_utf8(const char *col, char *out, size_t cap, size_t *len)
+{
+    bool plain = true;
+    size_t n = 0;
+    char *end;
+    for (const char *p = col;; p = end) {
+        unsigned long cp = strtoul(p, &end, 16);
+        if (end == p) break;
+        cr_assert(n + 4 <= cap);
+        UBool err = false;
+        U8_APPEND((uint8_t *)out, n, cap, (UChar32)cp, err);
+        cr_assert_not(err, "code point %lx", cp);
+        if (touched_by_other_steps((UChar32)cp)) plain = false;
+    }
+    *len = n;
+    return plain;
+}
+
+static void nfc_expect(const char *in, size_t n, const char *want, size_t wn, bool want_plain, int line_no)
+{
+    char *got;
+    size_t got_len;
+    cr_assert_eq(na_text_normalize((const uint8_t *)in, n, "UTF-8", 0, &got, &got_len), 0);
+    if (want_plain) {
+        cr_assert(got_len == wn && memcmp(got, want, wn) == 0, "NormalizationTest line %d", line_no);
+    } else { /* compare with the normalization of the expected column */
+        char *w;
+        size_t wl;
+        cr_assert_eq(na_text_normalize((const uint8_t *)want, wn, "UTF-8", 0, &w, &wl), 0);
+        cr_assert(got_len == wl && memcmp(got, w, wl) == 0, "NormalizationTest line %d", line_no);
+        free(w);
+    }
+    free(got);
+}
+
+Test(norm, nfc_conformance, .timeout = 120)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/corpus/unicode/unicode-14.0.0/NormalizationTest.txt", NEWSARC_SHARED_DIR);
+    FILE *f = fopen(path, "r");
+    if (!f) cr_skip_test("%s not present", path);
+    bool *part1 = calloc(0x110000, sizeof *part1);
+    cr_assert_not_null(part1);
+    char line[2048], col[5][256], u[5][256];
+    size_t ul[5];
+    bool plain[5];
+    int line_no = 0, checked = 0, part = -1;
+    while (fgets(line, sizeof line, f)) {
+        line_no++;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        if (line[0] == '@') {
+            part = strncmp(line, "@Part1", 6) == 0 ? 1 : 0;
+            continue;
+        }
+        char *p = line;
+        for (int k = 0; k < 5; k++) {
+            char *semi = strchr(p, ';');
+            cr_assert_not_null(semi, "line %d", line_no);
+            size_t l = (size_t)(semi - p);
+            cr_assert(l < sizeof col[k]);
+            memcpy(col[k], p, l);
+            col[k][l] = '\0';
+            plain[k] = column_utf8(col[k], u[k], sizeof u[k], &ul[k]);
+            p = semi + 1;
+        }
+        if (part == 1) part1[strtoul(col[0], NULL, 16)] = true;
+        /* NFC: c2 == toNFC(c1) == toNFC(c2) == toNFC(c3); c4 == toNFC(c4) == toNFC(c5) */
+        for (int k = 0; k < 3; k++) nfc_expect(u[k], ul[k], u[1], ul[1], plain[1], line_no);
+        for (int k = 3; k < 5; k++) nfc_expect(u[k], ul[k], u[3], ul[3], plain[3], line_no);
+        checked++;
+    }
+    fclose(f);
+    cr_assert_gt(checked, 18000);
+
+    /* every other code point X of Unicode 14.0: toNFC(X) == X; tested in batches "X Y Z ..." */
+    static char batch[4096 * 5], one[8];
+    size_t bn = 0;
+    UVersionInfo age;
+    for (UChar32 c = 0; c <= 0x10FFFF + 1; c++) {
+        bool take = false;
+        if (c <= 0x10FFFF && !(c >= 0xD800 && c <= 0xDFFF) && !part1[c] && !touched_by_other_steps(c) &&
+            c != 0x0D && c != 0x85 && c != 0x2028 && c != 0x2029) {
+            u_charAge(c, age);
+            take = !(age[0] > 14 || (age[0] == 14 && age[1] > 0)); /* newer than the test file */
+        }
+        if (take) {
+            UBool err = false;
+            size_t on = 0;
+            U8_APPEND((uint8_t *)one, on, sizeof one, c, err);
+            cr_assert_not(err);
+            if (bn) batch[bn++] = ' ';
+            memcpy(batch + bn, one, on);
+            bn += on;
+        }
+        if (bn && (bn > sizeof batch - 16 || c > 0x10FFFF)) {
+            nfc_expect(batch, bn, batch, bn, true, -(int)c);
+            bn = 0;
+        }
+    }
+    free(part1);
+}
+
+/* ---- script ------------------------------------------------------------- */
+
+static void expect_script(const char *s, const char *want)
+{
+    char out[16];
+    cr_assert_eq(na_text_script((const uint8_t *)s, strlen(s), out), 0);
+    cr_assert_str_eq(out, want, "text \"%s\"", s);
+}
+
+Test(script, dominant_script)
+{
+    blob ar = fixture("arabic.utf8.txt"), fa = fixture("persian.utf8.txt");
+    char out[16];
+    cr_assert_eq(na_text_script(ar.p, ar.n, out), 0);
+    cr_assert_str_eq(out, "Arab");
+    cr_assert_eq(na_text_script(fa.p, fa.n, out), 0);
+    cr_assert_str_eq(out, "Arab");
+    free(ar.p);
+    free(fa.p);
+    expect_script("The minister said on Tuesday", "Latn");
+    expect_script("\xd0\x9c\xd0\xb8\xd0\xbd\xd0\xb8\xd1\x81\xd1\x82\xd1\x80 \xd1\x81\xd0\xba\xd0\xb0\xd0\xb7\xd0\xb0\xd0\xbb",
+                  "Cyrl");
+    expect_script("\xe6\x96\xb0\xe9\x97\xbb\xe6\x8a\xa5\xe9\x81\x93", "Hani");
+    expect_script("\xeb\x89\xb4\xec\x8a\xa4 \xea\xb8\xb0\xec\x82\xac", "Hang");
+    expect_script("\xd7\x97\xd7\x93\xd7\xa9\xd7\x95\xd7\xaa", "Hebr");
+    /* mostly Arabic with Latin names and digits */
+    expect_script("\xd9\x82\xd8\xa7\xd9\x84 \xd8\xa7\xd9\x84\xd9\x88\xd8\xb2\xd9\x8a\xd8\xb1 BBC 2024 "
+                  "\xd8\xa5\xd9\x86 \xd8\xa7\xd9\x84\xd9\x85\xd8\xb4\xd8\xb1\xd9\x88\xd8\xb9",
+                  "Arab");
+    expect_script("2024 -- !!! \xd9\xa1\xd9\xa2", "Zyyy"); /* digits and punctuation only */
+    expect_script("", "Zyyy");
+    expect_script("\xff\xfe abc \xc0", "Latn"); /* invalid bytes skipped */
+    cr_assert_eq(na_text_script(NULL, 1, out), NEWSARC_E_ARG);
+}
+
+/* ---- MinHash ------------------------------------------------------------ */
+
+#define K 128
+
+static void sig_of(const blob *b, uint64_t sig[K]) { cr_assert_eq(na_text_minhash((const char *)b->p, b->n, K, sig), 0); }
+
+Test(minhash, syndicated_copy_and_unrelated)
+{
+    blob a = fixture("article.txt"), s = fixture("article_syndicated.txt"), u = fixture("article_unrelated.txt");
+    uint64_t sa[K], ss[K], su[K];
+    sig_of(&a, sa);
+    sig_of(&s, ss);
+    sig_of(&u, su);
+    double syn = na_minhash_similarity(sa, ss, K), unrel = na_minhash_similarity(sa, su, K);
+    cr_assert_gt(syn, 0.7, "syndicated copy similarity %.3f", syn);
+    cr_assert_lt(unrel, 0.2, "unrelated similarity %.3f", unrel);
+    cr_assert_eq(na_minhash_similarity(sa, sa, K), 1.0);
+    free(a.p);
+    free(s.p);
+    free(u.p);
+}
+
+Test(minhash, case_and_normalization_do_not_matter)
+{
+    const char *x = "Caf\xc3\xa9 owners RAISE prices again, says the report";
+    const char *y = "cafe\xcc\x81 Owners raise PRICES again -- says the report!";
+    uint64_t a[K], b[K];
+    cr_assert_eq(na_text_minhash(x, strlen(x), K, a), 0);
+    cr_assert_eq(na_text_minhash(y, strlen(y), K, b), 0);
+    cr_assert_eq(na_minhash_similarity(a, b, K), 1.0);
+}
+
+Test(minhash, deterministic_values)
+{
+    /* pinned: the signature must not change across runs, machines or versions */
+    const char *s = "The quick brown fox jumps over the lazy dog.";
+    uint64_t sig[4];
+    cr_assert_eq(na_text_minhash(s, strlen(s), 4, sig), 0);
+    static const uint64_t want[4] = {0x25169b9dcb792586ULL, 0x32cd9d8a975ab702ULL, 0x63ff34acfdf19e7dULL,
+                                     0x15c9a9f3308f3593ULL};
+    for (int i = 0; i < 4; i++) cr_assert_eq(sig[i], want[i], "sig[%d] = 0x%016llx", i, (unsigned long long)sig[i]);
+    const char *ar = "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9"; /* one token: one shingle */
+    cr_assert_eq(na_text_minhash(ar, strlen(ar), 2, sig), 0);
+    cr_assert_eq(sig[0], 0x5a9b61b2e12437efULL);
+    cr_assert_eq(sig[1], 0xf92ac5cba1808692ULL);
+}
+
+Test(minhash, edge_cases)
+{
+    uint64_t sig[8];
+    cr_assert_eq(na_text_minhash("", 0, 8, sig), 0);
+    for (int i = 0; i < 8; i++) cr_assert_eq(sig[i], UINT64_MAX);
+    cr_assert_eq(na_text_minhash(" ,.; ", 5, 8, sig), 0); /* no word tokens */
+    cr_assert_eq(sig[0], UINT64_MAX);
+    cr_assert_eq(na_text_minhash("x", 1, 0, sig), NEWSARC_E_ARG);
+    cr_assert_eq(na_text_minhash("x", 1, NA_MINHASH_MAX_K + 1, sig), NEWSARC_E_ARG);
+    cr_assert_eq(na_text_minhash(NULL, 1, 8, sig), NEWSARC_E_ARG);
+    cr_assert_eq(na_text_minhash("a\xff\xfe b c d", 10, 8, sig), 0); /* invalid UTF-8 is read as U+FFFD */
+    cr_assert_eq(na_minhash_similarity(sig, sig, 0), 0.0);
+}
