@@ -38,4 +38,15 @@ cp "$J/news.jsonl" good.jsonl
 na pack -o two.nwa good.jsonl broken.jsonl
 expect 1 "good.jsonl + broken.jsonl"
 [ -e two.nwa ] && fail "good + broken JSONL: archive written anyway"
+# --skip-invalid: the good lines are packed, each bad line is reported on stderr
+# and in the archive as .newsarc/skipped.jsonl
+printf '{"text":"good one"}\n{"text": bad}\n\n{"text":"good two"}\n[1]\n' > mixed.jsonl
+na pack --skip-invalid -o s.nwa mixed.jsonl
+expect 0 "pack --skip-invalid"
+[ "$(grep -c 'skipped' err)" = 2 ] || fail "--skip-invalid: expected 2 'skipped' warnings: $(errtext)"
+na cat s.nwa .newsarc/skipped.jsonl
+expect 0 "cat .newsarc/skipped.jsonl"
+[ "$(jq -r .line out | tr '\n' ' ')" = "2 5 " ] || fail "skipped report lines: $(cat out)"
+na list --json s.nwa
+[ "$(grep -c '"text_field"' out)" = 2 ] || fail "--skip-invalid: the two good lines are not both packed"
 finish

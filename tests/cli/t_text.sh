@@ -1,0 +1,71 @@
+# Issue 6: charset evidence, cat/extract --utf8, norm_id, script, dups.
+. "$NEWSARC_CLI_DIR/lib.sh"
+mkdir -p in
+# Arabic in windows-1256 (no declaration), the same text in UTF-8, and HTML declaring its charset
+printf '%s\n' "أعلنت وزارة الصحة اليوم عن افتتاح مستشفى جديد في المدينة، بسعة مئتي سرير ويخدم أكثر من مليون نسمة." > ar-utf8.txt
+iconv -f UTF-8 -t WINDOWS-1256 ar-utf8.txt > in/ar-1256.txt || skip "iconv cannot make windows-1256"
+cp ar-utf8.txt in/ar-utf8.txt
+{ printf '<html><head><meta charset="koi8-r"></head><body>'; printf '%s' "Привет, мир! Новости дня: в столице открылась новая библиотека, и жители города пришли посмотреть на неё." | iconv -f UTF-8 -t KOI8-R; printf '</body></html>\n'; } > in/ru.html
+# the same words in NFC and NFD, with CRLF and extra spaces, and Arabic with tatweel
+printf 'caf\xc3\xa9 au lait\n' > in/nfc.txt
+printf 'caf\x65\xcc\x81   au lait\r\n\r\n' > in/nfd.txt
+printf '\xd9\x83\xd8\xaa\xd8\xa7\xd8\xa8 \xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf\n' > in/kitab.txt
+printf '\xd9\x83\xd8\xaa\xd9\x80\xd9\x80\xd8\xa7\xd8\xa8 \xd8\xac\xd8\xaf\xd9\x8a\xd8\xaf\n' > in/kitab-tatweel.txt
+na pack -o a.nwa in
+expect 0 "pack" || finish
+na list --json a.nwa
+expect 0 "list --json" || finish
+cp out list.json
+field() { jq -r --arg n "$1" "select(.name==\$n)|$2" list.json; }
+[ "$(field ar-1256.txt .utf8)" = false ] || fail "windows-1256 file not marked as non-UTF-8"
+[ "$(field ar-1256.txt .charset.decoded_as)" = windows-1256 ] || fail "windows-1256 decoded as '$(field ar-1256.txt .charset.decoded_as)'"
+[ "$(field ar-1256.txt .script)" = Arab ] || fail "script of the Arabic file: '$(field ar-1256.txt .script)'"
+[ "$(field ar-utf8.txt .utf8)" = true ] || fail "UTF-8 file not marked as UTF-8"
+[ "$(field ar-utf8.txt .charset)" = null ] || fail "plain UTF-8 file should carry no charset object"
+[ "$(field ru.html .charset.declared)" = KOI8-R ] || fail "declared charset of ru.html: '$(field ru.html .charset.declared)'"
+[ "$(field ru.html .charset.declared_by)" = meta ] || fail "ru.html declaration not attributed to the meta tag"
+[ "$(field ru.html .script)" = Cyrl ] || fail "script of ru.html: '$(field ru.html .script)'"
+# the decoded and the UTF-8 copy have the same norm_id; the original bytes stay as they were
+[ "$(field ar-1256.txt .norm_id)" = "$(field ar-utf8.txt .norm_id)" ] || fail "norm_id differs between windows-1256 and UTF-8 copies"
+[ "$(field ar-1256.txt .id)" != "$(field ar-utf8.txt .id)" ] || fail "ids of different bytes must differ"
+[ "$(field nfc.txt .norm_id)" = "$(field nfd.txt .norm_id)" ] || fail "NFC/NFD + CRLF + spaces copies have different norm_ids"
+[ "$(field kitab.txt .norm_id)" = "$(field kitab-tatweel.txt .norm_id)" ] || fail "tatweel changes the norm_id"
+[ "$(field nfc.txt .norm_id)" != "$(field kitab.txt .norm_id)" ] || fail "different texts share a norm_id"
+# cat: exact bytes by default, UTF-8 with --utf8
+nax cat a.nwa ar-1256.txt > raw.out
+same in/ar-1256.txt raw.out "cat without --utf8 must give the original bytes"
+nax cat --utf8 a.nwa ar-1256.txt > u.out
+expect 0 "cat --utf8"
+same ar-utf8.txt u.out "cat --utf8 of the windows-1256 article"
+nax extract --utf8 -C x a.nwa ru.html
+expect 0 "extract --utf8"
+grep -q "Привет, мир" x/ru.html || fail "extract --utf8 did not decode KOI8-R: $(head -c 200 x/ru.html)"
+# --no-text-info: no attr section, no text fields
+na pack --no-text-info -o b.nwa in
+expect 0 "pack --no-text-info"
+toc b.nwa | grep -q '^attr ' && fail "--no-text-info still wrote an attr section"
+na list --json b.nwa
+grep -q norm_id out && fail "--no-text-info archive lists norm_ids"
+# stronger normalization is recorded
+na pack --normalize strip-diacritics -o c.nwa in
+na info --json c.nwa
+[ "$(jq -c .normalization out)" = '["strip-diacritics"]' ] || fail "normalization option not recorded: $(cat out)"
+na pack --normalize nonsense -o d.nwa in
+expect 2 "unknown --normalize value"
+
+# dups: a wire story, the same story with another dateline and footer, and an unrelated one
+story="The central bank raised its key interest rate by half a percentage point on Thursday, the third increase this year, citing persistent inflation in food and energy prices. Officials said further moves would depend on data in the coming months, while analysts expect borrowing costs to stay high through the end of the year. The decision was widely anticipated by markets."
+mkdir -p d
+printf 'CAIRO (Reuters) - %s\n' "$story" > d/a.txt
+printf 'AMMAN, May 3 (AFP) - %s Read more on our website.\n' "$story" > d/b.txt
+printf '%s\n' "Heavy rain flooded several streets in the capital overnight, and the weather service warned of more storms over the weekend, asking drivers to avoid low-lying roads and underpasses until the water recedes." > d/c.txt
+na pack -o dd.nwa d
+na dups --json dd.nwa
+expect 0 "dups --json" || finish
+[ "$(wc -l < out)" = 1 ] || fail "dups found $(wc -l < out) groups, expected 1: $(cat out)"
+[ "$(jq -r '[.members[].name]|sort|join(",")' out)" = "a.txt,b.txt" ] || fail "dups group members: $(jq -c '[.members[].name]' out)"
+na dups --threshold 0.99 --json dd.nwa
+[ ! -s out ] || fail "dups --threshold 0.99 should find no group: $(cat out)"
+na dups --threshold 2 dd.nwa
+expect 2 "dups with a threshold out of range"
+finish
