@@ -36,6 +36,7 @@ typedef struct djob {
     uint64_t n_arts;
     int threads, t;
     dsig *sigs;
+    const uint64_t *order; /* article indices sorted by block */
     int rc;
     char msg[512];
 } djob;
@@ -51,7 +52,9 @@ static void *sign_articles(void *arg)
         return NULL;
     }
     uint64_t sig[DUPS_K];
-    for (uint64_t a = 0; a < j->n_arts && !j->rc; a++) {
+    /* articles in block order, so each block is decompressed once */
+    for (uint64_t k = 0; k < j->n_arts && !j->rc; k++) {
+        uint64_t a = j->order[k];
         newsarc_article_info ai;
         if (newsarc_reader_article(r, a, &ai) != 0) continue;
         if ((int)(ai.block % (uint32_t)j->threads) != j->t) continue;
@@ -66,13 +69,19 @@ static void *sign_articles(void *arg)
         int rc = cli_article_utf8(r, a, data, len, &u, &ul);
         newsarc_free(data);
         if (rc == 0 && na_text_minhash(u, ul, DUPS_K, sig) == 0 && sig[0] != UINT64_MAX) {
-            for (int k = 0; k < DUPS_K; k++) j->sigs[a].v[k] = (uint32_t)(sig[k] >> 32);
+            for (int q = 0; q < DUPS_K; q++) j->sigs[a].v[q] = (uint32_t)(sig[q] >> 32);
             j->sigs[a].ok = 1;
         }
         free(u);
     }
     newsarc_reader_free(r);
     return NULL;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
 }
 
 typedef struct bitem {
@@ -194,6 +203,7 @@ int cmd_dups(int argc, char **argv)
     }
     const char *path = argv[optind];
     int code;
+    uint64_t *order = NULL;
     newsarc_reader *r = cli_open(path, &code);
     if (!r) return code;
     uint64_t n = newsarc_reader_article_count(r), ne = newsarc_reader_entry_count(r);
@@ -222,10 +232,23 @@ int cmd_dups(int argc, char **argv)
         }
         if (art < n && first_entry[art] == UINT64_MAX) first_entry[art] = i;
     }
-    /* 1. signatures, on all threads */
+    /* 1. signatures, on all threads, articles taken block by block */
+    order = malloc(sizeof *order * (n ? n : 1));
+    if (!order) {
+        cli_err("out of memory");
+        code = EXIT_USAGE;
+        goto out;
+    }
+    for (uint64_t a = 0; a < n; a++) {
+        newsarc_article_info ai;
+        newsarc_reader_article(r, a, &ai);
+        order[a] = ((uint64_t)ai.block << 32) | a; /* article index < 2^32 */
+    }
+    qsort(order, n, sizeof *order, cmp_u64);
+    for (uint64_t a = 0; a < n; a++) order[a] &= 0xffffffffu;
     int *started = calloc((size_t)threads, sizeof *started);
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (djob){path, n, threads, t, sigs, 0, ""};
+        jobs[t] = (djob){path, n, threads, t, sigs, order, 0, ""};
         if (t > 0 && started) started[t] = pthread_create(&th[t], NULL, sign_articles, &jobs[t]) == 0;
     }
     sign_articles(&jobs[0]);
@@ -338,6 +361,7 @@ int cmd_dups(int argc, char **argv)
                        groups == 1 ? "" : "s", (unsigned long long)n);
     free(count);
 out:
+    free(order);
     free(sigs);
     free(parent);
     free(first_entry);
