@@ -78,6 +78,19 @@ int main(int argc, char **argv)
             json_array_append_new(ents, o);
         }
         json_object_set_new(v, "entries", ents);
+        if (i == VG_SIGNED) {
+            size_t pl;
+            char *pub = vg_signed_pubkey(&pl);
+            char ppath[4096];
+            snprintf(ppath, sizeof ppath, "%s/signed.pub", argv[1]);
+            FILE *pf = pub ? fopen(ppath, "wb") : NULL;
+            if (!pf || fwrite(pub, 1, pl, pf) != pl || fclose(pf) != 0) {
+                fprintf(stderr, "make_vectors: cannot write '%s'\n", ppath);
+                return 2;
+            }
+            free(pub);
+            json_object_set_new(v, "public_key_file", json_string("signed.pub"));
+        }
         json_array_append_new(list, v);
         newsarc_reader_free(r);
         tu_buf_free(&b);

@@ -6,6 +6,7 @@
  * the version the vectors were made with (zstd's output may differ).
  */
 #include "newsarc.h"
+#include "sign.h"
 #include "vectors_gen.h"
 
 #include <criterion/criterion.h>
@@ -131,3 +132,25 @@ Test(vectors, minimal_regenerated) { check_regenerated(0); }
 Test(vectors, files_regenerated) { check_regenerated(1); }
 Test(vectors, jsonl_regenerated) { check_regenerated(2); }
 Test(vectors, dictionary_regenerated) { check_regenerated(3); }
+Test(vectors, signed_committed) { check_committed(4); }
+Test(vectors, signed_regenerated) { check_regenerated(4); }
+
+/* The signed vector's signature checks with its committed public key (as `newsarc verify -p` does). */
+Test(vectors, signed_signature)
+{
+    size_t len, pl;
+    uint8_t *data = slurp(NEWSARC_SPEC_DIR "/vectors/signed.nwa", &len);
+    uint8_t *pub = slurp(NEWSARC_SPEC_DIR "/vectors/signed.pub", &pl);
+    na_pubkey pk;
+    cr_assert_eq(na_pubkey_decode((const char *)pub, pl, &pk, NULL, 0), 0);
+    newsarc_reader *r = NULL;
+    cr_assert_eq(newsarc_reader_open_mem(&r, data, len), 0);
+    size_t ml, sl;
+    const uint8_t *m = newsarc_reader_manifest(r, &ml);
+    const char *sig = newsarc_reader_signature(r, &sl);
+    cr_assert_gt(sl, 0, "the signed vector has no signature");
+    cr_expect_eq(na_verify(&pk, m, ml, sig, sl, NULL, 0, NULL, 0), 0);
+    newsarc_reader_free(r);
+    free(pub);
+    free(data);
+}

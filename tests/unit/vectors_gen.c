@@ -4,12 +4,13 @@
  * `cmake --build build --target vectors` and say why in the commit.
  */
 #include "vectors_gen.h"
+#include "sign.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[VG_COUNT] = {"minimal", "files", "jsonl", "dictionary"};
+static const char *const names[VG_COUNT] = {"minimal", "files", "jsonl", "dictionary", "signed"};
 
 const char *vg_name(int i) { return i >= 0 && i < VG_COUNT ? names[i] : NULL; }
 
@@ -66,6 +67,50 @@ static int build_dictionary(tu_buf *out)
     return rc;
 }
 
+/* The unencrypted minisign test key in tests/fixtures/keys (made by the real minisign). */
+static char *slurp_fixture(const char *name, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fixtures/keys/%s", NEWSARC_TEST_DIR, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(8192);
+    size_t n = buf ? fread(buf, 1, 8191, f) : 0;
+    fclose(f);
+    if (!buf) return NULL;
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+char *vg_signed_pubkey(size_t *len) { return slurp_fixture("minisign-nopw.pub", len); }
+
+static int sign_cb(void *ctx, const uint8_t *m, size_t n, char *out, size_t cap, size_t *out_len)
+{
+    return na_sign(ctx, m, n, "newsarc test vector", NULL, out, cap, out_len, NULL, 0);
+}
+
+static int build_signed(tu_buf *out)
+{
+    size_t kl;
+    char *key = slurp_fixture("minisign-nopw.key", &kl);
+    if (!key) return NEWSARC_E_IO;
+    na_seckey sk;
+    int rc = na_seckey_decode(key, kl, NULL, &sk, NULL, 0);
+    free(key);
+    if (rc) return rc;
+    newsarc_writer *w = newsarc_writer_new(NULL);
+    newsarc_entry e = {0};
+    e.name = "signed.txt";
+    e.name_len = strlen(e.name);
+    const char *text = "Every byte of this archive is covered by an Ed25519 signature.\n";
+    rc = newsarc_writer_add(w, &e, text, strlen(text), 0);
+    if (!rc) rc = newsarc_writer_finish(w, tu_buf_write, out, sign_cb, &sk);
+    newsarc_writer_free(w);
+    na_seckey_wipe(&sk);
+    return rc;
+}
+
 int vg_build(int i, tu_buf *out)
 {
     switch (i) {
@@ -73,6 +118,7 @@ int vg_build(int i, tu_buf *out)
     case 1: return build_files(out);
     case 2: return build_jsonl(out);
     case 3: return build_dictionary(out);
+    case 4: return build_signed(out);
     default: return NEWSARC_E_ARG;
     }
 }
