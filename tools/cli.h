@@ -60,6 +60,10 @@ int cli_json_string(cli_out *o, const char *s, size_t n);
  */
 int cli_json_object_guard(const char *s, size_t n);
 
+/* -T: default = online cores (at most 64); parse with a message on error. */
+int cli_threads_default(void);
+bool cli_threads_arg(const char *arg, int *out);
+
 /* Parse an integer option; returns false on garbage. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 

@@ -256,3 +256,20 @@ int cli_article_utf8(newsarc_reader *r, uint64_t article, const void *data, size
     }
     return na_text_to_utf8(data, len, cs, out, out_len, NULL);
 }
+
+int cli_threads_default(void)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    return ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
+}
+
+bool cli_threads_arg(const char *arg, int *out)
+{
+    long v;
+    if (!cli_parse_long(arg, 1, 64, &v)) {
+        cli_err("threads '%s' is not a number from 1 to 64", arg);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}

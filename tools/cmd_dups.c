@@ -171,8 +171,7 @@ int cmd_dups(int argc, char **argv)
                                           {0, 0, 0, 0}};
     int json = 0, c;
     double threshold = 0.5;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), v;
-    int threads = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
+    int threads = cli_threads_default();
     optind = 1;
     while ((c = getopt_long(argc, argv, "jt:T:h", lopts, NULL)) != -1) {
         switch (c) {
@@ -187,11 +186,7 @@ int cmd_dups(int argc, char **argv)
             break;
         }
         case 'T':
-            if (!cli_parse_long(optarg, 1, 64, &v)) {
-                cli_err("threads '%s' is not a number from 1 to 64", optarg);
-                return EXIT_USAGE;
-            }
-            threads = (int)v;
+            if (!cli_threads_arg(optarg, &threads)) return EXIT_USAGE;
             break;
         case 'h': dups_usage(stdout); return EXIT_OK;
         default: dups_usage(stderr); return EXIT_USAGE;

@@ -629,8 +629,7 @@ int cmd_pack(int argc, char **argv)
     int force = 0, quiet = 0;
     newsarc_writer_options opt = {0};
     long v;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    opt.threads = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
+    opt.threads = cli_threads_default();
     pack_state ps;
     memset(&ps, 0, sizeof ps);
     int c;
@@ -646,8 +645,7 @@ int cmd_pack(int argc, char **argv)
             opt.level = (int)v;
             break;
         case 'T':
-            if (!cli_parse_long(optarg, 1, 64, &v)) { cli_err("threads '%s' is not a number from 1 to 64", optarg); return EXIT_USAGE; }
-            opt.threads = (int)v;
+            if (!cli_threads_arg(optarg, &opt.threads)) return EXIT_USAGE;
             break;
         case 'B':
             if (!cli_parse_long(optarg, 1024, 64L << 20, &v)) { cli_err("block size '%s' is not a number from 1024 to 67108864", optarg); return EXIT_USAGE; }

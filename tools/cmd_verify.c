@@ -37,18 +37,13 @@ int cmd_verify(int argc, char **argv)
                                           {"public-key", required_argument, 0, 'p'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), v;
-    int threads = ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1, c;
+    int threads = cli_threads_default(), c;
     const char *pubkey = NULL;
     optind = 1;
     while ((c = getopt_long(argc, argv, "T:p:h", lopts, NULL)) != -1) {
         switch (c) {
         case 'T':
-            if (!cli_parse_long(optarg, 1, 64, &v)) {
-                cli_err("threads '%s' is not a number from 1 to 64", optarg);
-                return EXIT_USAGE;
-            }
-            threads = (int)v;
+            if (!cli_threads_arg(optarg, &threads)) return EXIT_USAGE;
             break;
         case 'p': pubkey = optarg; break;
         case 'h': verify_usage(stdout); return EXIT_OK;
