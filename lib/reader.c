@@ -145,6 +145,8 @@ static int open_common(newsarc_reader *r)
     if (r->n_arts == 0 || r->n_blocks == 0) return NA_CORRUPT(r, "archive has no articles");
     if (r->n_arts != r->mani.articles || r->n_blocks != r->mani.blocks)
         return NA_CORRUPT(r, "index counts differ from the manifest");
+    if (r->mani.entries < r->mani.articles || r->mani.entries > UINT32_MAX)
+        return NA_CORRUPT(r, "manifest entry count is impossible");
     r->blocks_tab = x + 12;
     r->arts_tab = r->blocks_tab + (size_t)NA_BLOCK_REC * r->n_blocks;
     /* metadata frame (decompressed on first use) */
@@ -158,6 +160,8 @@ static int open_common(newsarc_reader *r)
         return NA_CORRUPT(r, "metadata table size out of range");
     r->meta_frame = m + 12;
     r->meta_frame_len = (size_t)(ml - 12);
+    if (r->mani.entries > (r->meta_table_size - 4) / 24)
+        return NA_CORRUPT(r, "manifest entry count larger than the metadata table could hold");
     /* signature slot */
     e = na_sign_decode(r->file + s[NA_S_SIGN]->offset + 8, s[NA_S_SIGN]->length - 8, &r->sign_text, &r->sign_len);
     if (e) return NA_CORRUPT(r, "%s", e);

@@ -19,7 +19,7 @@ typedef struct vctx {
     void *cb_ctx;
     int problems;
     const char **art_name; /* article -> first entry name (if known) */
-    uint8_t *text_art;     /* article is the text member of a JSON entry: must be UTF-8 */
+    uint8_t *text_art;     /* bit 0: text member of a JSON entry (UTF-8); bit 1: whole JSON object (one line) */
     size_t *art_name_len;
 } vctx;
 
@@ -124,12 +124,14 @@ static void *check_blocks(void *arg)
             na_article_decode(r->arts_tab + (size_t)j->by_block[k] * NA_ARTICLE_REC, &a);
             na_hash(h, buf + a.offset, a.length); /* bounds checked before the threads start */
             if (memcmp(h, a.id, NA_HASH) != 0) j->art_bad[j->by_block[k]] = 1;
-            else if (j->text_art && j->text_art[j->by_block[k]]) {
+            else if (j->text_art && (j->text_art[j->by_block[k]] & 1)) {
                 /* the string value of a JSON member: must be UTF-8 */
                 json_t *t = json_stringn((const char *)buf + a.offset, a.length);
                 if (!t) j->art_bad[j->by_block[k]] = 2;
                 json_decref(t);
             }
+            if (j->text_art && (j->text_art[j->by_block[k]] & 2) && memchr(buf + a.offset, '\n', a.length))
+                j->art_bad[j->by_block[k]] = 3; /* a whole JSON object is one line */
         }
     }
     free(buf);
@@ -172,10 +174,11 @@ static void check_sections(vctx *v)
     if (memcmp(h, r->mani.root, NA_HASH) != 0) report(v, "INDX", -1, -1, "root hash over the ids does not match the manifest");
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_u64_pair(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    const uint64_t *x = a, *y = b;
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
 }
 
 /* Block table contiguity, article order and bounds, tiling of every block. */
@@ -229,17 +232,22 @@ static int check_tables(vctx *v, uint32_t **by_block_out, uint64_t **first_out, 
         /* sort the block's articles by offset (index-order ties cannot occur
          * in a valid block; if they do, the tiling check reports it) */
         if (hi - lo > 1) {
-            uint64_t *pairs = malloc(sizeof *pairs * (size_t)(hi - lo));
+            uint64_t *pairs = malloc(2 * sizeof *pairs * (size_t)(hi - lo));
             if (!pairs) {
                 free(fill);
                 free(first);
                 free(by_block);
                 return NEWSARC_E_NOMEM;
             }
-            for (uint64_t i = lo; i < hi; i++)
-                pairs[i - lo] = ((uint64_t)na_ld32(r->arts_tab + (size_t)by_block[i] * NA_ARTICLE_REC + 36) << 32) | by_block[i];
-            qsort(pairs, (size_t)(hi - lo), sizeof *pairs, cmp_u64);
-            for (uint64_t i = lo; i < hi; i++) by_block[i] = (uint32_t)pairs[i - lo];
+            /* key: offset, then empty articles first (an empty article may
+             * share its offset with the next one), then index */
+            for (uint64_t i = lo; i < hi; i++) {
+                const uint8_t *rec = r->arts_tab + (size_t)by_block[i] * NA_ARTICLE_REC;
+                pairs[2 * (i - lo)] = ((uint64_t)na_ld32(rec + 36) << 1) | (na_ld32(rec + 40) != 0);
+                pairs[2 * (i - lo) + 1] = by_block[i];
+            }
+            qsort(pairs, (size_t)(hi - lo), 2 * sizeof *pairs, cmp_u64_pair);
+            for (uint64_t i = lo; i < hi; i++) by_block[i] = (uint32_t)pairs[2 * (i - lo) + 1];
             free(pairs);
         }
         uint64_t at = 0;
@@ -311,7 +319,8 @@ static void check_meta(vctx *v)
             if (e.name_len && e.name_len == prev.name_len && !memcmp(e.name, prev.name, e.name_len) && art != prev_art)
                 report(v, "META", -1, art, "entry %llu: the name is also given to another article", (unsigned long long)i);
         }
-        if (e.flags & NEWSARC_ENTRY_TEXT_FIELD) v->text_art[art] = 1;
+        if (e.flags & NEWSARC_ENTRY_TEXT_FIELD) v->text_art[art] |= 1;
+        if (e.flags & NEWSARC_ENTRY_WHOLE) v->text_art[art] |= 2;
         if (!seen[art]) {
             seen[art] = 1;
             v->art_name[art] = e.name;
@@ -371,6 +380,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
         for (uint32_t a = 0; a < r->n_arts && !rc; a++)
             if (art_bad[a] == 1) report(&v, "BLKS", -1, a, "article bytes do not match the id");
             else if (art_bad[a] == 2) report(&v, "BLKS", -1, a, "a JSON text member's article is not valid UTF-8");
+            else if (art_bad[a] == 3) report(&v, "BLKS", -1, a, "a whole JSON object's article holds a line feed");
         for (uint64_t i = 0; meta_bad && i < r->n_ents && !rc; i++)
             if (meta_bad[i]) {
                 newsarc_entry e;

@@ -890,7 +890,7 @@ static void fill_and_compress(cpool *p, int t, cjob *j)
         size_t at = j->raw.len;
         j->rc = fetch_article(p->w, &p->fetchers[t], a, &j->raw, j->msg);
         if (!j->rc && !p->w->opt.no_text_info)
-            j->rc = text_attr(p->w, j->raw.data + at, a->size, NULL, &a->attr, j->msg);
+            j->rc = text_attr(p->w, a->size ? j->raw.data + at : (const uint8_t *)"", a->size, NULL, &a->attr, j->msg);
     }
     if (j->rc) return;
     size_t bound = ZSTD_compressBound(j->raw.len);

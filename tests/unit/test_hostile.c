@@ -91,7 +91,8 @@ TestSuite(hostile, .init = suite_init, .fini = free_items, .timeout = 30);
 /* A valid archive: several blocks (1 KiB target), file and JSON entries. */
 static void base_archive(tu_buf *out)
 {
-    newsarc_writer_options o = {.level = 3, .block_size = 1024, .dict_size = UINT32_MAX, .threads = 1};
+    /* no attr section: the tests below reassemble the eight critical sections */
+    newsarc_writer_options o = {.level = 3, .block_size = 1024, .dict_size = UINT32_MAX, .threads = 1, .no_text_info = 1};
     char msg[512];
     memset(out, 0, sizeof *out);
     cr_assert_eq(tu_pack(items, n_items, NULL, &o, out, msg, sizeof msg), 0, "pack: %s", msg);
@@ -108,12 +109,16 @@ typedef struct arch {
     uint8_t sign[NA_SIGN_FRAME];
     tu_buf extra;         /* optional extra frame placed between INDX and MANI */
     char extra_type[5];
+    int list_extra;       /* list it in the manifest (as a later minor version would) */
 } arch;
+
+/* Append n bytes (n may be 0: nothing happens). */
+static int put(tu_buf *b, const void *p, size_t n) { return n ? tu_buf_write(b, p, n) : 0; }
 
 static void buf_set(tu_buf *b, const void *p, size_t n)
 {
     b->len = 0;
-    if (n) cr_assert_eq(tu_buf_write(b, p, n), 0);
+    cr_assert_eq(put(b, p, n), 0);
 }
 
 static void split_archive(const tu_buf *b, arch *a)
@@ -178,6 +183,15 @@ static void assemble(arch *a, int reseal, tu_buf *out)
             crypto_generichash_update(&st, ix(a) + tab + (size_t)NA_ARTICLE_REC * i, NA_HASH);
         crypto_generichash_final(&st, a->m.root, NA_HASH);
     }
+    a->m.n_opt = 0;
+    if (a->extra.len && a->list_extra) {
+        a->m.n_opt = 1;
+        memcpy(a->m.opt[0].type, a->extra_type, 5);
+        a->m.opt[0].offset = a->m.sec[NA_S_INDX].offset + a->m.sec[NA_S_INDX].length;
+        a->m.opt[0].length = a->extra.len;
+        a->m.opt_after[0] = NA_S_INDX;
+        if (reseal) crypto_generichash(a->m.opt_hash[0], NA_HASH, a->extra.data, a->extra.len, NULL, 0);
+    }
     size_t mlen = 0;
     char *mtext = NULL;
     for (int iter = 0; iter < 10; iter++) {
@@ -195,15 +209,15 @@ static void assemble(arch *a, int reseal, tu_buf *out)
     mtext = malloc(mlen + 1);
     cr_assert_eq(na_manifest_format(mtext, mlen + 1, &a->m), mlen);
     for (int p = 0; p < P_COUNT; p++) {
-        cr_assert_eq(tu_buf_write(out, a->part[p].data, a->part[p].len), 0);
-        if (p == P_INDX && a->extra.len) cr_assert_eq(tu_buf_write(out, a->extra.data, a->extra.len), 0);
+        cr_assert_eq(put(out, a->part[p].data, a->part[p].len), 0);
+        if (p == P_INDX && a->extra.len) cr_assert_eq(put(out, a->extra.data, a->extra.len), 0);
     }
     uint8_t hdr[12];
     na_frame_header(hdr, (uint32_t)(mlen + 4), "MANI");
-    tu_buf_write(out, hdr, 12);
-    tu_buf_write(out, mtext, mlen);
+    put(out, hdr, 12);
+    put(out, mtext, mlen);
     free(mtext);
-    tu_buf_write(out, a->sign, NA_SIGN_FRAME);
+    put(out, a->sign, NA_SIGN_FRAME);
     na_footer f;
     memset(&f, 0, sizeof f);
     f.major = 1;
@@ -226,7 +240,7 @@ static void assemble(arch *a, int reseal, tu_buf *out)
     size_t fl = na_footer_frame_size(k);
     uint8_t *foot = calloc(1, fl);
     na_footer_encode(foot, &f);
-    tu_buf_write(out, foot, fl);
+    put(out, foot, fl);
     free(foot);
     cr_assert_eq(out->len, a->m.file_length);
     crypto_generichash(out->data + out->len - NA_FOOT_TAIL, NA_HASH, out->data, out->len - NA_FOOT_TAIL, NULL, 0);
@@ -342,9 +356,9 @@ static void replace_block(arch *a, uint32_t b, const uint8_t *frame, size_t len,
     uint64_t base = a->m.sec[NA_S_BLKS].offset;
     size_t rel = (size_t)(br.offset - base);
     tu_buf nb = {0};
-    tu_buf_write(&nb, a->part[P_BLKS].data, rel);
-    tu_buf_write(&nb, frame, len);
-    tu_buf_write(&nb, a->part[P_BLKS].data + rel + br.csize, a->part[P_BLKS].len - rel - br.csize);
+    put(&nb, a->part[P_BLKS].data, rel);
+    put(&nb, frame, len);
+    put(&nb, a->part[P_BLKS].data + rel + br.csize, a->part[P_BLKS].len - rel - br.csize);
     tu_buf_free(&a->part[P_BLKS]);
     a->part[P_BLKS] = nb;
     int64_t delta = (int64_t)len - (int64_t)br.csize;
@@ -522,7 +536,7 @@ Test(hostile, bytes_cut_from_the_front_are_refused)
     base_archive(&b);
     for (size_t k = 1; k < b.len; k += 7) {
         tu_buf c = {0};
-        tu_buf_write(&c, b.data + k, b.len - k);
+        put(&c, b.data + k, b.len - k);
         newsarc_reader *r = NULL;
         int rc = newsarc_reader_open_mem(&r, c.data, c.len);
         cr_expect_eq(rc, C, "first %zu bytes cut: open returns %d", k, rc);
@@ -537,16 +551,16 @@ Test(hostile, trailing_garbage)
     tu_buf b;
     base_archive(&b);
     tu_buf c = {0};
-    tu_buf_write(&c, b.data, b.len);
-    tu_buf_write(&c, "garbage", 7);
+    put(&c, b.data, b.len);
+    put(&c, "garbage", 7);
     expect_open_fails(&c, C, "7 bytes appended");
     /* the footer repeated: the tail looks right, the lengths do not */
     c.len = b.len;
-    tu_buf_write(&c, b.data + b.len - NA_FOOT_FRAME_V1, NA_FOOT_FRAME_V1);
+    put(&c, b.data + b.len - NA_FOOT_FRAME_V1, NA_FOOT_FRAME_V1);
     expect_open_fails(&c, C, "footer appended twice");
     /* a whole second archive appended */
     c.len = b.len;
-    tu_buf_write(&c, b.data, b.len);
+    put(&c, b.data, b.len);
     expect_open_fails(&c, C, "archive appended to itself");
     tu_buf_free(&c);
     tu_buf_free(&b);
@@ -560,7 +574,7 @@ Test(hostile, footer_length_lies)
                                     NA_FOOT_FRAME_V1 + 24, 4096, 0x7FFFFFFFu, 0xFFFFFFF0u, 0xFFFFFFFFu};
     for (size_t i = 0; i < sizeof lies / sizeof *lies; i++) {
         tu_buf c = {0};
-        tu_buf_write(&c, b.data, b.len);
+        put(&c, b.data, b.len);
         na_st32(c.data + c.len - 8, lies[i]);
         expect_open_fails(&c, C, "footer length lies");
         /* the frame header too, consistently */
@@ -581,7 +595,7 @@ Test(hostile, footer_section_count_and_file_length_lie)
     uint8_t *cnt = b.data + b.len - NA_FOOT_FRAME_V1 + 16;
     for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
         tu_buf c = {0};
-        tu_buf_write(&c, b.data, b.len);
+        put(&c, b.data, b.len);
         na_st32(c.data + (cnt - b.data), counts[i]);
         expect_open_fails(&c, C, "section count lies");
         tu_buf_free(&c);
@@ -589,7 +603,7 @@ Test(hostile, footer_section_count_and_file_length_lie)
     static const uint64_t lens[] = {0, 1, 1000, UINT64_MAX, UINT64_MAX - 15};
     for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
         tu_buf c = {0};
-        tu_buf_write(&c, b.data, b.len);
+        put(&c, b.data, b.len);
         na_st64(c.data + c.len - NA_FOOT_TAIL - 8, lens[i]);
         expect_open_fails(&c, C, "footer file length lies");
         tu_buf_free(&c);
@@ -605,7 +619,7 @@ Test(hostile, toc_offsets_past_the_end_and_overflowing)
         static const uint64_t offs[] = {1, 0xFFFFFFFFFFFFFFF0ULL, 0x8000000000000000ULL, UINT64_MAX};
         for (size_t k = 0; k < 4; k++) {
             tu_buf c = {0};
-            tu_buf_write(&c, b.data, b.len);
+            put(&c, b.data, b.len);
             uint8_t *t = toc_entry(&c, s);
             na_st64(t + 8, k == 0 ? c.len + 100 : offs[k]);
             expect_open_fails(&c, C, "section offset past the end or huge");
@@ -614,7 +628,7 @@ Test(hostile, toc_offsets_past_the_end_and_overflowing)
         static const uint64_t lens[] = {0, 11, 0xFFFFFFFFFFFFFFF0ULL, UINT64_MAX, 0x100000000ULL + 12};
         for (size_t k = 0; k < 5; k++) {
             tu_buf c = {0};
-            tu_buf_write(&c, b.data, b.len);
+            put(&c, b.data, b.len);
             uint8_t *t = toc_entry(&c, s);
             na_st64(t + 16, lens[k]);
             expect_open_fails(&c, C, "section length zero, short or overflowing");
@@ -622,7 +636,7 @@ Test(hostile, toc_offsets_past_the_end_and_overflowing)
         }
         /* offset + length wrapping around to exactly the next section */
         tu_buf c = {0};
-        tu_buf_write(&c, b.data, b.len);
+        put(&c, b.data, b.len);
         uint8_t *t = toc_entry(&c, s);
         uint64_t off = na_ld64(t + 8), len = na_ld64(t + 16);
         na_st64(t + 8, off + 0x8000000000000000ULL);
@@ -640,7 +654,7 @@ Test(hostile, toc_gap_overlap_order_duplicates)
     for (int s = 1; s < NA_S_COUNT; s++) {
         for (int d = -1; d <= 1; d += 2) {
             tu_buf c = {0};
-            tu_buf_write(&c, b.data, b.len);
+            put(&c, b.data, b.len);
             uint8_t *t = toc_entry(&c, s);
             na_st64(t + 8, na_ld64(t + 8) + (uint64_t)(int64_t)d);
             expect_open_fails(&c, C, d > 0 ? "a gap before a section" : "sections overlap");
@@ -652,7 +666,7 @@ Test(hostile, toc_gap_overlap_order_duplicates)
         }
         /* sections swapped, or one repeated in place of another */
         tu_buf c = {0};
-        tu_buf_write(&c, b.data, b.len);
+        put(&c, b.data, b.len);
         uint8_t tmp[NA_TOC_ENTRY];
         memcpy(tmp, toc_entry(&c, s), NA_TOC_ENTRY);
         memcpy(toc_entry(&c, s), toc_entry(&c, s - 1), NA_TOC_ENTRY);
@@ -672,25 +686,66 @@ Test(hostile, toc_gap_overlap_order_duplicates)
     tu_buf_free(&b);
 }
 
-Test(hostile, unknown_sections)
+Test(hostile, unknown_and_optional_sections)
 {
     tu_buf b;
     base_archive(&b);
     arch a;
     split_archive(&b, &a);
-    static const char *types[] = {"Xtra", "xtra"};
-    static const int codes[] = {U, C};
-    for (int k = 0; k < 2; k++) {
-        uint8_t fr[40];
-        memset(fr, 0, sizeof fr);
-        na_frame_header(fr, sizeof fr - 8, types[k]);
+    uint8_t fr[40];
+    memset(fr, 0x5c, sizeof fr);
+    struct {
+        const char *type;
+        int listed, reseal, open, verify;
+        const char *what;
+    } cases[] = {
+        {"Xtra", 0, RESEAL, U, 0, "unknown critical section"},
+        {"Xtra", 1, RESEAL, U, 0, "unknown critical section, listed in the manifest"},
+        {"xtra", 0, RESEAL, C, 0, "optional section the manifest does not list"},
+        {"xtra", 1, RESEAL, 0, 0, "optional section listed in the manifest: skipped"},
+        {"xtra", 1, KEEP_HASHES, 0, C, "optional section with a wrong hash in the manifest"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        na_frame_header(fr, sizeof fr - 8, cases[k].type);
         buf_set(&a.extra, fr, sizeof fr);
-        memcpy(a.extra_type, types[k], 5);
+        memcpy(a.extra_type, cases[k].type, 5);
+        a.list_extra = cases[k].listed;
+        memset(a.m.opt_hash, 0, sizeof a.m.opt_hash);
         tu_buf c;
         assemble(&a, RESEAL, &c);
-        expect_open_fails(&c, codes[k], types[k]);
+        if (!cases[k].reseal) {
+            /* the optional section's hash stale, everything else right */
+            arch a2;
+            split_archive(&b, &a2);
+            tu_buf_free(&c);
+            buf_set(&a2.extra, fr, sizeof fr);
+            memcpy(a2.extra_type, cases[k].type, 5);
+            a2.list_extra = 1;
+            assemble(&a2, RESEAL, &c);
+            /* damage one byte of the optional frame's payload after sealing */
+            na_footer f;
+            cr_assert_null(na_footer_decode(c.data, c.len, &f));
+            c.data[f.toc[NA_S_INDX + 1].offset + 20] ^= 1;
+            fix_checksum(&c);
+            free_arch(&a2);
+        }
+        outcome o = run_all(&c);
+        cr_expect_eq(o.open, cases[k].open, "%s: open returns %d", cases[k].what, o.open);
+        if (!o.open) {
+            cr_expect_eq(o.read, 0, "%s: reads", cases[k].what);
+            cr_expect_eq(o.verify, cases[k].verify, "%s: verify returns %d", cases[k].what, o.verify);
+        }
         tu_buf_free(&c);
     }
+    /* listed, but its frame header names another type */
+    na_frame_header(fr, sizeof fr - 8, "yyyy");
+    buf_set(&a.extra, fr, sizeof fr);
+    memcpy(a.extra_type, "xtra", 5);
+    a.list_extra = 1;
+    tu_buf c;
+    assemble(&a, RESEAL, &c);
+    expect_open_fails(&c, C, "optional section whose frame names another type");
+    tu_buf_free(&c);
     free_arch(&a);
     tu_buf_free(&b);
 }
@@ -702,7 +757,7 @@ Test(hostile, header_magic_version_features)
     tu_buf b;
     base_archive(&b);
     tu_buf c = {0};
-    tu_buf_write(&c, b.data, b.len);
+    put(&c, b.data, b.len);
     c.data[12] ^= 0x20; /* "Newsarc\n" */
     expect_open_fails(&c, C, "file magic");
     memcpy(c.data, b.data, b.len);
@@ -771,7 +826,7 @@ Test(hostile, manifest_line_changed)
     base_archive(&b);
     /* same-length edits: the manifest still parses; the footer checksum catches it */
     tu_buf c = {0};
-    tu_buf_write(&c, b.data, b.len);
+    put(&c, b.data, b.len);
     cr_assert(patch_manifest(&c, "level 3\n", "level 4\n"));
     expect_verify_fails(&c, "manifest level changed");
     memcpy(c.data, b.data, b.len);
@@ -928,7 +983,7 @@ Test(hostile, index_counts_far_too_large)
     split_archive(&b, &a);
     na_manifest orig = a.m;
     tu_buf ix0 = {0};
-    tu_buf_write(&ix0, a.part[P_INDX].data, a.part[P_INDX].len);
+    put(&ix0, a.part[P_INDX].data, a.part[P_INDX].len);
     static const uint32_t big[] = {0xFFFFFFFFu, 0x80000000u, 0x05555556u /* 48*n wraps in 32 bits */, 1000000};
     for (int which = 0; which < 2; which++)
         for (size_t k = 0; k < sizeof big / sizeof *big; k++) {
@@ -964,7 +1019,7 @@ Test(hostile, index_counts_far_too_large)
     /* the INDX frame one byte short or long */
     for (int d = -1; d <= 1; d += 2) {
         buf_set(&a.part[P_INDX], ix0.data, ix0.len);
-        if (d > 0) tu_buf_write(&a.part[P_INDX], "", 1);
+        if (d > 0) put(&a.part[P_INDX], "", 1);
         else a.part[P_INDX].len--;
         na_st32(a.part[P_INDX].data + 4, (uint32_t)a.part[P_INDX].len - 8);
         assemble(&a, RESEAL, &c);
@@ -1253,7 +1308,7 @@ Test(hostile, meta_table_size_lies)
         tu_buf c;
         assemble(&a, RESEAL, &c);
         outcome o = expect_verify_fails(&c, "metadata table size off by one");
-        cr_expect_eq(o.entry, C);
+        cr_expect_eq(o.entry, C, "entry access returns %d", o.entry);
         tu_buf_free(&c);
     }
     /* META payload too short, frame garbage */
@@ -1269,7 +1324,9 @@ Test(hostile, meta_table_size_lies)
     memset(junk, 0xAB, sizeof junk);
     na_frame_header(junk, sizeof junk - 8, "META");
     memset(junk + 12, 0, 4);
-    na_st64(junk + 16, 100);
+    /* table size large enough for the archive's entry count (checked at open),
+     * so the garbage frame itself is what must be caught */
+    na_st64(junk + 16, 4096);
     buf_set(&a.part[P_META], junk, sizeof junk);
     assemble(&a, RESEAL, &c);
     outcome o = expect_verify_fails(&c, "metadata frame is garbage");
@@ -1323,7 +1380,7 @@ static void t_meta_len_short(tu_buf *t)
 }
 static void t_article_out(tu_buf *t) { na_st32(t->data + entry_pos(t, 2).rec, 0xFFFFFFFFu); }
 static void t_flags_reserved(tu_buf *t) { na_st32(t->data + entry_pos(t, 2).rec + 4, 0x100u); }
-static void t_trailing(tu_buf *t) { tu_buf_write(t, "\0\0\0\0", 4); }
+static void t_trailing(tu_buf *t) { put(t, "\0\0\0\0", 4); }
 static void t_truncated(tu_buf *t) { t->len -= 3; }
 
 Test(hostile, meta_records_malformed)
@@ -1476,6 +1533,89 @@ Test(hostile, signature_slot)
     tu_buf_free(&b);
 }
 
+/* ---- JSON output of hostile entries ------------------------------------------------------ */
+
+/*
+ * A WHOLE entry's article is given back as is by newsarc_entry_to_json
+ * (and `extract --jsonl`): bytes that are not one JSON object on one line
+ * would let an archive inject lines into the JSON Lines output.
+ */
+Test(hostile, whole_entry_json_is_one_object_on_one_line)
+{
+    static const char *const bad[] = {
+        "{\"a\":1}\n{\"injected\":true}",
+        "{\"a\":1}\n",
+        "not json at all",
+        "[1,2,3]",
+        "{\"a\":1",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        newsarc_entry e = {0};
+        e.flags = NEWSARC_ENTRY_JSON | NEWSARC_ENTRY_WHOLE;
+        char *out = NULL;
+        size_t n = 0;
+        int rc = newsarc_entry_to_json(&e, bad[i], strlen(bad[i]), &out, &n);
+        cr_expect(rc == C, "WHOLE article %zu ('%s'): entry_to_json returns %d, expected CORRUPT", i, bad[i], rc);
+        cr_expect(rc != 0 || memchr(out, '\n', n) == NULL, "WHOLE article %zu: output holds a newline", i);
+        newsarc_free(out);
+    }
+    /* a JSON line with a raw CR between members is one valid object: given back as is */
+    newsarc_entry e = {0};
+    e.flags = NEWSARC_ENTRY_JSON | NEWSARC_ENTRY_WHOLE;
+    const char *ok = "{\"a\":1,\r\"b\":12345678901234567890123}";
+    char *out = NULL;
+    size_t n = 0;
+    cr_expect_eq(newsarc_entry_to_json(&e, ok, strlen(ok), &out, &n), 0);
+    cr_expect(n == strlen(ok) && out && !memcmp(out, ok, n));
+    newsarc_free(out);
+}
+
+/* The same through an archive: verify must not call it intact. */
+Test(hostile, whole_entry_with_two_lines_in_an_archive)
+{
+    tu_item one[1] = {{NULL, "{\"url\":\"https://e.org/x\",\"title\":\"T\"}", 0}};
+    newsarc_writer_options o = {.dict_size = UINT32_MAX, .no_text_info = 1};
+    tu_buf b = {0};
+    cr_assert_eq(tu_pack(one, 1, NULL, &o, &b, NULL, 0), 0);
+    arch a;
+    split_archive(&b, &a);
+    cr_assert_eq(ix_blocks(&a), 1);
+    cr_assert_eq(ix_arts(&a), 1);
+    const char *inj = "{\"url\":\"https://e.org/x\",\"title\":\"T\"}\n{\"injected\":true}";
+    size_t n = strlen(inj);
+    uint8_t *fr = malloc(n + 32);
+    size_t fl = raw_frame(fr, (const uint8_t *)inj, n, -1, (uint32_t)n);
+    replace_block(&a, 0, fr, fl, (uint32_t)n);
+    na_article_rec ar;
+    na_article_decode(ix_art(&a, 0), &ar);
+    newsarc_article_id(ar.id, inj, n);
+    ar.offset = 0;
+    ar.length = (uint32_t)n;
+    na_article_encode(ix_art(&a, 0), &ar);
+    tu_buf c;
+    assemble(&a, RESEAL, &c);
+    const char *save = getenv("HOSTILE_SAVE_DIR"); /* to try the CLI on it */
+    if (save) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/whole-two-lines.nwa", save);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+            fwrite(c.data, 1, c.len, f);
+            fclose(f);
+        }
+    }
+    outcome r = run_all(&c);
+    cr_expect_eq(r.open, 0);
+    cr_expect_eq(r.read, 0, "the article itself reads (its id matches)");
+    cr_expect_eq(r.json, C, "entry_to_json refuses a WHOLE article of two lines");
+    cr_expect_eq(r.verify, C, "verify refuses a WHOLE article that is not one JSON object");
+    free(fr);
+    tu_buf_free(&c);
+    free_arch(&a);
+    tu_buf_free(&b);
+}
+
 /* ---- found by fuzzing ------------------------------------------------------------------------ */
 
 /*
@@ -1496,7 +1636,7 @@ Test(hostile, empty_article_beside_a_large_one_verifies)
         if (memcmp(id, empty_id, 32) < 0) {
             found++;
             tu_item its[2] = {{"", "", 0}, {found == 1 ? "big.txt" : "", big, 0}};
-            newsarc_writer_options o = {.block_size = 1024, .dict_size = UINT32_MAX};
+            newsarc_writer_options o = {.block_size = 1024, .dict_size = UINT32_MAX, .no_text_info = 1};
             tu_buf b = {0};
             newsarc_writer *w = newsarc_writer_new(&o);
             for (int i = 0; i < 2; i++) {
@@ -1531,7 +1671,7 @@ static int fetch_braces(void *ctx, uint64_t locator, void *dst, size_t len)
  * articles): no pointer arithmetic on a NULL arena (UBSan). */
 Test(hostile, writer_with_empty_arena)
 {
-    newsarc_writer_options o = {.dict_size = UINT32_MAX};
+    newsarc_writer_options o = {.dict_size = UINT32_MAX, .no_text_info = 1};
     newsarc_writer *w = newsarc_writer_new(&o);
     newsarc_entry e = {0};
     cr_assert_eq(newsarc_writer_add(w, &e, "", 0, 0), 0);
