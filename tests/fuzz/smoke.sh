@@ -8,6 +8,7 @@
 #      FUZZ_BUILD_DIR build directory (default <repo>/build-fuzz)
 #      FUZZ_TARGETS   targets to run (default: all three)
 #      FUZZ_SRC_ROOT  passed to build.sh
+#      FUZZ_SEED      libFuzzer seed (default 1: repeatable; 0 = random)
 # Crash inputs land in $FUZZ_BUILD_DIR/artifacts/<target>/.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,7 +53,8 @@ for t in "${targets[@]}"; do
     fi
     # 2. fuzz for a while
     echo "smoke.sh: fuzzing $t for ${secs}s"
-    "$bin" -max_total_time="$secs" -max_len="$(max_len "$t")" -timeout=30 -rss_limit_mb=2560 \
+    # a fixed seed (FUZZ_SEED, default 1) makes the CI smoke run repeatable
+    "$bin" -seed="${FUZZ_SEED:-1}" -max_total_time="$secs" -max_len="$(max_len "$t")" -timeout=30 -rss_limit_mb=2560 \
         -dict="$here/newsarc.dict" -artifact_prefix="$arts/" -print_final_stats=1 \
         "$corpus" "$out/seeds/$t" >"$out/$t.fuzz.log" 2>&1
     rc=$?
