@@ -1144,9 +1144,23 @@ static int write_meta(build *b)
  * Optional section "attr" (spec/FORMAT.md 4.9): per article, in id order,
  * what ICU tells about the text.  Its table is zstd-compressed like META's.
  */
+static const newsarc_writer *g_cs_w;
+static int cmp_charset(const void *x, const void *y)
+{
+    return strcmp(g_cs_w->charsets[*(const uint16_t *)x], g_cs_w->charsets[*(const uint16_t *)y]);
+}
+
 static int write_attr(build *b)
 {
     newsarc_writer *w = b->w;
+    /* The worker threads number charset names in the order they meet them,
+     * which depends on scheduling: write the names sorted and renumber. */
+    uint16_t order[NA_MAX_CHARSETS + 1], renum[NA_MAX_CHARSETS + 1];
+    for (uint16_t i = 0; i < w->n_charsets; i++) order[i] = (uint16_t)(i + 1);
+    g_cs_w = w;
+    qsort(order, w->n_charsets, sizeof *order, cmp_charset);
+    renum[0] = 0;
+    for (uint16_t i = 0; i < w->n_charsets; i++) renum[order[i]] = (uint16_t)(i + 1);
     uint64_t table = 12 + (uint64_t)NA_ATTR_REC * b->n_uniq;
     for (uint16_t i = 1; i <= w->n_charsets; i++) table += 1 + strlen(w->charsets[i]);
     zsink z = {0};
@@ -1163,10 +1177,11 @@ static int write_attr(build *b)
     zsink_u32(&z, (uint32_t)b->n_uniq);
     zsink_u32(&z, w->opt.norm_options);
     zsink_u32(&z, w->n_charsets);
-    for (uint16_t i = 1; i <= w->n_charsets; i++) {
-        uint8_t l = (uint8_t)strlen(w->charsets[i]);
+    for (uint16_t i = 0; i < w->n_charsets; i++) {
+        const char *name = w->charsets[order[i]];
+        uint8_t l = (uint8_t)strlen(name);
         zsink_add(&z, &l, 1);
-        zsink_add(&z, w->charsets[i], l);
+        zsink_add(&z, name, l);
     }
     for (size_t i = 0; i < b->n_uniq && !z.bad; i++) {
         const na_attr *a = &w->arts[b->uniq[i]].attr;
@@ -1176,9 +1191,9 @@ static int write_attr(build *b)
         rec[2] = a->decl_source;
         rec[3] = a->confidence;
         memcpy(rec + 4, a->script, 4);
-        na_st16(rec + 8, a->declared);
-        na_st16(rec + 10, a->detected);
-        na_st16(rec + 12, a->chosen);
+        na_st16(rec + 8, renum[a->declared]);
+        na_st16(rec + 10, renum[a->detected]);
+        na_st16(rec + 12, renum[a->chosen]);
         memcpy(rec + 14, a->norm_id, NA_HASH);
         zsink_add(&z, rec, sizeof rec);
     }

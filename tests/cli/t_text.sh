@@ -40,6 +40,15 @@ same ar-utf8.txt u.out "cat --utf8 of the windows-1256 article"
 nax extract --utf8 -C x a.nwa ru.html
 expect 0 "extract --utf8"
 grep -q "Привет, мир" x/ru.html || fail "extract --utf8 did not decode KOI8-R: $(head -c 200 x/ru.html)"
+# several charsets, met by the worker threads in any order: the bytes never change
+for i in 1 2 3; do
+    for t in 1 2 4; do
+        na pack -T $t --block-size 1024 -o "det-$t-$i.nwa" in
+        cmp -s a.nwa "det-$t-$i.nwa" || { na pack -o a2.nwa in; cmp -s a2.nwa "det-$t-$i.nwa" || fail "-T $t run $i: archive bytes differ"; }
+    done
+done
+cmp -s det-1-1.nwa det-2-1.nwa || fail "-T1 and -T2 differ"
+cmp -s det-2-1.nwa det-4-3.nwa || fail "-T2 and -T4 differ"
 # --no-text-info: no attr section, no text fields
 na pack --no-text-info -o b.nwa in
 expect 0 "pack --no-text-info"
