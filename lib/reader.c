@@ -614,6 +614,11 @@ int na_reader_load_attr(newsarc_reader *r)
         if (l == 0 || l >= 48) return NA_CORRUPT(r, "attr charset name has a bad length");
         for (uint8_t k = 0; k < l; k++)
             if (p[1 + k] <= 0x20 || p[1 + k] >= 0x7f) return NA_CORRUPT(r, "attr charset name is not printable ASCII");
+        if (i > 1) { /* strictly increasing, bytewise: so distinct, and one table per set of names */
+            size_t pl = strlen(r->attr_names[i - 1]);
+            int c = memcmp(r->attr_names[i - 1], p + 1, pl < l ? pl : l);
+            if (c > 0 || (c == 0 && pl >= l)) return NA_CORRUPT(r, "attr charset names are not sorted");
+        }
         if (!(r->attr_names[i] = malloc(l + 1u))) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
         memcpy(r->attr_names[i], p + 1, l);
         r->attr_names[i][l] = 0;

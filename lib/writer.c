@@ -1144,23 +1144,28 @@ static int write_meta(build *b)
  * Optional section "attr" (spec/FORMAT.md 4.9): per article, in id order,
  * what ICU tells about the text.  Its table is zstd-compressed like META's.
  */
-static const newsarc_writer *g_cs_w;
-static int cmp_charset(const void *x, const void *y)
+typedef struct {
+    const char *name;
+    uint16_t num;
+} cs_name;
+
+static int cmp_cs_name(const void *x, const void *y)
 {
-    return strcmp(g_cs_w->charsets[*(const uint16_t *)x], g_cs_w->charsets[*(const uint16_t *)y]);
+    return strcmp(((const cs_name *)x)->name, ((const cs_name *)y)->name);
 }
 
 static int write_attr(build *b)
 {
     newsarc_writer *w = b->w;
     /* The worker threads number charset names in the order they meet them,
-     * which depends on scheduling: write the names sorted and renumber. */
-    uint16_t order[NA_MAX_CHARSETS + 1], renum[NA_MAX_CHARSETS + 1];
-    for (uint16_t i = 0; i < w->n_charsets; i++) order[i] = (uint16_t)(i + 1);
-    g_cs_w = w;
-    qsort(order, w->n_charsets, sizeof *order, cmp_charset);
+     * which depends on scheduling: write the names sorted (bytewise, as the
+     * spec requires) and renumber the records to match. */
+    cs_name order[NA_MAX_CHARSETS];
+    uint16_t renum[NA_MAX_CHARSETS + 1];
+    for (uint16_t i = 0; i < w->n_charsets; i++) order[i] = (cs_name){w->charsets[i + 1], (uint16_t)(i + 1)};
+    qsort(order, w->n_charsets, sizeof *order, cmp_cs_name);
     renum[0] = 0;
-    for (uint16_t i = 0; i < w->n_charsets; i++) renum[order[i]] = (uint16_t)(i + 1);
+    for (uint16_t i = 0; i < w->n_charsets; i++) renum[order[i].num] = (uint16_t)(i + 1);
     uint64_t table = 12 + (uint64_t)NA_ATTR_REC * b->n_uniq;
     for (uint16_t i = 1; i <= w->n_charsets; i++) table += 1 + strlen(w->charsets[i]);
     zsink z = {0};
@@ -1178,7 +1183,7 @@ static int write_attr(build *b)
     zsink_u32(&z, w->opt.norm_options);
     zsink_u32(&z, w->n_charsets);
     for (uint16_t i = 0; i < w->n_charsets; i++) {
-        const char *name = w->charsets[order[i]];
+        const char *name = order[i].name;
         uint8_t l = (uint8_t)strlen(name);
         zsink_add(&z, &l, 1);
         zsink_add(&z, name, l);

@@ -750,6 +750,85 @@ Test(hostile, unknown_and_optional_sections)
     tu_buf_free(&b);
 }
 
+/* An "attr" section (FORMAT.md 4.9) built by hand around a charset-name
+ * table: sorted names are accepted, unsorted or repeated ones are damage. */
+static void attr_frame(tu_buf *out, uint32_t n_arts, const char *const *cs, int n_names)
+{
+    tu_buf t = {0};
+    uint8_t w[4];
+    na_st32(w, n_arts);
+    put(&t, w, 4);
+    na_st32(w, 0);
+    put(&t, w, 4);
+    na_st32(w, (uint32_t)n_names);
+    put(&t, w, 4);
+    for (int i = 0; i < n_names; i++) {
+        uint8_t l = (uint8_t)strlen(cs[i]);
+        put(&t, &l, 1);
+        put(&t, cs[i], l);
+    }
+    uint8_t rec[46] = {0};
+    rec[12] = 1; /* chosen: name 1 */
+    for (uint32_t i = 0; i < n_arts; i++) put(&t, rec, sizeof rec);
+    size_t cap = ZSTD_compressBound(t.len);
+    uint8_t *z = malloc(cap);
+    size_t zl = ZSTD_compress(z, cap, t.data, t.len, 3);
+    cr_assert(!ZSTD_isError(zl));
+    uint8_t hdr[12 + 12]; /* frame header with type, reserved u32, table_size u64 */
+    na_frame_header(hdr, (uint32_t)(4 + 12 + zl), "attr");
+    na_st32(hdr + 12, 0);
+    na_st64(hdr + 16, t.len);
+    buf_set(out, hdr, sizeof hdr);
+    put(out, z, zl);
+    free(z);
+    tu_buf_free(&t);
+}
+
+Test(hostile, attr_charset_names)
+{
+    tu_buf b;
+    base_archive(&b);
+    newsarc_reader *r0 = NULL;
+    cr_assert_eq(newsarc_reader_open_mem(&r0, b.data, b.len), 0);
+    uint32_t n_arts = (uint32_t)newsarc_reader_article_count(r0);
+    newsarc_reader_free(r0);
+    static const char *const sorted[] = {"ISO-8859-6", "UTF-8", "windows-1256"};
+    static const char *const unsorted[] = {"UTF-8", "ISO-8859-6", "windows-1256"};
+    static const char *const repeated[] = {"UTF-8", "UTF-8"};
+    static const char *const prefix[] = {"UTF-16", "UTF-16BE", "UTF-16"};
+    struct {
+        const char *const *names;
+        int n, verify;
+        const char *what;
+    } cases[] = {
+        {sorted, 3, 0, "sorted names"},
+        {unsorted, 3, C, "names out of order"},
+        {repeated, 2, C, "a name twice"},
+        {prefix, 3, C, "a name after one it is a prefix of"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        arch a;
+        split_archive(&b, &a);
+        attr_frame(&a.extra, n_arts, cases[k].names, cases[k].n);
+        memcpy(a.extra_type, "attr", 5);
+        a.list_extra = 1;
+        tu_buf c;
+        assemble(&a, RESEAL, &c);
+        newsarc_reader *r = NULL;
+        cr_assert_eq(newsarc_reader_open_mem(&r, c.data, c.len), 0, "%s: open", cases[k].what);
+        newsarc_text_info ti;
+        int rt = newsarc_reader_text_info(r, 0, &ti);
+        cr_expect_eq(rt, cases[k].verify, "%s: text_info returns %d (%s)", cases[k].what, rt, newsarc_reader_error(r));
+        newsarc_reader_free(r);
+        outcome o = run_all(&c);
+        cr_expect_eq(o.open, 0, "%s: open", cases[k].what);
+        cr_expect_eq(o.verify, cases[k].verify, "%s: verify returns %d", cases[k].what, o.verify);
+        tu_buf_free(&c);
+        free_arch(&a);
+    }
+    tu_buf_free(&b);
+}
+
 /* ---- header ---------------------------------------------------------------------------------- */
 
 Test(hostile, header_magic_version_features)
