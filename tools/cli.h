@@ -36,8 +36,10 @@ size_t cli_utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
 
 /* A buffered writer on a file descriptor, for bulk output (list --json). */
 typedef struct cli_out {
-    int fd, err;
+    int fd, err;          /* fd < 0: flushes append to mem instead (worker threads) */
     size_t len;
+    char *mem;            /* fd < 0: everything flushed so far (malloc) */
+    size_t mem_len, mem_cap;
     char buf[1 << 20];
 } cli_out;
 void cli_out_bytes(cli_out *o, const void *p, size_t n);

@@ -181,19 +181,32 @@ int cli_json_string(cli_out *o, const char *s, size_t n)
     return 0;
 }
 
+/*
+ * Inside a string most bytes are plain: skip 8 at a time while none of them
+ * is a quote, a backslash or a control character (SWAR: a lane's high bit
+ * is set where it is zero after the XOR, or below 0x20).
+ */
+static size_t skip_plain(const unsigned char *p, size_t n, size_t i)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (n - i >= 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v);
+        if (hit & highs) break;
+        i += 8;
+    }
+    return i;
+}
+
 int cli_json_object_guard(const char *s, size_t n)
 {
     /* byte classes: 0 plain, 1 control (refused), 2 quote, 3 backslash, 4 open, 5 close */
-    static unsigned char cls[256];
-    static int ready;
-    if (!ready) {
-        for (int c = 0; c < 0x20; c++) cls[c] = 1;
-        cls['"'] = 2;
-        cls['\\'] = 3;
-        cls['{'] = cls['['] = 4;
-        cls['}'] = cls[']'] = 5;
-        ready = 1;
-    }
+    /* constant: called from several threads (list --json) */
+    static const unsigned char cls[256] = {
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        ['"'] = 2, ['\\'] = 3, ['{'] = 4, ['['] = 4, ['}'] = 5, [']'] = 5};
     const unsigned char *p = (const unsigned char *)s;
     if (n < 2 || p[0] != '{' || p[n - 1] != '}') return -1;
     int depth = 0;
@@ -203,6 +216,8 @@ int cli_json_object_guard(const char *s, size_t n)
         case 1: return -1;
         case 2: /* a string: skip to its closing quote */
             for (i++; i < n; i++) {
+                i = skip_plain(p, n, i);
+                if (i >= n) break;
                 unsigned char k = cls[p[i]];
                 if (k == 2) break;
                 if (k == 1) return -1;
@@ -224,21 +239,40 @@ int cli_json_object_guard(const char *s, size_t n)
 
 int cli_out_flush(cli_out *o)
 {
-    if (o->len && !o->err && cli_write_all(o->fd, o->buf, o->len) != 0) o->err = 1;
+    if (o->len && !o->err && o->fd < 0) {
+        if (o->mem_cap - o->mem_len < o->len) {
+            size_t cap = o->mem_cap ? o->mem_cap : sizeof o->buf;
+            while (cap - o->mem_len < o->len) cap *= 2;
+            char *m = realloc(o->mem, cap);
+            if (!m) o->err = 1;
+            else {
+                o->mem = m;
+                o->mem_cap = cap;
+            }
+        }
+        if (!o->err) memcpy(o->mem + o->mem_len, o->buf, o->len);
+        if (!o->err) o->mem_len += o->len;
+    } else if (o->len && !o->err && cli_write_all(o->fd, o->buf, o->len) != 0) o->err = 1;
     o->len = 0;
     return o->err ? -1 : 0;
 }
 
 void cli_out_bytes(cli_out *o, const void *p, size_t n)
 {
+    const char *c = p;
     if (o->len + n > sizeof o->buf) {
         cli_out_flush(o);
-        if (n > sizeof o->buf) {
-            if (!o->err && cli_write_all(o->fd, p, n) != 0) o->err = 1;
+        if (n > sizeof o->buf && o->fd >= 0) {
+            if (!o->err && cli_write_all(o->fd, c, n) != 0) o->err = 1;
             return;
         }
+        for (; n > sizeof o->buf; c += sizeof o->buf, n -= sizeof o->buf) { /* memory mode: via buf */
+            memcpy(o->buf, c, sizeof o->buf);
+            o->len = sizeof o->buf;
+            cli_out_flush(o);
+        }
     }
-    memcpy(o->buf + o->len, p, n);
+    memcpy(o->buf + o->len, c, n);
     o->len += n;
 }
 

@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <string.h>
 
 /* Parse stored metadata; NULL if empty or not a JSON object. */
@@ -48,6 +49,18 @@ static void put_str_member(cli_out *o, const char *name, const char *v)
     cli_json_string(o, v, strlen(v)); /* names from a checked table: ASCII */
 }
 
+/* ids are public: a table beats libsodium's constant-time hex 3:1 here, which matters at a million lines */
+static void put_hex(cli_out *o, const uint8_t id[NEWSARC_ID_SIZE])
+{
+    static const char digits[] = "0123456789abcdef";
+    char hex[NEWSARC_ID_HEX_SIZE];
+    for (int k = 0; k < NEWSARC_ID_SIZE; k++) {
+        hex[2 * k] = digits[id[k] >> 4];
+        hex[2 * k + 1] = digits[id[k] & 15];
+    }
+    cli_out_bytes(o, hex, NEWSARC_ID_HEX_SIZE);
+}
+
 /* Text information: norm_id, script, and the charset evidence when the bytes are not plain UTF-8. */
 static void list_text_info(cli_out *o, const newsarc_text_info *t)
 {
@@ -55,9 +68,9 @@ static void list_text_info(cli_out *o, const newsarc_text_info *t)
     cli_out_str(o, t->valid_utf8 ? ",\"utf8\":true" : ",\"utf8\":false");
     if (t->script[0]) put_str_member(o, "script", t->script);
     if (t->has_norm_id) {
-        char hex[NEWSARC_ID_HEX_SIZE + 1];
-        newsarc_id_to_hex(hex, t->norm_id);
-        put_str_member(o, "norm_id", hex);
+        cli_out_str(o, ",\"norm_id\":\"");
+        put_hex(o, t->norm_id);
+        cli_out_byte(o, '"');
     }
     if (!t->valid_utf8 || t->declared[0]) {
         char num[32];
@@ -79,17 +92,10 @@ static void list_text_info(cli_out *o, const newsarc_text_info *t)
 
 static int list_json(cli_out *o, const newsarc_entry *e, const newsarc_article_info *ai, const newsarc_text_info *ti)
 {
-    /* ids are public: a table beats libsodium's constant-time hex 3:1 here,
-     * which matters at a million lines */
-    static const char digits[] = "0123456789abcdef";
-    char hex[NEWSARC_ID_HEX_SIZE], num[32];
-    for (int k = 0; k < NEWSARC_ID_SIZE; k++) {
-        hex[2 * k] = digits[ai->id[k] >> 4];
-        hex[2 * k + 1] = digits[ai->id[k] & 15];
-    }
+    char num[32];
     if (e->meta_len && cli_json_object_guard(e->meta, e->meta_len) != 0) return NEWSARC_E_CORRUPT;
     cli_out_bytes(o, "{\"id\":\"", 7);
-    cli_out_bytes(o, hex, NEWSARC_ID_HEX_SIZE);
+    put_hex(o, ai->id);
     cli_out_bytes(o, "\",\"size\":", 9);
     size_t nl = 0;
     uint64_t v = ai->size;
@@ -116,6 +122,121 @@ static int list_json(cli_out *o, const newsarc_entry *e, const newsarc_article_i
     return 0;
 }
 
+/*
+ * list --json on all threads.  The reader handle stays on this thread (one
+ * thread per handle, newsarc.h): it collects a chunk of entries per worker,
+ * the workers format their chunks into memory, and the chunks are written in
+ * order, so the output is the same for any thread count, also when an entry
+ * is bad (the lines before it, then the error).
+ */
+#define LIST_CHUNK 8192 /* entries per worker and round, at most */
+
+typedef struct list_item {
+    newsarc_entry e;
+    newsarc_article_info ai;
+    newsarc_text_info ti;
+} list_item;
+
+typedef struct list_job {
+    const list_item *items;
+    uint64_t first; /* entry index of items[0] */
+    size_t n, done; /* done: lines formatted before a bad entry (n if none) */
+    cli_out *out;   /* fd -1: memory */
+    int rc;
+} list_job;
+
+static void *list_format(void *arg)
+{
+    list_job *j = arg;
+    cli_out *o = j->out;
+    o->len = o->mem_len = 0;
+    o->err = 0;
+    for (j->done = 0; j->done < j->n; j->done++) {
+        size_t mark = o->mem_len + o->len;
+        if (list_json(o, &j->items[j->done].e, &j->items[j->done].ai, &j->items[j->done].ti) != 0) {
+            /* drop the bad entry's partial line */
+            if (mark >= o->mem_len) o->len = mark - o->mem_len;
+            else {
+                o->mem_len = mark;
+                o->len = 0;
+            }
+            j->rc = NEWSARC_E_CORRUPT;
+            break;
+        }
+    }
+    cli_out_flush(o);
+    return NULL;
+}
+
+static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int threads, int *write_err)
+{
+    int T = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+    list_item *items = malloc(sizeof *items * LIST_CHUNK * (size_t)T);
+    cli_out *outs = calloc((size_t)T, sizeof *outs);
+    static cli_out out;
+    out.fd = 1;
+    if (!items || !outs) {
+        free(items);
+        free(outs);
+        cli_err("out of memory");
+        return NEWSARC_E_NOMEM;
+    }
+    /* small archives still get one chunk per thread (and the tests the ordering) */
+    size_t chunk = n / (4u * (unsigned)T) + 1;
+    if (chunk < 16) chunk = 16;
+    if (chunk > LIST_CHUNK) chunk = LIST_CHUNK;
+    int rc = 0;
+    for (uint64_t base = 0; base < n && !rc;) {
+        list_job jobs[16];
+        pthread_t th[16];
+        int started[16] = {0}, used = 0, rrc = 0;
+        /* collect: reader calls on this thread only */
+        for (; used < T && base < n && !rrc; used++) {
+            list_item *it = items + (size_t)used * chunk;
+            uint64_t first = base;
+            size_t m = 0;
+            for (; m < chunk && base < n; m++, base++) {
+                uint64_t art;
+                rrc = newsarc_reader_entry(r, base, &it[m].e, &art);
+                if (!rrc) rrc = newsarc_reader_article(r, art, &it[m].ai);
+                if (!rrc) rrc = newsarc_reader_text_info(r, art, &it[m].ti);
+                if (rrc) break;
+            }
+            outs[used].fd = -1;
+            jobs[used] = (list_job){.items = it, .first = first, .n = m, .out = &outs[used]};
+        }
+        for (int t = 1; t < used; t++) started[t] = pthread_create(&th[t], NULL, list_format, &jobs[t]) == 0;
+        list_format(&jobs[0]);
+        for (int t = 1; t < used; t++) {
+            if (started[t]) pthread_join(th[t], NULL);
+            else list_format(&jobs[t]);
+        }
+        /* write in order, up to the first bad entry */
+        for (int t = 0; t < used && !rc; t++) {
+            if (jobs[t].out->err) {
+                cli_err("out of memory");
+                rc = NEWSARC_E_NOMEM;
+                break;
+            }
+            cli_out_bytes(&out, jobs[t].out->mem, jobs[t].out->mem_len);
+            if (jobs[t].rc) {
+                cli_err("'%s': entry %llu has malformed metadata", path,
+                        (unsigned long long)(jobs[t].first + jobs[t].done));
+                rc = jobs[t].rc;
+            }
+        }
+        if (!rc && rrc) {
+            cli_err("'%s': %s", path, newsarc_reader_error(r));
+            rc = rrc;
+        }
+    }
+    for (int t = 0; t < T; t++) free(outs[t].mem);
+    free(outs);
+    free(items);
+    if (cli_out_flush(&out) != 0) *write_err = 1;
+    return rc;
+}
+
 static void list_human(const newsarc_entry *e, const newsarc_article_info *ai)
 {
     static const char *const where_keys[] = {"url", "link", "source_url"};
@@ -138,25 +259,34 @@ static void list_human(const newsarc_entry *e, const newsarc_article_info *ai)
     json_decref(m);
 }
 
+static void list_usage(FILE *f)
+{
+    fprintf(f, "usage: newsarc list [--json] [-T THREADS] ARCHIVE\n");
+}
+
 int cmd_list(int argc, char **argv)
 {
-    static const struct option lopts[] = {{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int json = 0, c;
+    static const struct option lopts[] = {
+        {"json", no_argument, 0, 'j'}, {"threads", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, threads = cli_threads_default(), c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jh", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jT:h", lopts, NULL)) != -1) {
         if (c == 'j') json = 1;
-        else if (c == 'h') {
-            printf("usage: newsarc list [--json] ARCHIVE\n"
-                   "  one line per entry: short id, size, name (or url), title\n"
-                   "  --json  JSON Lines: id, size, name, text_field, whole, meta\n");
+        else if (c == 'T') {
+            if (!cli_threads_arg(optarg, &threads)) return EXIT_USAGE;
+        } else if (c == 'h') {
+            list_usage(stdout);
+            printf("  one line per entry: short id, size, name (or url), title\n"
+                   "  --json      JSON Lines: id, size, name, text_field, whole, text information, meta\n"
+                   "  -T THREADS  threads formatting --json (default: all cores; same output for any number)\n");
             return EXIT_OK;
         } else {
-            fprintf(stderr, "usage: newsarc list [--json] ARCHIVE\n");
+            list_usage(stderr);
             return EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) {
-        fprintf(stderr, "usage: newsarc list [--json] ARCHIVE\n");
+        list_usage(stderr);
         return EXIT_USAGE;
     }
     const char *path = argv[optind];
@@ -164,33 +294,18 @@ int cmd_list(int argc, char **argv)
     newsarc_reader *r = cli_open(path, &code);
     if (!r) return code;
     uint64_t n = newsarc_reader_entry_count(r);
-    static cli_out out;
-    out.fd = 1;
-    int rc = 0;
-    for (uint64_t i = 0; i < n && !rc; i++) {
+    int rc = 0, write_err = 0;
+    if (json) rc = list_json_all(r, path, n, threads, &write_err);
+    for (uint64_t i = 0; !json && i < n && !rc; i++) {
         newsarc_entry e;
         uint64_t art;
         newsarc_article_info ai;
         rc = newsarc_reader_entry(r, i, &e, &art);
         if (!rc) rc = newsarc_reader_article(r, art, &ai);
-        if (rc) {
-            cli_err("'%s': %s", path, newsarc_reader_error(r));
-            break;
-        }
-        if (json) {
-            newsarc_text_info ti;
-            rc = newsarc_reader_text_info(r, art, &ti);
-            if (rc) {
-                cli_err("'%s': %s", path, newsarc_reader_error(r));
-                break;
-            }
-            rc = list_json(&out, &e, &ai, &ti);
-            if (rc) cli_err("'%s': entry %llu has malformed metadata", path, (unsigned long long)i);
-        } else {
-            list_human(&e, &ai);
-        }
+        if (rc) cli_err("'%s': %s", path, newsarc_reader_error(r));
+        else list_human(&e, &ai);
     }
-    if ((cli_out_flush(&out) != 0 || fflush(stdout) != 0) && !rc) {
+    if ((write_err || fflush(stdout) != 0) && !rc) {
         cli_err("stdout: write error");
         newsarc_reader_free(r);
         return EXIT_USAGE;

@@ -10,6 +10,11 @@ expect 0 "verify the intact archive" || finish
 for t in 1 2 4; do na verify -T $t good.nwa; expect 0 "verify -T $t"; done
 na list --json good.nwa
 jq -r .id out | LC_ALL=C sort -u > ids
+# list --json formats on worker threads: the same lines in the same order for any count
+for t in 1 3 16; do
+    cp out list.all; na list --json -T $t good.nwa
+    expect 0 "list --json -T $t" && same out list.all "list --json -T $t differs from the default"
+done
 size=$(fsize good.nwa)
 toc good.nwa > toc.txt || { fail "cannot read the footer TOC with od"; finish; }
 info "sections: $(tr '\n' ';' < toc.txt)"
@@ -20,8 +25,13 @@ check_damaged() { # FILE WHAT
     na verify "$f"
     expect 1 "verify ($what)"
     tail -n1 out | grep -q "^$f: damaged" || fail "verify ($what): last stdout line is not '$f: damaged ...': $(tail -n1 out)"
-    na list --json "$f"
+    na list --json -T 1 "$f"
     [ "$rc" -le 1 ] || fail "list --json ($what): exit $rc"
+    local rc1=$rc; cp out list1.out; cp err list1.err
+    na list --json -T 3 "$f"
+    [ "$rc" = "$rc1" ] || fail "list --json ($what): exit $rc with 3 threads, $rc1 with 1"
+    same out list1.out "list --json ($what): output differs between 1 and 3 threads"
+    same err list1.err "list --json ($what): message differs between 1 and 3 threads"
     na info --json "$f"
     [ "$rc" -le 1 ] || fail "info --json ($what): exit $rc"
     rm -rf x; na extract -C x "$f"
