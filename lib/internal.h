@@ -80,5 +80,14 @@ typedef struct na_json_split {
  */
 int na_json_split_line(const char *line, size_t len, const char *text_field, na_json_split *out, char msg[NA_ERRMSG]);
 void na_json_split_free(na_json_split *s);
+/*
+ * Fast path for reading an article back (pack pass 2): append the decoded
+ * string value of the top-level member `key` of the JSON object in line to
+ * out, without building a tree.  Lenient: it does not validate the line
+ * (pass 1 did, with jansson) and the caller MUST check the result against
+ * the article id, falling back to na_json_split_line on a mismatch.
+ * 0 if found, -1 if not found or the line is not what it expects.
+ */
+int na_json_text_fast(const char *line, size_t len, const char *key, na_buf *out);
 
 #endif

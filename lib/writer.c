@@ -469,6 +469,18 @@ static int fetch_article(const newsarc_writer *w, fetcher *f, const w_article *a
     const uint8_t *art = src;
     size_t alen = a->src_len;
     na_json_split s = {0};
+    uint8_t id[NA_HASH];
+    if (a->kind == KIND_JSON) {
+        /* fast path: the member's string decoded straight into dst, no tree;
+         * accepted only when it hashes to the id pass 1 computed */
+        size_t start = dst->len;
+        if (na_json_text_fast((const char *)src, a->src_len, key_str(w, a->key), dst) == 0 &&
+            dst->len - start == a->size) {
+            na_hash(id, dst->data + start, a->size);
+            if (memcmp(id, a->id, NA_HASH) == 0) return 0;
+        }
+        dst->len = start;
+    }
     if (a->kind == KIND_JSON) {
         /* re-split taking exactly the member the first pass took */
         char why[NA_ERRMSG];
@@ -477,7 +489,6 @@ static int fetch_article(const newsarc_writer *w, fetcher *f, const w_article *a
         art = s.text;
         alen = s.text_len;
     }
-    uint8_t id[NA_HASH];
     na_hash(id, art, alen);
     int rc = 0;
     if (alen != a->size || memcmp(id, a->id, NA_HASH) != 0)

@@ -109,3 +109,56 @@ Test(jsonentry, file_entries_as_json)
     cr_expect_str_eq(out, "{\"name\":\"d/x.txt\",\"text_base64\":\"ow==\"}");
     newsarc_free(out);
 }
+
+/* Pack pass 2 reads articles back without a tree: the same bytes as jansson. */
+Test(jsonentry, fast_text_matches_jansson)
+{
+    static const char *const lines[] = {
+        "{\"maintext\":\"plain\"}",
+        " { \"url\" : \"u\" , \"maintext\" : \"spaced\" } ",
+        "{\"a\":{\"maintext\":\"nested, not this\",\"x\":[1,{\"y\":\"}\"}]},\"maintext\":\"top\"}",
+        "{\"t\":\"\\\"maintext\\\":\\\"in a string\\\"\",\"maintext\":\"real\"}",
+        "{\"maintext\":\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t end\"}",
+        "{\"maintext\":\"\\u0041\\u00e9\\u0627\\u20ac \\ud83d\\ude00 \\u0000 nul\"}",
+        "{\"n\":-1.5e3,\"b\":true,\"z\":null,\"arr\":[\"a\\\"]\",[]],\"maintext\":\"after scalars\"}",
+        "{\"ma\\u0069ntext\":\"escaped member name\"}",
+        "{\"maintext\":\"\"}",
+        "{\"maintext\":\"long run of plain bytes without any escape at all, longer than eight\"}",
+        "{\"maintext\":\"\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9 UTF-8\"}",
+        "{\"maintext\":null,\"text\":\"second choice\"}",
+        "\t{\"text\":\"tab before\"}\r\n",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        na_json_split s = split(lines[i], NULL);
+        cr_assert(s.flags & NEWSARC_ENTRY_TEXT_FIELD, "%s", lines[i]);
+        na_buf out = {0};
+        cr_assert_eq(na_buf_append(&out, "pre", 3), 0); /* appends after what is there */
+        int rc = na_json_text_fast(lines[i], strlen(lines[i]), s.key, &out);
+        cr_expect_eq(rc, 0, "fast path failed on %s", lines[i]);
+        cr_expect_eq(out.len, 3 + s.text_len, "%s", lines[i]);
+        cr_expect(out.len == 3 + s.text_len && memcmp(out.data + 3, s.text, s.text_len) == 0, "%s", lines[i]);
+        na_buf_free(&out);
+        na_json_split_free(&s);
+    }
+}
+
+Test(jsonentry, fast_text_refuses_what_it_cannot_read)
+{
+    static const char *const bad[] = {
+        "[\"maintext\",\"x\"]",          /* not an object */
+        "{\"text\":\"no such member\"}", /* member missing */
+        "{\"maintext\":1}",              /* not a string */
+        "{\"maintext\":\"unterminated",  /* truncated */
+        "{\"maintext\":\"bad \\x escape\"}",
+        "{\"maintext\":\"lone \\udc00 low\"}",
+        "{\"maintext\":\"lone \\ud800 high\"}",
+        "{\"maintext\":\"short \\u12\"}",
+        "{\"a\":{\"b\":\"unclosed\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        na_buf out = {0};
+        cr_expect_eq(na_json_text_fast(bad[i], strlen(bad[i]), "maintext", &out), -1, "%s", bad[i]);
+        cr_expect_eq(out.len, 0, "%s: output left behind", bad[i]);
+        na_buf_free(&out);
+    }
+}
