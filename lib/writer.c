@@ -13,10 +13,13 @@
 #include "similarity.h"
 #include "text.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zdict.h>
 #include <zstd.h>
 
@@ -28,6 +31,8 @@
 #define EVAL_BUDGET (2u << 20)     /* bytes of evaluation blocks for choosing the dictionary */
 #define TRAIN_FACTOR 32            /* training sample = 32 x the dictionary size */
 #define BATCH_PER_THREAD 8
+#define DEFAULT_META_MEMORY (64u << 20)
+#define META_IN_FILE (UINT64_C(1) << 63) /* w_entry.meta_off: an offset in the spill file */
 
 enum { KIND_RAW = 0, KIND_JSON = 1 };
 
@@ -85,6 +90,9 @@ struct newsarc_writer {
     pthread_mutex_t cs_lock;
     char *charsets[NA_MAX_CHARSETS + 1];
     uint16_t n_charsets;
+    /* metadata beyond opt.meta_memory bytes: appended to an unlinked temp file */
+    int meta_fd;
+    uint64_t meta_mem, meta_file_len;
     int finished;
     uint8_t archive_id[NA_HASH];
     char msg[NA_ERRMSG];
@@ -106,6 +114,8 @@ newsarc_writer *newsarc_writer_new(const newsarc_writer_options *opt)
     uint64_t d = w->opt.dict_size == 0 ? DEFAULT_DICT : w->opt.dict_size == UINT32_MAX ? 0 : w->opt.dict_size;
     w->samp_budget = d ? d * TRAIN_FACTOR + EVAL_BUDGET : 0;
     memset(w->samp_cutoff, 0xff, NA_HASH);
+    if (w->opt.meta_memory == 0) w->opt.meta_memory = DEFAULT_META_MEMORY;
+    w->meta_fd = -1;
     pthread_mutex_init(&w->cs_lock, NULL);
     return w;
 }
@@ -120,6 +130,7 @@ void newsarc_writer_free(newsarc_writer *w)
     for (size_t i = 1; i <= w->n_keys; i++) free(w->keys[i]);
     for (size_t i = 1; i <= w->n_charsets; i++) free(w->charsets[i]);
     pthread_mutex_destroy(&w->cs_lock);
+    if (w->meta_fd >= 0) close(w->meta_fd);
     free(w->samp);
     free(w->arts);
     free(w->ents);
@@ -176,6 +187,67 @@ static int arena_add(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
 static inline const uint8_t *arena_at(const newsarc_writer *w, uint64_t off)
 {
     return w->n_chunks ? w->chunks[off >> CHUNK_BITS] + (off & (CHUNK_SIZE - 1)) : (const uint8_t *)"";
+}
+
+/*
+ * Metadata: in the arena up to opt.meta_memory bytes, then in a temporary
+ * file (metadata is read once more, when META is written, and for the rare
+ * ties of the canonical entry order), so memory does not grow with it.
+ */
+static int meta_add(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
+{
+    if (n == 0) {
+        *off = 0;
+        return 0;
+    }
+    if (w->meta_fd < 0 && n <= w->opt.meta_memory - w->meta_mem && w->meta_mem <= w->opt.meta_memory) {
+        int rc = arena_add(w, p, n, off);
+        if (rc) return na_set_error(w->msg, rc, "out of memory");
+        w->meta_mem += n;
+        return 0;
+    }
+    if (w->meta_fd < 0) {
+        const char *dir = getenv("TMPDIR");
+        if (!dir || !*dir) dir = "/tmp";
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/newsarc-meta-XXXXXX", dir) >= (int)sizeof path)
+            return na_set_error(w->msg, NEWSARC_E_IO, "TMPDIR is too long");
+        int fd = mkstemp(path);
+        if (fd >= 0) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        if (fd < 0)
+            return na_set_error(w->msg, NEWSARC_E_IO, "cannot create a temporary file for metadata in '%s': %s", dir,
+                                strerror(errno));
+        unlink(path);
+        w->meta_fd = fd;
+    }
+    const uint8_t *c = p;
+    for (size_t done = 0; done < n;) {
+        ssize_t k = pwrite(w->meta_fd, c + done, n - done, (off_t)(w->meta_file_len + done));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0)
+            return na_set_error(w->msg, NEWSARC_E_IO, "cannot write metadata to the temporary file: %s",
+                                k < 0 ? strerror(errno) : "no space");
+        done += (size_t)k;
+    }
+    *off = META_IN_FILE | w->meta_file_len;
+    w->meta_file_len += n;
+    return 0;
+}
+
+/* The metadata bytes of an entry: in the arena, or read into scratch.  NULL on a read error. */
+static const uint8_t *meta_at(const newsarc_writer *w, uint64_t off, uint32_t len, na_buf *scratch)
+{
+    if (!(off & META_IN_FILE)) return arena_at(w, off);
+    scratch->len = 0;
+    if (na_buf_reserve(scratch, len ? len : 1) != 0) return NULL;
+    off &= ~META_IN_FILE;
+    for (size_t done = 0; done < len;) {
+        ssize_t k = pread(w->meta_fd, scratch->data + done, len - done, (off_t)(off + done));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return NULL;
+        done += (size_t)k;
+    }
+    return scratch->data;
 }
 
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
@@ -321,7 +393,7 @@ static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *a
     en->key = key;
     en->meta_len = (uint32_t)e->meta_len;
     if (!rc) rc = arena_add(w, e->name, e->name_len, &en->name_off);
-    if (!rc) rc = arena_add(w, e->meta, e->meta_len, &en->meta_off);
+    if (!rc && (rc = meta_add(w, e->meta, e->meta_len, &en->meta_off)) != 0) return rc; /* message set */
     if (!rc && e->name_len == 0 && place_len) {
         rc = arena_add(w, place, place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len, &en->place_off);
         en->place_len = (uint32_t)(place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len);
@@ -501,10 +573,13 @@ static int fetch_article(const newsarc_writer *w, fetcher *f, const w_article *a
 
 /* ---- canonical order ------------------------------------------------------- */
 
-/* qsort has no context argument in C17 */
-static const w_article *g_arts;
-static const newsarc_writer *g_w;
-static const w_entry *g_ents;
+/* qsort has no context argument in C17: per thread, so that writers on
+ * different threads can finish at the same time */
+static _Thread_local const w_article *g_arts;
+static _Thread_local const newsarc_writer *g_w;
+static _Thread_local const w_entry *g_ents;
+static _Thread_local na_buf g_meta_a, g_meta_b; /* spilled metadata read by cmp_entry */
+static _Thread_local int g_meta_err;
 
 static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
@@ -535,7 +610,13 @@ static int cmp_entry(const void *x, const void *y)
         if (c) return c;
     }
     if (a->key_pos != b->key_pos) return a->key_pos < b->key_pos ? -1 : 1;
-    c = cmp_bytes(arena_at(g_w, a->meta_off), a->meta_len, arena_at(g_w, b->meta_off), b->meta_len);
+    const uint8_t *ma = meta_at(g_w, a->meta_off, a->meta_len, &g_meta_a);
+    const uint8_t *mb = meta_at(g_w, b->meta_off, b->meta_len, &g_meta_b);
+    if (!ma || !mb) {
+        g_meta_err = 1;
+        return 0;
+    }
+    c = cmp_bytes(ma, a->meta_len, mb, b->meta_len);
     if (c) return c;
     return a->flags < b->flags ? -1 : a->flags > b->flags;
 }
@@ -1129,6 +1210,8 @@ static int write_meta(build *b)
         ZSTD_CCtx_setParameter(z.c, ZSTD_c_jobSize, 4 << 20); /* bounds the workers' buffers */
     }
     zsink_u32(&z, (uint32_t)w->n_ents);
+    na_buf mscratch = {0};
+    int read_err = 0;
     for (size_t i = 0; i < w->n_ents && !z.bad; i++) {
         const w_entry *e = &w->ents[i];
         zsink_u32(&z, e->article);
@@ -1140,11 +1223,18 @@ static int write_meta(build *b)
         zsink_add(&z, k, strlen(k));
         zsink_u32(&z, e->key_pos);
         zsink_u32(&z, e->meta_len);
-        zsink_add(&z, arena_at(w, e->meta_off), e->meta_len);
+        const uint8_t *m = meta_at(w, e->meta_off, e->meta_len, &mscratch);
+        if (!m) {
+            read_err = 1;
+            break;
+        }
+        zsink_add(&z, m, e->meta_len);
     }
-    if (!z.bad) zsink_push(&z, ZSTD_e_end);
-    int rc = z.bad ? na_set_error(w->msg, NEWSARC_E_COMPRESS, "could not compress the metadata")
-                   : write_frame_section(b, NA_S_META, "META", z.out.data, z.out.len, NULL, 0);
+    if (!z.bad && !read_err) zsink_push(&z, ZSTD_e_end);
+    na_buf_free(&mscratch);
+    int rc = read_err ? na_set_error(w->msg, NEWSARC_E_IO, "cannot read metadata back from the temporary file")
+             : z.bad  ? na_set_error(w->msg, NEWSARC_E_COMPRESS, "could not compress the metadata")
+                      : write_frame_section(b, NA_S_META, "META", z.out.data, z.out.len, NULL, 0);
     ZSTD_freeCCtx(z.c);
     na_buf_free(&z.out);
     na_buf_free(&z.stage);
@@ -1355,6 +1445,7 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
         map[ord[i]] = (uint32_t)(b->n_uniq - 1);
     }
     for (size_t i = 0; i < w->n_ents; i++) w->ents[i].article = map[w->ents[i].article];
+    g_meta_err = 0;
     qsort(w->ents, w->n_ents, sizeof *w->ents, cmp_entry);
     /* one name, one article: a second input with the same relative path
      * would make extraction ambiguous */
@@ -1373,6 +1464,13 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
         }
     }
     w->n_ents = kept;
+    na_buf_free(&g_meta_a);
+    na_buf_free(&g_meta_b);
+    if (g_meta_err) {
+        free(ord);
+        free(map);
+        return na_set_error(w->msg, NEWSARC_E_IO, "cannot read metadata back from the temporary file");
+    }
     /* a name may not also be a directory of another name ("x" and "x/y") */
     for (size_t i = 0; i < w->n_ents; i++) {
         const w_entry *e = &w->ents[i];

@@ -603,6 +603,8 @@ static void pack_usage(FILE *f)
             "      --skip-invalid skip malformed JSON lines (each reported on stderr and in the\n"
             "                  archive as the entry '" NEWSARC_SKIPPED_NAME "')\n"
             "      --no-text-info don't record charset, norm_id and script per article (faster)\n"
+            "      --meta-memory MIB  metadata kept in memory while packing (default 64); the\n"
+            "                  rest goes to a temporary file in $TMPDIR (output is the same)\n"
             "      --normalize LIST  stronger normalizations for norm_id, recorded in the archive:\n"
             "                  strip-diacritics, unify-alef-yeh (comma-separated)\n"
             "  -q, --quiet        no summary line\n");
@@ -623,6 +625,7 @@ int cmd_pack(int argc, char **argv)
                                           {"skip-invalid", no_argument, 0, 'S'},
                                           {"no-text-info", no_argument, 0, 'X'},
                                           {"normalize", required_argument, 0, 'Z'},
+                                          {"meta-memory", required_argument, 0, 'M'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     const char *out = NULL, *seckey = NULL;
@@ -659,6 +662,10 @@ int cmd_pack(int argc, char **argv)
         case 'F': ps.text_field = optarg; break;
         case 'S': ps.skip_invalid = 1; break;
         case 'X': opt.no_text_info = 1; break;
+        case 'M':
+            if (!cli_parse_long(optarg, 0, 1L << 20, &v)) { cli_err("metadata memory '%s' is not a number of MiB from 0 to 1048576", optarg); return EXIT_USAGE; }
+            opt.meta_memory = v ? (uint64_t)v << 20 : 1; /* 0 MiB: every metadata byte to the file */
+            break;
         case 'Z': {
             /* comma-separated stronger normalizations for norm_id */
             char *list = strdup(optarg), *save = NULL;

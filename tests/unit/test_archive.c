@@ -332,3 +332,64 @@ Test(archive, archive_id_is_hash_of_manifest)
     newsarc_reader_free(r);
     tu_buf_free(&b);
 }
+
+/* JSON lines, several with the same text and different metadata (ties of the entry order). */
+#define N_SPILL 60
+static char spill_lines[N_SPILL][256];
+static tu_item spill_items[N_SPILL];
+
+static void make_spill_items(void)
+{
+    for (int i = 0; i < N_SPILL; i++) {
+        snprintf(spill_lines[i], sizeof spill_lines[i],
+                 "{\"url\":\"https://example.org/%d\",\"title\":\"t%d\",\"maintext\":\"text number %d of the feed\"}",
+                 i % 7 == 0 ? 1 : i, i % 5, i % 11);
+        spill_items[i] = (tu_item){NULL, spill_lines[i], 0};
+    }
+}
+
+Test(archive, metadata_spilled_to_a_file_gives_the_same_bytes)
+{
+    make_spill_items();
+    size_t rev[N_SPILL];
+    for (int i = 0; i < N_SPILL; i++) rev[i] = (size_t)(N_SPILL - 1 - i);
+    newsarc_writer_options mem = {.block_size = 4096, .meta_memory = UINT64_MAX};
+    newsarc_writer_options some = {.block_size = 4096, .meta_memory = 600};
+    newsarc_writer_options file = {.block_size = 4096, .meta_memory = 1, .threads = 2};
+    tu_buf a = {0}, b = {0}, c = {0}, d = {0};
+    char msg[512];
+    cr_assert_eq(tu_pack(spill_items, N_SPILL, NULL, &mem, &a, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(tu_pack(spill_items, N_SPILL, rev, &some, &b, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(tu_pack(spill_items, N_SPILL, NULL, &file, &c, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(tu_pack(spill_items, N_SPILL, rev, &file, &d, msg, sizeof msg), 0, "%s", msg);
+    cr_assert(a.len == b.len && !memcmp(a.data, b.data, a.len), "partly spilled metadata changed the bytes");
+    cr_assert(a.len == c.len && !memcmp(a.data, c.data, a.len), "spilled metadata changed the bytes");
+    cr_assert(a.len == d.len && !memcmp(a.data, d.data, a.len), "spilled metadata, reversed input, changed the bytes");
+    newsarc_reader *r = open_buf(&c);
+    cr_expect_eq(newsarc_reader_entry_count(r), N_SPILL, "one entry per line");
+    cr_expect_eq(newsarc_reader_article_count(r), 11, "texts shared by several lines stored once");
+    cr_expect_eq(newsarc_reader_verify(r, 1, NULL, NULL), 0);
+    newsarc_reader_free(r);
+    tu_buf_free(&a);
+    tu_buf_free(&b);
+    tu_buf_free(&c);
+    tu_buf_free(&d);
+}
+
+Test(archive, metadata_spill_needs_a_writable_tmpdir)
+{
+    make_spill_items();
+    const char *old = getenv("TMPDIR");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("TMPDIR", "/nonexistent/newsarc-test", 1);
+    newsarc_writer_options file = {.meta_memory = 1};
+    tu_buf a = {0};
+    char msg[512] = "";
+    int rc = tu_pack(spill_items, N_SPILL, NULL, &file, &a, msg, sizeof msg);
+    if (saved) setenv("TMPDIR", saved, 1);
+    else unsetenv("TMPDIR");
+    free(saved);
+    cr_expect_eq(rc, NEWSARC_E_IO, "rc %d: %s", rc, msg);
+    cr_expect(strstr(msg, "/nonexistent/newsarc-test") != NULL, "message names the directory: %s", msg);
+    tu_buf_free(&a);
+}
