@@ -943,6 +943,119 @@ static int text_attr(newsarc_writer *w, const uint8_t *p, size_t n, const char *
 }
 
 /*
+ * Source hints (issue: "what other articles from the same source use").
+ * The source of an article is the host of its placement key when that is a
+ * URL, else the directory of its name.  Articles that are not UTF-8 and
+ * whose charset was declared (and decodes cleanly) or detected with
+ * confidence >= HINT_VOTE_CONF vote for their charset; when at least two
+ * votes agree on a plurality charset, the source's other non-UTF-8
+ * articles, whose choice was weak (a low-confidence detection or a
+ * fallback), are examined again with that charset as the hint: it wins only
+ * if it is a clean, plausible candidate close to the best (text.h).  Runs
+ * after all articles were examined, on their attributes alone, so the
+ * result does not depend on input order or threads.
+ */
+#define HINT_VOTE_CONF 50
+
+typedef struct hint_item {
+    const uint8_t *src;
+    uint32_t src_len;
+    uint32_t uniq;  /* index into b->uniq */
+    uint16_t cs;    /* chosen charset */
+    uint8_t role;   /* 1 votes, 2 may take the hint, 0 neither */
+} hint_item;
+
+static void source_of(const uint8_t *k, size_t n, const uint8_t **src, uint32_t *len)
+{
+    for (size_t i = 0; i + 2 < n && i < 16; i++) {
+        if (k[i] == ':' && k[i + 1] == '/' && k[i + 2] == '/') {
+            size_t s = i + 3, e = s;
+            while (e < n && k[e] != '/' && k[e] != '?' && k[e] != '#') e++;
+            *src = k + s;
+            *len = (uint32_t)(e - s);
+            return;
+        }
+    }
+    size_t e = n;
+    while (e > 0 && k[e - 1] != '/') e--;
+    *src = k;
+    *len = (uint32_t)(e ? e - 1 : 0);
+}
+
+static int cmp_hint_item(const void *x, const void *y)
+{
+    const hint_item *a = x, *b = y;
+    int c = cmp_bytes(a->src, a->src_len, b->src, b->src_len);
+    if (c) return c;
+    return a->uniq < b->uniq ? -1 : a->uniq > b->uniq;
+}
+
+static int cmp_cs_str(const void *x, const void *y) { return strcmp(*(const char *const *)x, *(const char *const *)y); }
+
+static int apply_source_hints(newsarc_writer *w, const uint32_t *uniq, size_t n_uniq)
+{
+    hint_item *it = malloc(sizeof *it * (n_uniq ? n_uniq : 1));
+    const char **votes = malloc(sizeof *votes * (n_uniq ? n_uniq : 1));
+    if (!it || !votes) {
+        free(it);
+        free(votes);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    size_t m = 0;
+    for (size_t k = 0; k < n_uniq; k++) {
+        const na_attr *t = &w->arts[uniq[k]].attr;
+        if (!(t->flags & NA_ATTR_PRESENT) || (t->flags & NA_ATTR_UTF8) || !t->chosen) continue;
+        uint8_t role = 0;
+        if ((t->flags & NA_ATTR_CLEAN) &&
+            (t->reason == NA_CHOSE_DECLARED || (t->reason == NA_CHOSE_DETECTED && t->confidence >= HINT_VOTE_CONF)))
+            role = 1;
+        else if (t->reason == NA_CHOSE_DETECTED || t->reason == NA_CHOSE_FALLBACK)
+            role = 2;
+        if (!role) continue;
+        const w_entry *e = &w->ents[w->arts[uniq[k]].place_ent];
+        hint_item *h = &it[m++];
+        source_of(arena_at(w, e->place_off), e->place_len, &h->src, &h->src_len);
+        h->uniq = (uint32_t)k;
+        h->cs = t->chosen;
+        h->role = role;
+    }
+    qsort(it, m, sizeof *it, cmp_hint_item);
+    int rc = 0;
+    fetcher f = {0};
+    na_buf art = {0};
+    for (size_t g = 0, end; g < m && !rc; g = end) {
+        size_t nv = 0;
+        for (end = g; end < m && cmp_bytes(it[end].src, it[end].src_len, it[g].src, it[g].src_len) == 0; end++)
+            if (it[end].role == 1) votes[nv++] = w->charsets[it[end].cs];
+        if (nv < 2) continue;
+        /* plurality charset; ties go to the smaller name */
+        qsort(votes, nv, sizeof *votes, cmp_cs_str);
+        const char *hint = NULL;
+        size_t best = 0;
+        for (size_t i = 0, j; i < nv; i = j) {
+            for (j = i; j < nv && strcmp(votes[j], votes[i]) == 0; j++) {}
+            if (j - i > best) {
+                best = j - i;
+                hint = votes[i];
+            }
+        }
+        if (best < 2) continue;
+        for (size_t i = g; i < end && !rc; i++) {
+            w_article *a = &w->arts[uniq[it[i].uniq]];
+            if (it[i].role != 2 || strcmp(w->charsets[it[i].cs], hint) == 0) continue;
+            art.len = 0;
+            rc = fetch_article(w, &f, a, &art, w->msg);
+            if (!rc) rc = text_attr(w, a->size ? art.data : (const uint8_t *)"", a->size, hint, &a->attr, w->msg);
+        }
+    }
+    na_buf_free(&f.src);
+    na_buf_free(&art);
+    free(it);
+    free(votes);
+    return rc;
+}
+
+/*
  * Blocks are planned up front from the article sizes (placement order,
  * closed before the next article would pass block_size), then filled and
  * compressed by worker threads: fetching (and re-parsing JSON) runs in
@@ -1528,6 +1641,7 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", dict.data, dict.len, NULL, 0);
     if (!rc) rc = write_blocks(b, dict.data, dict.len);
     if (!rc) rc = write_meta(b);
+    if (!rc && !w->opt.no_text_info) rc = apply_source_hints(w, b->uniq, b->n_uniq);
     if (!rc && !w->opt.no_text_info) rc = write_attr(b);
     uint8_t root[NA_HASH];
     if (!rc) rc = write_index(b, root);

@@ -77,4 +77,26 @@ na dups --threshold 0.99 --json dd.nwa
 [ ! -s out ] || fail "dups --threshold 0.99 should find no group: $(cat out)"
 na dups --threshold 2 dd.nwa
 expect 2 "dups with a threshold out of range"
+# source hints: a 3-byte article ("khabar" in windows-1256) is too short for the
+# detector; three declared windows-1256 pages in the same directory make that
+# the hint, and the same word alone in another directory gets no hint
+mkdir -p src/site src/other
+for i in 1 2 3; do
+    { printf '<html><head><meta charset="windows-1256"></head><body><p>'; printf 'Article %s: ' $i
+      printf '\307\341\323\341\307\343 \316\310\321 \307\341\335\312\307\311'; printf '</p></body></html>\n'; } > src/site/a$i.html
+done
+printf '\316\310\321' > src/site/short.txt
+printf '\316\310\321\n' > src/other/short.txt # not the same bytes: one article has one placement (source)
+for t in 1 2; do
+    na pack -T $t -f -o h$t.nwa src
+    expect 0 "pack (source hints, -T $t)" || finish
+done
+same h1.nwa h2.nwa "source hints made the archive depend on the thread count"
+na list --json h1.nwa
+cp out hint.json
+hfield() { jq -r --arg n "$1" "select(.name==\$n)|$2" hint.json; }
+[ "$(hfield site/a1.html .charset.reason)" = declared ] || fail "site/a1.html: reason '$(hfield site/a1.html .charset.reason)', expected declared"
+[ "$(hfield site/short.txt .charset.decoded_as)" = windows-1256 ] || fail "site/short.txt decoded as '$(hfield site/short.txt .charset.decoded_as)', expected the source's windows-1256"
+[ "$(hfield site/short.txt .charset.reason)" = hint ] || fail "site/short.txt: reason '$(hfield site/short.txt .charset.reason)', expected hint"
+[ "$(hfield other/short.txt .charset.reason)" != hint ] || fail "other/short.txt took a hint from another directory"
 finish
