@@ -90,4 +90,22 @@ void na_json_split_free(na_json_split *s);
  */
 int na_json_text_fast(const char *line, size_t len, const char *key, na_buf *out);
 
+/*
+ * Compact JSON written by newsarc (lib/jsonfast.c).  na_json_compact_object:
+ * 1 if s is certainly an object in the compact form of FORMAT.md 10.3 that
+ * jansson parses and dumps back to the same bytes (then *members = its
+ * member count), 0 if not sure (the caller asks jansson).
+ * na_json_put_string: append s as a compact JSON string; -1 if s is not
+ * UTF-8 (or no memory).  na_json_text_line: append the JSON line of a
+ * TEXT_FIELD entry (spec 10.2) exactly as the jansson path would write it;
+ * 0 done, 1 not handled (nothing appended: use the jansson path).
+ */
+int na_json_compact_object(const char *s, size_t n, uint32_t *members);
+int na_json_put_string(na_buf *out, const char *s, size_t n);
+int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, na_buf *out);
+/* For a checked compact object: 1 if it has a top-level member named key, 0 if not, -1 not sure. */
+int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char *key, size_t key_len);
+/* Strict UTF-8 (shortest form, no surrogates, <= U+10FFFF; NUL allowed), as jansson checks strings. */
+int na_utf8_valid(const void *s, size_t n);
+
 #endif

@@ -317,6 +317,17 @@ int newsarc_entry_to_json(const newsarc_entry *e, const void *article, size_t le
         *out_len = len;
         return 0;
     }
+    if (e->flags & NEWSARC_ENTRY_TEXT_FIELD) {
+        /* metadata newsarc wrote (compact form): spliced without a tree */
+        na_buf line = {0};
+        int fast = na_json_text_line(e, article, len, &line);
+        if (fast == 0 && na_buf_append(&line, "", 1) == 0) {
+            *out = (char *)line.data;
+            *out_len = line.len - 1;
+            return 0;
+        }
+        na_buf_free(&line);
+    }
     json_t *obj = json_object();
     if (!obj) return NEWSARC_E_NOMEM;
     int rc = 0;

@@ -88,6 +88,16 @@ static void *check_blocks(void *arg)
             if ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && e.text_pos != 0) j->meta_bad[i] = 2;
             continue;
         }
+        uint32_t members;
+        if (na_json_compact_object(e.meta, e.meta_len, &members)) { /* fast path, jansson when unsure */
+            int has = (e.flags & NEWSARC_ENTRY_TEXT_FIELD)
+                          ? na_json_compact_has(e.meta, e.meta_len, members, e.text_key, e.text_key_len)
+                          : 0;
+            if (has >= 0) {
+                if ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.text_pos > members || has)) j->meta_bad[i] = 2;
+                continue;
+            }
+        }
         json_t *m = json_loadb(e.meta, e.meta_len, JSON_ALLOW_NUL, NULL);
         if (!m || !json_is_object(m)) j->meta_bad[i] = 1;
         else if ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) &&
@@ -126,9 +136,7 @@ static void *check_blocks(void *arg)
             if (memcmp(h, a.id, NA_HASH) != 0) j->art_bad[j->by_block[k]] = 1;
             else if (j->text_art && (j->text_art[j->by_block[k]] & 1)) {
                 /* the string value of a JSON member: must be UTF-8 */
-                json_t *t = json_stringn((const char *)buf + a.offset, a.length);
-                if (!t) j->art_bad[j->by_block[k]] = 2;
-                json_decref(t);
+                if (!na_utf8_valid(buf + a.offset, a.length)) j->art_bad[j->by_block[k]] = 2;
             }
             if (j->text_art && (j->text_art[j->by_block[k]] & 2) && memchr(buf + a.offset, '\n', a.length))
                 j->art_bad[j->by_block[k]] = 3; /* a whole JSON object is one line */

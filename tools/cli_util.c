@@ -260,6 +260,7 @@ int cli_out_flush(cli_out *o)
 void cli_out_bytes(cli_out *o, const void *p, size_t n)
 {
     const char *c = p;
+    if (n == 0) return; /* p may be NULL (an empty chunk) */
     if (o->len + n > sizeof o->buf) {
         cli_out_flush(o);
         if (n > sizeof o->buf && o->fd >= 0) {

@@ -210,6 +210,8 @@ int cmd_extract(int argc, char **argv)
             rc = EXIT_USAGE;
         }
     }
+    static cli_out jout; /* --jsonl: buffered stdout */
+    jout.fd = 1;
     uint64_t prev_entry = UINT64_MAX;
     for (size_t k = 0; k < ni && !rc; k++) {
         if (items[k].entry == prev_entry) continue; /* selected twice */
@@ -246,9 +248,9 @@ int cmd_extract(int argc, char **argv)
                 cli_err("'%s': entry %llu cannot be written as JSON: %s", path, (unsigned long long)items[k].entry,
                         newsarc_strerror(e1));
                 rc = cli_exit_for(e1);
-            } else if (cli_write_all(1, js, jl) != 0 || cli_write_all(1, "\n", 1) != 0) {
-                cli_err("stdout: %s", strerror(errno));
-                rc = EXIT_USAGE;
+            } else {
+                cli_out_bytes(&jout, js, jl);
+                cli_out_byte(&jout, '\n');
             }
             newsarc_free(js);
         } else {
@@ -283,6 +285,10 @@ int cmd_extract(int argc, char **argv)
             }
         }
         newsarc_free(data);
+    }
+    if (jsonl && cli_out_flush(&jout) != 0 && !rc) {
+        cli_err("stdout: %s", strerror(errno));
+        rc = EXIT_USAGE;
     }
     if (root >= 0) close(root);
     free(items);

@@ -1,0 +1,352 @@
+/*
+ * jsonfast.c - fast paths for JSON that newsarc wrote itself.
+ *
+ * Metadata texts are stored in the compact form of spec/FORMAT.md 10.3
+ * (jansson's JSON_COMPACT output).  Checking them with jansson builds a
+ * tree per entry, which dominated verify and extract --jsonl on large
+ * archives.  na_json_compact_object() recognizes the compact form without
+ * a tree.  It is deliberately partial: it says "yes" only for texts that
+ * jansson parses and dumps back to the same bytes, and "not sure" for
+ * anything else (reals, escapes other than the canonical ones, deep nesting,
+ * many members, NUL in names), so callers fall back to jansson and nothing
+ * changes but the speed.  tests/unit/test_jsonfast.c checks the "yes"
+ * answers against jansson.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+#define JC_MAX_DEPTH 64
+#define JC_MAX_MEMBERS 64 /* per object: duplicate names are looked for pairwise */
+
+typedef struct jc {
+    const unsigned char *p;
+    size_t n, i;
+    int depth;
+} jc;
+
+/* Strict UTF-8 (shortest form, no surrogates, <= U+10FFFF): length of the sequence at p, 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    if (c < 0x80) return 1;
+    if (c < 0xC2) return 0;
+    if (c < 0xE0) return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c < 0xF0) {
+        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && p[1] < 0xA0) return 0; /* overlong */
+        if (c == 0xED && p[1] >= 0xA0) return 0; /* surrogates */
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+        if (c == 0xF0 && p[1] < 0x90) return 0; /* overlong */
+        if (c == 0xF4 && p[1] >= 0x90) return 0; /* above U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+/* Bytes that need attention in a string: quote, backslash, control, non-ASCII.  8 at a time. */
+static size_t skip_ascii_plain(const unsigned char *p, size_t n, size_t i)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (n - i >= 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
+        if (hit & highs) break;
+        i += 8;
+    }
+    return i;
+}
+
+static int is_upper_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
+
+/* A canonical string at p[i] == '"'; *nul set if it holds U+0000.  1 yes, 0 not sure. */
+static int jc_string(jc *c, int *nul)
+{
+    const unsigned char *p = c->p;
+    size_t n = c->n, i = c->i + 1;
+    for (;;) {
+        i = skip_ascii_plain(p, n, i);
+        if (i >= n) return 0;
+        unsigned char b = p[i];
+        if (b == '"') {
+            c->i = i + 1;
+            return 1;
+        }
+        if (b == '\\') {
+            if (n - i < 2) return 0;
+            unsigned char e = p[i + 1];
+            if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+                i += 2;
+                continue;
+            }
+            /* \u00XX only for controls without a short form, uppercase hex */
+            if (e != 'u' || n - i < 6 || p[i + 2] != '0' || p[i + 3] != '0' || !is_upper_hex(p[i + 4]) ||
+                !is_upper_hex(p[i + 5]))
+                return 0;
+            unsigned v = (unsigned)((p[i + 4] <= '9' ? p[i + 4] - '0' : p[i + 4] - 'A' + 10) * 16 +
+                                    (p[i + 5] <= '9' ? p[i + 5] - '0' : p[i + 5] - 'A' + 10));
+            if (v >= 0x20 || v == 8 || v == 9 || v == 10 || v == 12 || v == 13) return 0;
+            if (v == 0 && nul) *nul = 1;
+            i += 6;
+            continue;
+        }
+        if (b < 0x20) return 0;
+        size_t l = utf8_len(p + i, n - i);
+        if (!l) return 0;
+        i += l;
+    }
+}
+
+static int jc_value(jc *c);
+
+static int jc_lit(jc *c, const char *w, size_t l)
+{
+    if (c->n - c->i < l || memcmp(c->p + c->i, w, l) != 0) return 0;
+    c->i += l;
+    return 1;
+}
+
+/* Integers only (reals are "not sure"): -?(0|[1-9][0-9]{0,17}), never "-0". */
+static int jc_number(jc *c)
+{
+    const unsigned char *p = c->p;
+    size_t i = c->i, n = c->n;
+    int neg = 0;
+    if (p[i] == '-') {
+        neg = 1;
+        if (++i >= n) return 0;
+    }
+    size_t d0 = i;
+    if (p[i] == '0') i++;
+    else if (p[i] >= '1' && p[i] <= '9')
+        while (i < n && p[i] >= '0' && p[i] <= '9') i++;
+    else return 0;
+    if (i - d0 > 18 || (neg && p[d0] == '0')) return 0;
+    if (i < n && (p[i] == '.' || p[i] == 'e' || p[i] == 'E' || (p[i] >= '0' && p[i] <= '9'))) return 0;
+    c->i = i;
+    return 1;
+}
+
+static int jc_object(jc *c, uint32_t *members)
+{
+    size_t start[JC_MAX_MEMBERS], len[JC_MAX_MEMBERS];
+    uint32_t m = 0;
+    if (++c->depth > JC_MAX_DEPTH) return 0;
+    c->i++; /* { */
+    if (c->i < c->n && c->p[c->i] == '}') {
+        c->i++;
+        c->depth--;
+        if (members) *members = 0;
+        return 1;
+    }
+    for (;;) {
+        if (c->i >= c->n || c->p[c->i] != '"' || m == JC_MAX_MEMBERS) return 0;
+        size_t s = c->i;
+        int nul = 0;
+        if (!jc_string(c, &nul) || nul) return 0;
+        start[m] = s;
+        len[m] = c->i - s;
+        for (uint32_t k = 0; k < m; k++) /* canonical escapes: equal names have equal bytes */
+            if (len[k] == len[m] && memcmp(c->p + start[k], c->p + s, len[m]) == 0) return 0;
+        m++;
+        if (c->i >= c->n || c->p[c->i] != ':') return 0;
+        c->i++;
+        if (!jc_value(c)) return 0;
+        if (c->i >= c->n) return 0;
+        if (c->p[c->i] == ',') {
+            c->i++;
+            continue;
+        }
+        if (c->p[c->i] != '}') return 0;
+        c->i++;
+        c->depth--;
+        if (members) *members = m;
+        return 1;
+    }
+}
+
+static int jc_array(jc *c)
+{
+    if (++c->depth > JC_MAX_DEPTH) return 0;
+    c->i++; /* [ */
+    if (c->i < c->n && c->p[c->i] == ']') {
+        c->i++;
+        c->depth--;
+        return 1;
+    }
+    for (;;) {
+        if (!jc_value(c) || c->i >= c->n) return 0;
+        if (c->p[c->i] == ',') {
+            c->i++;
+            continue;
+        }
+        if (c->p[c->i] != ']') return 0;
+        c->i++;
+        c->depth--;
+        return 1;
+    }
+}
+
+static int jc_value(jc *c)
+{
+    if (c->i >= c->n) return 0;
+    switch (c->p[c->i]) {
+    case '{': return jc_object(c, NULL);
+    case '[': return jc_array(c);
+    case '"': return jc_string(c, NULL);
+    case 't': return jc_lit(c, "true", 4);
+    case 'f': return jc_lit(c, "false", 5);
+    case 'n': return jc_lit(c, "null", 4);
+    default: return jc_number(c);
+    }
+}
+
+int na_json_compact_object(const char *s, size_t n, uint32_t *members)
+{
+    jc c = {(const unsigned char *)s, n, 0, 0};
+    if (n < 2 || s[0] != '{') return 0;
+    uint32_t m = 0;
+    if (!jc_object(&c, &m) || c.i != n) return 0;
+    if (members) *members = m;
+    return 1;
+}
+
+/* Offset of top-level member pos (< its member count) of a checked compact object. */
+static size_t member_offset(const char *s, size_t n, uint32_t pos)
+{
+    jc c = {(const unsigned char *)s, n, 1, 1};
+    for (uint32_t k = 0; k < pos; k++) {
+        (void)jc_string(&c, NULL);
+        c.i++; /* : */
+        (void)jc_value(&c);
+        c.i++; /* , */
+    }
+    return c.i;
+}
+
+/* Append s as a compact JSON string (10.3); -1 if not valid UTF-8 or out of memory. */
+int na_json_put_string(na_buf *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (na_buf_reserve(out, n + 2) != 0) return -1;
+    out->data[out->len++] = '"';
+    size_t i = 0, run = 0;
+    while (i < n) {
+        i = skip_ascii_plain(p, n, i);
+        if (i >= n) break;
+        unsigned char b = p[i];
+        if (b >= 0x80) {
+            size_t l = utf8_len(p + i, n - i);
+            if (!l) return -1;
+            i += l;
+            continue;
+        }
+        if (b >= 0x20 && b != '"' && b != '\\') {
+            i++;
+            continue;
+        }
+        if (na_buf_append(out, p + run, i - run) != 0) return -1;
+        char esc[7];
+        size_t el = 2;
+        esc[0] = '\\';
+        switch (b) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = "0123456789ABCDEF"[b >> 4];
+            esc[5] = "0123456789ABCDEF"[b & 15];
+            el = 6;
+        }
+        if (na_buf_append(out, esc, el) != 0) return -1;
+        run = ++i;
+    }
+    if (na_buf_append(out, p + run, n - run) != 0 || na_buf_append(out, "\"", 1) != 0) return -1;
+    return 0;
+}
+
+int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char *key, size_t key_len)
+{
+    na_buf k = {0};
+    if (memchr(key, 0, key_len) || na_json_put_string(&k, key, key_len) != 0) {
+        na_buf_free(&k);
+        return -1;
+    }
+    int found = 0;
+    jc c = {(const unsigned char *)meta, n, 1, 1};
+    for (uint32_t m = 0; m < members && !found; m++) {
+        size_t s = c.i;
+        (void)jc_string(&c, NULL);
+        found = c.i - s == k.len && memcmp(meta + s, k.data, k.len) == 0;
+        c.i++; /* : */
+        (void)jc_value(&c);
+        c.i++; /* , or } */
+    }
+    na_buf_free(&k);
+    return found;
+}
+
+int na_utf8_valid(const void *s, size_t n)
+{
+    const unsigned char *p = s;
+    for (size_t i = 0; i < n;) {
+        const uint64_t highs = 0x8080808080808080u;
+        while (n - i >= 8) {
+            uint64_t v;
+            memcpy(&v, p + i, 8);
+            if (v & highs) break;
+            i += 8;
+        }
+        if (i >= n) break;
+        size_t l = utf8_len(p + i, n - i);
+        if (!l) return 0;
+        i += l;
+    }
+    return 1;
+}
+
+int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, na_buf *out)
+{
+    uint32_t members = 0;
+    if (!(e->flags & NEWSARC_ENTRY_TEXT_FIELD) || !e->text_key_len || memchr(e->text_key, 0, e->text_key_len)) return 1;
+    if (e->meta_len && !na_json_compact_object(e->meta, e->meta_len, &members)) return 1;
+    size_t start = out->len;
+    na_buf key = {0};
+    int rc = na_json_put_string(&key, e->text_key, e->text_key_len);
+    /* a member with the text's name would be replaced by jansson: not the fast path */
+    if (rc == 0 && e->meta_len && na_json_compact_has(e->meta, e->meta_len, members, e->text_key, e->text_key_len) != 0)
+        rc = 1;
+    if (rc) {
+        na_buf_free(&key);
+        return 1;
+    }
+    /* the text member goes at position text_pos (at the end when past it), as jansson puts it */
+    size_t n = e->meta_len;
+    uint32_t pos = e->text_pos;
+    if (members == 0) rc = na_buf_append(out, "{", 1);
+    else if (pos >= members) rc = na_buf_append(out, e->meta, n - 1) || na_buf_append(out, ",", 1);
+    else if (pos == 0) rc = na_buf_append(out, "{", 1);
+    else rc = na_buf_append(out, e->meta, member_offset(e->meta, n, pos));
+    if (!rc) rc = na_buf_append(out, key.data, key.len) || na_buf_append(out, ":", 1);
+    if (!rc && na_json_put_string(out, article, len) != 0) rc = 1;
+    if (!rc) {
+        if (members == 0 || pos >= members) rc = na_buf_append(out, "}", 1);
+        else {
+            size_t at = pos == 0 ? 1 : member_offset(e->meta, n, pos);
+            rc = na_buf_append(out, ",", 1) || na_buf_append(out, e->meta + at, n - at);
+        }
+    }
+    na_buf_free(&key);
+    if (rc) out->len = start;
+    return rc ? 1 : 0;
+}

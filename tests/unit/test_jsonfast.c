@@ -1,0 +1,196 @@
+/*
+ * lib/jsonfast.c against jansson: the fast paths may say "not sure", but
+ * whenever they answer, the answer must be jansson's.
+ */
+#include "internal.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng = 0x9E3779B97F4A7C15u;
+static uint32_t rnd(uint32_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng % n);
+}
+
+/* When the checker says yes: jansson parses it, and dumps it back to the same bytes. */
+static void check_claim(const char *s, size_t n)
+{
+    uint32_t members = 0;
+    if (!na_json_compact_object(s, n, &members)) return;
+    json_error_t err;
+    json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &err);
+    cr_assert(j && json_is_object(j), "claimed compact but jansson refuses: %.*s (%s)", (int)n, s, j ? "" : err.text);
+    cr_assert_eq(json_object_size(j), members, "member count of %.*s", (int)n, s);
+    char *d = json_dumps(j, JSON_COMPACT);
+    cr_assert(d && strlen(d) == n && memcmp(d, s, n) == 0, "claimed compact, jansson writes %s for %.*s", d, (int)n, s);
+    free(d);
+    json_decref(j);
+}
+
+static const char *const canonical[] = {
+    "{}",
+    "{\"a\":1}",
+    "{\"url\":\"https://x.org/a/b?c=1\",\"title\":\"\xd8\xae\xd8\xa8\xd8\xb1\",\"n\":-42,\"ok\":true,\"z\":null}",
+    "{\"a\":[1,2,[3,{\"b\":false}],\"s\"],\"c\":{}}",
+    "{\"esc\":\"q\\\" b\\\\ \\b\\f\\n\\r\\t \\u0001\\u001F \\u0000 / \x7f\"}",
+    "{\"big\":123456789012345678,\"neg\":-123456789012345678,\"zero\":0}",
+    "{\"emoji\":\"\xf0\x9f\x98\x80\",\"cjk\":\"\xe4\xb8\xad\"}",
+};
+
+Test(jsonfast, canonical_objects_are_recognized)
+{
+    for (size_t i = 0; i < sizeof canonical / sizeof *canonical; i++) {
+        uint32_t m;
+        cr_expect(na_json_compact_object(canonical[i], strlen(canonical[i]), &m), "not recognized: %s", canonical[i]);
+        check_claim(canonical[i], strlen(canonical[i]));
+    }
+}
+
+Test(jsonfast, unsure_cases)
+{
+    static const char *const unsure[] = {
+        "", "{", "[]", "{\"a\":1,}", "{\"a\" :1}", " {\"a\":1}", "{\"a\":1} ", "{\"a\":1.5}", "{\"a\":1e3}",
+        "{\"a\":-0}", "{\"a\":01}", "{\"a\":1234567890123456789}", "{\"a\":\"\\u0041\"}", "{\"a\":\"\\u000a\"}",
+        "{\"a\":\"\\u001f\"}", "{\"a\":\"\\/\"}", "{\"a\":\"\x01\"}", "{\"a\":\"\xc0\x80\"}", "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":1,\"a\":2}", "{\"\\u0000\":1}", "{\"a\":tru}", "{\"a\":[1,]}",
+        "{\"a\":1}{", "{a:1}",
+    };
+    for (size_t i = 0; i < sizeof unsure / sizeof *unsure; i++)
+        cr_expect(!na_json_compact_object(unsure[i], strlen(unsure[i]), NULL), "should be unsure: %s", unsure[i]);
+}
+
+/* Random token soup and mutated canonical texts: every "yes" must be jansson's. */
+Test(jsonfast, differential_against_jansson, .timeout = 60)
+{
+    static const char *const tok[] = {"{", "}", "[", "]", ",", ":", "\"a\"", "\"b\"", "\"\\u0000\"", "\"\\n\"",
+                                      "\"\\u0001\"", "\"\xd8\xa7\"", "1", "-7", "0", "true", "false", "null", "\"x\"",
+                                      "1.0", "\"\\\"\"", "\"\x7f\"", "\"\\u00e9\"", "\"\\/\""};
+    char s[512];
+    for (int it = 0; it < 300000; it++) {
+        size_t n = 0;
+        s[n++] = '{';
+        int k = (int)rnd(14);
+        for (int t = 0; t < k; t++) {
+            const char *w = tok[rnd(sizeof tok / sizeof *tok)];
+            size_t l = strlen(w);
+            if (n + l + 2 >= sizeof s) break;
+            memcpy(s + n, w, l);
+            n += l;
+        }
+        s[n++] = '}';
+        check_claim(s, n);
+    }
+    for (int it = 0; it < 100000; it++) {
+        const char *c = canonical[rnd(sizeof canonical / sizeof *canonical)];
+        size_t n = strlen(c);
+        memcpy(s, c, n);
+        for (int f = 0, nf = 1 + (int)rnd(3); f < nf && n > 0; f++) {
+            size_t at = rnd((uint32_t)n);
+            switch (rnd(3)) {
+            case 0: s[at] = (char)rnd(256); break;
+            case 1: memmove(s + at, s + at + 1, n - at - 1); n--; break;
+            default:
+                if (n + 1 < sizeof s) {
+                    memmove(s + at + 1, s + at, n - at);
+                    s[at] = "{}[],:\"\\0a-.e\x80"[rnd(15)];
+                    n++;
+                }
+            }
+        }
+        check_claim(s, n);
+    }
+}
+
+/* The JSON line of a TEXT_FIELD entry, built with jansson (the reference). */
+static char *reference_line(const newsarc_entry *e, const void *text, size_t len)
+{
+    json_t *meta = e->meta_len ? json_loadb(e->meta, e->meta_len, JSON_ALLOW_NUL, NULL) : NULL;
+    json_t *t = json_stringn(text, len), *obj = json_object();
+    if (!t || (e->meta_len && !meta)) {
+        json_decref(t);
+        json_decref(meta);
+        json_decref(obj);
+        return NULL;
+    }
+    char key[64];
+    memcpy(key, e->text_key, e->text_key_len);
+    key[e->text_key_len] = 0;
+    uint32_t pos = 0;
+    int placed = 0;
+    const char *k;
+    json_t *v;
+    if (meta) {
+        json_object_foreach(meta, k, v)
+        {
+            if (!placed && pos == e->text_pos) {
+                json_object_set(obj, key, t);
+                placed = 1;
+            }
+            json_object_set(obj, k, v);
+            pos++;
+        }
+    }
+    if (!placed) json_object_set(obj, key, t);
+    char *d = json_dumps(obj, JSON_COMPACT);
+    json_decref(t);
+    json_decref(meta);
+    json_decref(obj);
+    return d;
+}
+
+Test(jsonfast, text_lines_match_jansson)
+{
+    static const char *const metas[] = {"", "{}", "{\"url\":\"u\"}", "{\"url\":\"u\",\"title\":\"t\",\"n\":[1,{\"x\":null}]}",
+                                        "{\"maintext\":\"already here\"}", "{\"a\":1.5,\"b\":2}"};
+#define LIT(s) {s, sizeof s - 1}
+    static const struct {
+        const char *s;
+        size_t n;
+    } texts[] = {LIT("plain"), LIT(""), LIT("q\" b\\ \n\t\r\b\f \x01\x1f \x7f /"),
+                 LIT("\xd8\xa7\xd9\x84\xd8\xae\xd8\xa8\xd8\xb1 \xf0\x9f\x98\x80"), LIT("bad \xff utf8"),
+                 LIT("nul \0 inside")};
+#undef LIT
+    for (size_t m = 0; m < sizeof metas / sizeof *metas; m++)
+        for (size_t t = 0; t < sizeof texts / sizeof *texts; t++)
+            for (uint32_t pos = 0; pos < 5; pos++) {
+                newsarc_entry e = {.flags = NEWSARC_ENTRY_JSON | NEWSARC_ENTRY_TEXT_FIELD,
+                                   .meta = metas[m],
+                                   .meta_len = strlen(metas[m]),
+                                   .text_key = "maintext",
+                                   .text_key_len = 8,
+                                   .text_pos = pos};
+                na_buf out = {0};
+                int fast = na_json_text_line(&e, texts[t].s, texts[t].n, &out);
+                char *ref = reference_line(&e, texts[t].s, texts[t].n);
+                if (fast == 0) {
+                    cr_assert(ref, "fast path wrote a line jansson refuses (meta %s, text %zu)", metas[m], t);
+                    cr_expect(out.len == strlen(ref) && memcmp(out.data, ref, out.len) == 0,
+                              "meta %s text %zu pos %u: fast %.*s, jansson %s", metas[m], t, pos, (int)out.len,
+                              (const char *)out.data, ref);
+                } else {
+                    cr_expect_eq(out.len, 0, "declined but left bytes");
+                }
+                /* the fast path must take the ordinary cases */
+                if (m < 4 && t != 4) cr_expect_eq(fast, 0, "meta %s text %zu pos %u: not taken", metas[m], t, pos);
+                free(ref);
+                na_buf_free(&out);
+            }
+}
+
+Test(jsonfast, utf8_validation_matches_jansson)
+{
+    uint8_t s[16];
+    for (int it = 0; it < 200000; it++) {
+        size_t n = 1 + rnd(sizeof s);
+        for (size_t i = 0; i < n; i++) s[i] = (uint8_t)(rnd(4) ? 0x80 + rnd(0x80) : rnd(0x80));
+        json_t *j = json_stringn((const char *)s, n);
+        cr_assert_eq(na_utf8_valid(s, n), j != NULL, "utf8 verdict differs from jansson on %zu bytes", n);
+        json_decref(j);
+    }
+}
