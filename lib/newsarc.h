@@ -290,6 +290,26 @@ NEWSARC_API NEWSARC_WUR int newsarc_reader_select(newsarc_reader *r, const char 
  */
 NEWSARC_API NEWSARC_WUR int newsarc_reader_read(newsarc_reader *r, uint64_t index, void **data, size_t *len);
 
+/**
+ * Cursors read articles from several threads over one open reader: each
+ * has its own decompression context and block cache and only reads the
+ * reader's tables, so different cursors of one reader may be used at the
+ * same time from different threads (one thread per cursor), also while the
+ * reader's thread keeps using the reader.  Free every cursor before the
+ * reader.  newsarc_cursor_new is called on the reader's thread.
+ */
+typedef struct newsarc_cursor newsarc_cursor;
+NEWSARC_API NEWSARC_WUR int newsarc_cursor_new(newsarc_reader *r, newsarc_cursor **out);
+NEWSARC_API void newsarc_cursor_free(newsarc_cursor *c);
+/**
+ * An article's exact bytes, checked against its id, without a copy: *data
+ * points into the cursor's block and stays valid until the next read on
+ * this cursor.  Errors as newsarc_reader_read; the message is
+ * newsarc_cursor_error(c).
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, size_t *len);
+NEWSARC_API const char *newsarc_cursor_error(const newsarc_cursor *c);
+
 /** Entry by position in canonical order (0 .. entry_count-1). Pointers live as long as r. */
 NEWSARC_API int newsarc_reader_entry(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint64_t *article_index);
 

@@ -260,19 +260,23 @@ int newsarc_reader_info(newsarc_reader *r, newsarc_info *in)
     return 0;
 }
 
-int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out)
+/* The checks of a block record before use (spec 8.2); the reader is only read. */
+static int block_check(const newsarc_reader *r, uint32_t b, na_block_rec *out, char msg[NA_ERRMSG])
 {
-    if (b >= r->n_blocks) return NA_CORRUPT(r, "article refers to block %u of %u", b, r->n_blocks);
+    if (b >= r->n_blocks) return na_set_error(msg, NEWSARC_E_CORRUPT, "article refers to block %u of %u", b, r->n_blocks);
     na_block_decode(r->blocks_tab + (size_t)b * NA_BLOCK_REC, out);
     if (out->offset < r->blks_off || !na_add_ok(out->offset, out->csize, r->blks_end))
-        return NA_CORRUPT(r, "block %u lies outside the blocks region", b);
-    if (out->usize > NA_MAX_BLOCK_CONTENT) return NA_CORRUPT(r, "block %u is larger than the format allows", b);
+        return na_set_error(msg, NEWSARC_E_CORRUPT, "block %u lies outside the blocks region", b);
+    if (out->usize > NA_MAX_BLOCK_CONTENT)
+        return na_set_error(msg, NEWSARC_E_CORRUPT, "block %u is larger than the format allows", b);
     if (out->usize > (uint64_t)out->csize * NA_MAX_EXPANSION)
-        return NA_CORRUPT(r, "block %u claims more content than its frame can hold", b);
+        return na_set_error(msg, NEWSARC_E_CORRUPT, "block %u claims more content than its frame can hold", b);
     if (ZSTD_getFrameContentSize(r->file + out->offset, out->csize) != out->usize)
-        return NA_CORRUPT(r, "block %u: frame content size differs from the index", b);
+        return na_set_error(msg, NEWSARC_E_CORRUPT, "block %u: frame content size differs from the index", b);
     return 0;
 }
+
+int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out) { return block_check(r, b, out, r->msg); }
 
 int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out)
 {
@@ -445,6 +449,80 @@ int newsarc_reader_read(newsarc_reader *r, uint64_t index, void **data, size_t *
     if (!out) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
     memcpy(out, r->blk_cache + a.offset, a.length);
     *data = out;
+    *len = a.length;
+    return 0;
+}
+
+/* ---- cursors: reading from several threads ------------------------------------------ */
+
+struct newsarc_cursor {
+    newsarc_reader *r;
+    ZSTD_DCtx *dctx;
+    uint8_t *blk;
+    size_t cap;
+    uint32_t blk_id;
+    int blk_valid;
+    char msg[NA_ERRMSG];
+};
+
+int newsarc_cursor_new(newsarc_reader *r, newsarc_cursor **out)
+{
+    *out = NULL;
+    int rc = na_reader_ddict(r); /* the one lazy part of reading, done here on the reader's thread */
+    if (rc) return rc;
+    newsarc_cursor *c = calloc(1, sizeof *c);
+    if (!c || !(c->dctx = ZSTD_createDCtx())) {
+        free(c);
+        return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    c->r = r;
+    *out = c;
+    return 0;
+}
+
+void newsarc_cursor_free(newsarc_cursor *c)
+{
+    if (!c) return;
+    ZSTD_freeDCtx(c->dctx);
+    free(c->blk);
+    free(c);
+}
+
+const char *newsarc_cursor_error(const newsarc_cursor *c) { return c ? c->msg : "out of memory"; }
+
+int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, size_t *len)
+{
+    const newsarc_reader *r = c->r;
+    *data = NULL;
+    *len = 0;
+    if (index >= r->n_arts) return na_set_error(c->msg, NEWSARC_E_NOTFOUND, "no article %llu", (unsigned long long)index);
+    na_article_rec a;
+    na_block_rec b;
+    na_article_decode(r->arts_tab + (size_t)index * NA_ARTICLE_REC, &a);
+    int rc = block_check(r, a.block, &b, c->msg);
+    if (rc) return rc;
+    if ((uint64_t)a.offset + a.length > b.usize)
+        return na_set_error(c->msg, NEWSARC_E_CORRUPT, "article %llu lies outside its block", (unsigned long long)index);
+    if (!c->blk_valid || c->blk_id != a.block) {
+        c->blk_valid = 0;
+        if (c->cap < b.usize || !c->blk) {
+            uint8_t *nb = realloc(c->blk, b.usize ? b.usize : 1);
+            if (!nb) return na_set_error(c->msg, NEWSARC_E_NOMEM, "out of memory");
+            c->blk = nb;
+            c->cap = b.usize;
+        }
+        char m[256];
+        if (na_reader_decompress((newsarc_reader *)r, c->dctx, &b, c->blk, m, sizeof m) != 0)
+            return na_set_error(c->msg, NEWSARC_E_CORRUPT, "block %u: %s", a.block, m);
+        c->blk_id = a.block;
+        c->blk_valid = 1;
+    }
+    uint8_t id[NA_HASH];
+    na_hash(id, c->blk + a.offset, a.length);
+    if (memcmp(id, a.id, NA_HASH) != 0)
+        return na_set_error(c->msg, NEWSARC_E_CORRUPT, "article %llu does not match its id (block %u is damaged)",
+                            (unsigned long long)index, a.block);
+    *data = c->blk + a.offset;
     *len = a.length;
     return 0;
 }

@@ -548,7 +548,7 @@ static int fetch_article(const newsarc_writer *w, fetcher *f, const w_article *a
         size_t start = dst->len;
         if (na_json_text_fast((const char *)src, a->src_len, key_str(w, a->key), dst) == 0 &&
             dst->len - start == a->size) {
-            na_hash(id, dst->data + start, a->size);
+            na_hash(id, a->size ? dst->data + start : (const uint8_t *)"", a->size); /* data NULL when empty */
             if (memcmp(id, a->id, NA_HASH) == 0) return 0;
         }
         dst->len = start;

@@ -15,6 +15,13 @@ for t in 1 3 16; do
     cp out list.all; na list --json -T $t good.nwa
     expect 0 "list --json -T $t" && same out list.all "list --json -T $t differs from the default"
 done
+# so does extract --jsonl (and --utf8 takes the one-thread path: the same lines for JSON entries)
+na extract --jsonl good.nwa; cp out xj.all
+for t in 1 3 16; do
+    na extract --jsonl -T $t good.nwa
+    expect 0 "extract --jsonl -T $t" && same out xj.all "extract --jsonl -T $t differs from the default"
+done
+na list --json good.nwa
 size=$(fsize good.nwa)
 toc good.nwa > toc.txt || { fail "cannot read the footer TOC with od"; finish; }
 info "sections: $(tr '\n' ';' < toc.txt)"
@@ -36,8 +43,13 @@ check_damaged() { # FILE WHAT
     [ "$rc" -le 1 ] || fail "info --json ($what): exit $rc"
     rm -rf x; na extract -C x "$f"
     [ "$rc" -le 1 ] || fail "extract ($what): exit $rc"
-    na extract --jsonl "$f"
+    na extract --jsonl -T 1 "$f"
     [ "$rc" -le 1 ] || fail "extract --jsonl ($what): exit $rc"
+    rc1=$rc; cp out x1.out; cp err x1.err
+    na extract --jsonl -T 3 "$f"
+    [ "$rc" = "$rc1" ] || fail "extract --jsonl ($what): exit $rc with 3 threads, $rc1 with 1"
+    same out x1.out "extract --jsonl ($what): output differs between 1 and 3 threads"
+    same err x1.err "extract --jsonl ($what): message differs between 1 and 3 threads"
     while read -r id; do
         nax cat "$f" "$id" > cat.out
         if [ "$rc" = 0 ] && [ "$(hashof cat.out)" != "$id" ]; then fail "cat ($what): exit 0 but wrong bytes for $id"; fi

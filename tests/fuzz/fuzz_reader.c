@@ -133,6 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     must(na == in.article_count, "article count agrees with info");
     uint64_t reads = 0;
     int read_failed = 0, entry_failed = 0;
+    newsarc_cursor *cur = NULL;
+    if (na && newsarc_cursor_new(r, &cur) != 0) cur = NULL; /* a bad dictionary: reads fail too */
     for (uint64_t i = 0; i < na; i++) {
         newsarc_article_info ai;
         must(newsarc_reader_article(r, i, &ai) == 0, "article record in range");
@@ -148,6 +150,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             void *d = NULL;
             size_t n = 0;
             rc = newsarc_reader_read(r, i, &d, &n);
+            /* a cursor reads the same bytes, or fails the same way */
+            if (cur) {
+                const void *cd = NULL;
+                size_t cn = 0;
+                int crc = newsarc_cursor_read(cur, i, &cd, &cn);
+                must(crc == rc, "cursor read agrees with newsarc_reader_read");
+                must(crc != 0 || (cn == n && (n == 0 || memcmp(cd, d, n) == 0)), "cursor read returns the same bytes");
+            }
             if (rc == 0) {
                 uint8_t id[NEWSARC_ID_SIZE];
                 newsarc_article_id(id, d, n);
@@ -161,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             newsarc_free(d);
         }
     }
+    newsarc_cursor_free(cur);
     must(newsarc_reader_article(r, na, &(newsarc_article_info){0}) == NEWSARC_E_NOTFOUND, "article past the end");
 
     uint64_t ne = newsarc_reader_entry_count(r);

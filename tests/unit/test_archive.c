@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,4 +393,91 @@ Test(archive, metadata_spill_needs_a_writable_tmpdir)
     cr_expect_eq(rc, NEWSARC_E_IO, "rc %d: %s", rc, msg);
     cr_expect(strstr(msg, "/nonexistent/newsarc-test") != NULL, "message names the directory: %s", msg);
     tu_buf_free(&a);
+}
+
+/* Cursors: several threads reading one reader, each through its own cursor. */
+typedef struct cursor_job {
+    newsarc_cursor *c;
+    newsarc_reader *r;
+    int t, bad;
+} cursor_job;
+
+static void *cursor_thread(void *arg)
+{
+    cursor_job *j = arg;
+    uint64_t n = newsarc_reader_article_count(j->r);
+    for (int round = 0; round < 20; round++)
+        for (uint64_t i = (uint64_t)(j->t + round) % 3; i < n; i += 2) {
+            const void *d;
+            size_t len;
+            newsarc_article_info ai;
+            if (newsarc_cursor_read(j->c, i, &d, &len) != 0 || newsarc_reader_article(j->r, i, &ai) != 0) {
+                j->bad++;
+                continue;
+            }
+            uint8_t id[32];
+            newsarc_article_id(id, d, len);
+            if (len != ai.size || memcmp(id, ai.id, 32) != 0) j->bad++;
+        }
+    return NULL;
+}
+
+Test(archive, cursors_read_from_several_threads)
+{
+    tu_buf b = {0};
+    newsarc_writer_options o = {.block_size = 2048};
+    cr_assert_eq(tu_pack(items, N_ITEMS, NULL, &o, &b, NULL, 0), 0);
+    newsarc_reader *r = open_buf(&b);
+    cursor_job j[3];
+    pthread_t th[3];
+    for (int t = 0; t < 3; t++) {
+        j[t] = (cursor_job){NULL, r, t, 0};
+        cr_assert_eq(newsarc_cursor_new(r, &j[t].c), 0);
+    }
+    for (int t = 0; t < 3; t++) cr_assert_eq(pthread_create(&th[t], NULL, cursor_thread, &j[t]), 0);
+    for (int t = 0; t < 3; t++) {
+        pthread_join(th[t], NULL);
+        cr_expect_eq(j[t].bad, 0, "thread %d read wrong bytes", t);
+    }
+    const void *d;
+    size_t len;
+    cr_expect_eq(newsarc_cursor_read(j[0].c, newsarc_reader_article_count(r), &d, &len), NEWSARC_E_NOTFOUND);
+    cr_expect(strstr(newsarc_cursor_error(j[0].c), "no article") != NULL);
+    for (int t = 0; t < 3; t++) newsarc_cursor_free(j[t].c);
+    newsarc_reader_free(r);
+    /* a damaged block: the article does not match its id */
+    newsarc_info in;
+    r = open_buf(&b);
+    cr_assert_eq(newsarc_reader_info(r, &in), 0);
+    newsarc_article_info ai;
+    cr_assert_eq(newsarc_reader_article(r, 0, &ai), 0);
+    newsarc_reader_free(r);
+    int seen_corrupt = 0;
+    for (size_t off = 200; off < b.len && !seen_corrupt; off += 97) {
+        tu_buf c = {0};
+        tu_buf_write(&c, b.data, b.len);
+        c.data[off] ^= 0x20;
+        newsarc_reader *rc = NULL;
+        if (newsarc_reader_open_mem(&rc, c.data, c.len) == 0) {
+            newsarc_cursor *cur;
+            if (newsarc_cursor_new(rc, &cur) == 0) {
+                for (uint64_t i = 0; i < newsarc_reader_article_count(rc); i++) {
+                    int e = newsarc_cursor_read(cur, i, &d, &len);
+                    cr_assert(e == 0 || e == NEWSARC_E_CORRUPT, "cursor read: %d", e);
+                    if (e == NEWSARC_E_CORRUPT) seen_corrupt = 1;
+                    if (e == 0) {
+                        uint8_t id[32];
+                        newsarc_reader_article(rc, i, &ai);
+                        newsarc_article_id(id, d, len);
+                        cr_assert(!memcmp(id, ai.id, 32), "cursor returned bytes that do not match the id");
+                    }
+                }
+                newsarc_cursor_free(cur);
+            }
+        }
+        newsarc_reader_free(rc);
+        tu_buf_free(&c);
+    }
+    cr_expect(seen_corrupt, "no flipped byte was caught by a cursor read");
+    tu_buf_free(&b);
 }
