@@ -62,6 +62,36 @@ static size_t skip_ascii_plain(const unsigned char *p, size_t n, size_t i)
     return i;
 }
 
+/*
+ * Skip what a compact string holds as it is: ASCII other than quote,
+ * backslash and controls, and valid UTF-8 sequences (2-byte ones, most of
+ * Arabic, Persian, Cyrillic..., inline).  Stops at the first byte that is
+ * none of these (or at n).
+ */
+static size_t skip_string_plain(const unsigned char *p, size_t n, size_t i)
+{
+    for (;;) {
+        i = skip_ascii_plain(p, n, i);
+        if (i >= n) return i;
+        unsigned char b = p[i];
+        if (b < 0x80) {
+            if (b < 0x20 || b == '"' || b == '\\') return i;
+            i++;
+            continue;
+        }
+        while (i < n && p[i] >= 0x80) {
+            unsigned char c = p[i];
+            if (c >= 0xC2 && c < 0xE0 && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+                i += 2;
+                continue;
+            }
+            size_t l = utf8_len(p + i, n - i);
+            if (!l) return i;
+            i += l;
+        }
+    }
+}
+
 static int is_upper_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
 
 /* A canonical string at p[i] == '"'; *nul set if it holds U+0000.  1 yes, 0 not sure. */
@@ -70,7 +100,7 @@ static int jc_string(jc *c, int *nul)
     const unsigned char *p = c->p;
     size_t n = c->n, i = c->i + 1;
     for (;;) {
-        i = skip_ascii_plain(p, n, i);
+        i = skip_string_plain(p, n, i);
         if (i >= n) return 0;
         unsigned char b = p[i];
         if (b == '"') {
@@ -95,10 +125,7 @@ static int jc_string(jc *c, int *nul)
             i += 6;
             continue;
         }
-        if (b < 0x20) return 0;
-        size_t l = utf8_len(p + i, n - i);
-        if (!l) return 0;
-        i += l;
+        return 0; /* a control character or invalid UTF-8 */
     }
 }
 
@@ -237,19 +264,10 @@ int na_json_put_string(na_buf *out, const char *s, size_t n)
     out->data[out->len++] = '"';
     size_t i = 0, run = 0;
     while (i < n) {
-        i = skip_ascii_plain(p, n, i);
+        i = skip_string_plain(p, n, i);
         if (i >= n) break;
         unsigned char b = p[i];
-        if (b >= 0x80) {
-            size_t l = utf8_len(p + i, n - i);
-            if (!l) return -1;
-            i += l;
-            continue;
-        }
-        if (b >= 0x20 && b != '"' && b != '\\') {
-            i++;
-            continue;
-        }
+        if (b >= 0x80) return -1; /* invalid UTF-8 */
         if (na_buf_append(out, p + run, i - run) != 0) return -1;
         char esc[7];
         size_t el = 2;
@@ -275,25 +293,25 @@ int na_json_put_string(na_buf *out, const char *s, size_t n)
     return 0;
 }
 
+/* A member name that is its own compact form (no byte needs escaping, no NUL). */
+static int plain_key(const char *key, size_t len)
+{
+    return len && skip_string_plain((const unsigned char *)key, len, 0) == len;
+}
+
 int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char *key, size_t key_len)
 {
-    na_buf k = {0};
-    if (memchr(key, 0, key_len) || na_json_put_string(&k, key, key_len) != 0) {
-        na_buf_free(&k);
-        return -1;
-    }
-    int found = 0;
+    if (!plain_key(key, key_len)) return -1;
     jc c = {(const unsigned char *)meta, n, 1, 1};
-    for (uint32_t m = 0; m < members && !found; m++) {
+    for (uint32_t m = 0; m < members; m++) {
         size_t s = c.i;
         (void)jc_string(&c, NULL);
-        found = c.i - s == k.len && memcmp(meta + s, k.data, k.len) == 0;
+        if (c.i - s - 2 == key_len && memcmp(meta + s + 1, key, key_len) == 0) return 1;
         c.i++; /* : */
         (void)jc_value(&c);
         c.i++; /* , or } */
     }
-    na_buf_free(&k);
-    return found;
+    return 0;
 }
 
 int na_utf8_valid(const void *s, size_t n)
@@ -308,6 +326,15 @@ int na_utf8_valid(const void *s, size_t n)
             i += 8;
         }
         if (i >= n) break;
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c < 0xE0 && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+            continue;
+        }
         size_t l = utf8_len(p + i, n - i);
         if (!l) return 0;
         i += l;
@@ -321,15 +348,11 @@ int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, n
     if (!(e->flags & NEWSARC_ENTRY_TEXT_FIELD) || !e->text_key_len || memchr(e->text_key, 0, e->text_key_len)) return 1;
     if (e->meta_len && !na_json_compact_object(e->meta, e->meta_len, &members)) return 1;
     size_t start = out->len;
-    na_buf key = {0};
-    int rc = na_json_put_string(&key, e->text_key, e->text_key_len);
     /* a member with the text's name would be replaced by jansson: not the fast path */
-    if (rc == 0 && e->meta_len && na_json_compact_has(e->meta, e->meta_len, members, e->text_key, e->text_key_len) != 0)
-        rc = 1;
-    if (rc) {
-        na_buf_free(&key);
+    if (!plain_key(e->text_key, e->text_key_len) ||
+        (e->meta_len && na_json_compact_has(e->meta, e->meta_len, members, e->text_key, e->text_key_len) != 0))
         return 1;
-    }
+    int rc;
     /* the text member goes at position text_pos (at the end when past it), as jansson puts it */
     size_t n = e->meta_len;
     uint32_t pos = e->text_pos;
@@ -337,7 +360,7 @@ int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, n
     else if (pos >= members) rc = na_buf_append(out, e->meta, n - 1) || na_buf_append(out, ",", 1);
     else if (pos == 0) rc = na_buf_append(out, "{", 1);
     else rc = na_buf_append(out, e->meta, member_offset(e->meta, n, pos));
-    if (!rc) rc = na_buf_append(out, key.data, key.len) || na_buf_append(out, ":", 1);
+    if (!rc) rc = na_buf_append(out, "\"", 1) || na_buf_append(out, e->text_key, e->text_key_len) || na_buf_append(out, "\":", 2);
     if (!rc && na_json_put_string(out, article, len) != 0) rc = 1;
     if (!rc) {
         if (members == 0 || pos >= members) rc = na_buf_append(out, "}", 1);
@@ -346,7 +369,6 @@ int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, n
             rc = na_buf_append(out, ",", 1) || na_buf_append(out, e->meta + at, n - at);
         }
     }
-    na_buf_free(&key);
     if (rc) out->len = start;
     return rc ? 1 : 0;
 }
