@@ -35,18 +35,10 @@ typedef struct source {
     char *mem;     /* bytes held in memory (the skipped-lines report) */
 } source;
 
-typedef struct span {
-    uint32_t src;
-    uint32_t len;
-    uint64_t off;
-} span;
-
 typedef struct pack_state {
     newsarc_writer *w;
     source *src;
     size_t n_src, cap_src;
-    span *spans; /* locator -> span */
-    size_t n_spans, cap_spans;
     const char *text_field;
     int errors;
     uint64_t bytes_in;
@@ -83,11 +75,26 @@ static int add_source(pack_state *ps, const char *path, const char *display, int
     return 0;
 }
 
-static int add_span(pack_state *ps, uint32_t src, uint64_t off, uint32_t len, uint64_t *locator)
+/*
+ * A locator says where an article can be read again, in 8 bytes and no
+ * table (the writer gives the length back): a whole-file source has bit 63
+ * set and its index below; a line of a JSONL source has the source index in
+ * bits 40-62 and the line's offset in bits 0-39.
+ */
+#define LOC_FILE (UINT64_C(1) << 63)
+#define LOC_OFF_BITS 40
+
+static int make_locator(const pack_state *ps, uint32_t src, uint64_t off, uint64_t *locator)
 {
-    if (grow((void **)&ps->spans, &ps->cap_spans, ps->n_spans, sizeof *ps->spans) != 0) return -1;
-    ps->spans[ps->n_spans] = (span){src, len, off};
-    *locator = ps->n_spans++;
+    if (!ps->src[src].is_jsonl) {
+        *locator = LOC_FILE | src;
+        return 0;
+    }
+    if (off >> LOC_OFF_BITS || src >= (UINT32_C(1) << 23)) {
+        cli_err("'%s': more than 8388608 JSONL inputs, or a line past 1 TiB", ps->src[src].display);
+        return -1;
+    }
+    *locator = (uint64_t)src << LOC_OFF_BITS | off;
     return 0;
 }
 
@@ -109,16 +116,16 @@ static int pread_all(int fd, void *dst, size_t len, uint64_t off)
 static int fetch(void *ctx, uint64_t locator, void *dst, size_t len)
 {
     pack_state *ps = ctx;
-    if (locator >= ps->n_spans) return -1;
-    span *sp = &ps->spans[locator];
-    source *s = &ps->src[sp->src];
-    if (len != sp->len) return -1;
+    uint64_t src = locator & LOC_FILE ? locator & ~LOC_FILE : locator >> LOC_OFF_BITS;
+    uint64_t off = locator & LOC_FILE ? 0 : locator & ((UINT64_C(1) << LOC_OFF_BITS) - 1);
+    if (src >= ps->n_src) return -1;
+    source *s = &ps->src[src];
     if (s->mem) {
-        memcpy(dst, s->mem + sp->off, len);
+        memcpy(dst, s->mem + off, len);
         return 0;
     }
     if (s->is_jsonl) {
-        if (pread_all(s->fd, dst, len, sp->off) == 0) return 0;
+        if (pread_all(s->fd, dst, len, off) == 0) return 0;
         cli_err("'%s': could not read it again: %s", s->display, errno ? strerror(errno) : "file shrank");
         return -1;
     }
@@ -184,7 +191,7 @@ static int add_file(pack_state *ps, const char *path, const char *name, const ch
     if (rc) return rc;
     uint32_t si;
     uint64_t loc;
-    if (add_source(ps, path, display, 0, -1, &si) != 0 || add_span(ps, si, 0, (uint32_t)len, &loc) != 0) {
+    if (add_source(ps, path, display, 0, -1, &si) != 0 || make_locator(ps, si, 0, &loc) != 0) {
         cli_err("out of memory");
         return EXIT_USAGE;
     }
@@ -326,11 +333,11 @@ static int add_skipped_report(pack_state *ps)
     newsarc_entry e = {0};
     e.name = NEWSARC_SKIPPED_NAME;
     e.name_len = strlen(e.name);
-    /* the report lives only in memory: give the writer its bytes via a span of a memory source */
+    /* the report lives only in memory: the writer reads it back from a memory source */
     uint32_t si;
     uint64_t loc;
     int rc = 0;
-    if (add_source(ps, "", "skipped-lines report", 0, -1, &si) != 0 || add_span(ps, si, 0, (uint32_t)total, &loc) != 0)
+    if (add_source(ps, "", "skipped-lines report", 0, -1, &si) != 0 || make_locator(ps, si, 0, &loc) != 0)
         rc = EXIT_USAGE;
     else {
         ps->src[si].mem = rep;
@@ -435,8 +442,7 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
             break;
         }
         uint64_t loc;
-        if (add_span(ps, si, start, (uint32_t)len, &loc) != 0) {
-            cli_err("out of memory");
+        if (make_locator(ps, si, start, &loc) != 0) {
             rc = EXIT_USAGE;
             break;
         }
@@ -781,7 +787,6 @@ int cmd_pack(int argc, char **argv)
     for (size_t i = 0; i < ps.n_skipped; i++) free(ps.skipped[i]);
     free(ps.skipped);
     free(ps.src);
-    free(ps.spans);
     free(ps.buf);
     return rc;
 }
