@@ -105,6 +105,9 @@ int na_json_put_string(na_buf *out, const char *s, size_t n);
 int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, na_buf *out);
 /* For a checked compact object: 1 if it has a top-level member named key, 0 if not, -1 not sure. */
 int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char *key, size_t key_len);
+/* For a checked compact object: the decoded value of the string member key into out (1), 0 if
+ * there is none or it is not a string, -1 not sure. */
+int na_json_compact_string(const char *meta, size_t n, uint32_t members, const char *key, na_buf *out);
 /* Strict UTF-8 (shortest form, no surrogates, <= U+10FFFF; NUL allowed), as jansson checks strings. */
 int na_utf8_valid(const void *s, size_t n);
 

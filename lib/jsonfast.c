@@ -372,3 +372,39 @@ int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, n
     if (rc) out->len = start;
     return rc ? 1 : 0;
 }
+
+int na_json_compact_string(const char *meta, size_t n, uint32_t members, const char *key, na_buf *out)
+{
+    size_t kl = strlen(key);
+    if (!plain_key(key, kl)) return -1;
+    jc c = {(const unsigned char *)meta, n, 1, 1};
+    for (uint32_t m = 0; m < members; m++) {
+        size_t s = c.i;
+        (void)jc_string(&c, NULL);
+        int match = c.i - s - 2 == kl && memcmp(meta + s + 1, key, kl) == 0;
+        c.i++; /* : */
+        size_t v = c.i;
+        (void)jc_value(&c);
+        if (match) {
+            if (meta[v] != '"') return 0;
+            /* decode the canonical escapes of 10.3 */
+            out->len = 0;
+            for (size_t i = v + 1; i < c.i - 1; i++) {
+                char ch = meta[i];
+                if (ch == '\\') {
+                    char e = meta[++i];
+                    if (e == 'u') {
+                        ch = (char)((meta[i + 3] <= '9' ? meta[i + 3] - '0' : meta[i + 3] - 'A' + 10) * 16 +
+                                    (meta[i + 4] <= '9' ? meta[i + 4] - '0' : meta[i + 4] - 'A' + 10));
+                        i += 4;
+                    } else
+                        ch = e == 'b' ? '\b' : e == 'f' ? '\f' : e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e;
+                }
+                if (na_buf_append(out, &ch, 1) != 0) return -1;
+            }
+            return 1;
+        }
+        c.i++; /* , or } */
+    }
+    return 0;
+}

@@ -126,10 +126,17 @@ static bool is_bidi_control(unsigned cp)
 void cli_put_safe(FILE *f, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
+    size_t i = 0, run = 0; /* p[run..i) is safe as it is: written in one go */
     while (i < n) {
         unsigned cp;
         size_t len = cli_utf8_seq(p + i, n - i, &cp);
+        if (len && cp >= 0x20 && cp != '\\' && cp != 0x7F && !(cp >= 0x80 && cp < 0xA0) && !is_bidi_control(cp) &&
+            cp != 0x2028 && cp != 0x2029) {
+            i += len;
+            continue;
+        }
+        if (i > run) fwrite(p + run, 1, i - run, f);
+        run = i + (len ? len : 1);
         if (len == 0) {
             fprintf(f, "\\x%02x", p[i]);
             i++;
@@ -145,6 +152,7 @@ void cli_put_safe(FILE *f, const char *s, size_t n)
         else fwrite(p + i, 1, len, f);
         i += len;
     }
+    if (i > run) fwrite(p + run, 1, i - run, f);
 }
 
 int cli_json_string(cli_out *o, const char *s, size_t n)

@@ -4,6 +4,7 @@
  * escape and bidi characters shown escaped); --json is exact JSON Lines.
  */
 #include "cli.h"
+#include "internal.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -237,18 +238,46 @@ static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int th
     return rc;
 }
 
-static void list_human(const newsarc_entry *e, const newsarc_article_info *ai)
+/* The first string member among keys: from the compact text without a tree when it is newsarc's (1), else -1. */
+static int compact_pick(const newsarc_entry *e, uint32_t members, const char *const *keys, size_t n, na_buf *b,
+                        const char **v, size_t *len)
+{
+    for (size_t i = 0; i < n; i++) {
+        int r = na_json_compact_string(e->meta, e->meta_len, members, keys[i], b);
+        if (r < 0) return -1;
+        if (r == 1) {
+            *v = b->len ? (const char *)b->data : "";
+            *len = b->len;
+            return 1;
+        }
+    }
+    return 1;
+}
+
+static void list_human(const newsarc_entry *e, const newsarc_article_info *ai, na_buf *wb, na_buf *tb)
 {
     static const char *const where_keys[] = {"url", "link", "source_url"};
     static const char *const title_keys[] = {"title", "headline"};
     char hex[NEWSARC_ID_HEX_SIZE + 1];
     newsarc_id_to_hex(hex, ai->id);
     printf("%.12s  %9llu  ", hex, (unsigned long long)ai->size);
-    json_t *m = parse_meta(e);
-    size_t wl, tl;
-    const char *where = e->name_len ? e->name : meta_str(m, where_keys, 3, &wl);
-    if (e->name_len) wl = e->name_len;
-    const char *title = meta_str(m, title_keys, 2, &tl);
+    const char *where = NULL, *title = NULL;
+    size_t wl = 0, tl = 0;
+    uint32_t members = 0;
+    json_t *m = NULL;
+    int fast = !e->meta_len || na_json_compact_object(e->meta, e->meta_len, &members);
+    if (fast && e->meta_len)
+        fast = (e->name_len || compact_pick(e, members, where_keys, 3, wb, &where, &wl) == 1) &&
+               compact_pick(e, members, title_keys, 2, tb, &title, &tl) == 1;
+    if (!fast) {
+        m = parse_meta(e);
+        where = e->name_len ? NULL : meta_str(m, where_keys, 3, &wl);
+        title = meta_str(m, title_keys, 2, &tl);
+    }
+    if (e->name_len) {
+        where = e->name;
+        wl = e->name_len;
+    }
     if (where) cli_put_safe(stdout, where, wl);
     else fputs("-", stdout);
     if (title) {
@@ -296,6 +325,7 @@ int cmd_list(int argc, char **argv)
     uint64_t n = newsarc_reader_entry_count(r);
     int rc = 0, write_err = 0;
     if (json) rc = list_json_all(r, path, n, threads, &write_err);
+    na_buf wb = {0}, tb = {0};
     for (uint64_t i = 0; !json && i < n && !rc; i++) {
         newsarc_entry e;
         uint64_t art;
@@ -303,8 +333,10 @@ int cmd_list(int argc, char **argv)
         rc = newsarc_reader_entry(r, i, &e, &art);
         if (!rc) rc = newsarc_reader_article(r, art, &ai);
         if (rc) cli_err("'%s': %s", path, newsarc_reader_error(r));
-        else list_human(&e, &ai);
+        else list_human(&e, &ai, &wb, &tb);
     }
+    na_buf_free(&wb);
+    na_buf_free(&tb);
     if ((write_err || fflush(stdout) != 0) && !rc) {
         cli_err("stdout: write error");
         newsarc_reader_free(r);

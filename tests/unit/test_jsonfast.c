@@ -205,3 +205,29 @@ Test(jsonfast, utf8_validation_matches_jansson)
         json_decref(j);
     }
 }
+
+Test(jsonfast, string_members_match_jansson)
+{
+    static const char *const keys[] = {"url", "title", "esc", "a", "n", "ok", "missing", "emoji"};
+    for (size_t i = 0; i < sizeof canonical / sizeof *canonical; i++) {
+        const char *s = canonical[i];
+        uint32_t members;
+        cr_assert(na_json_compact_object(s, strlen(s), &members));
+        json_t *j = json_loadb(s, strlen(s), JSON_ALLOW_NUL, NULL);
+        cr_assert(j);
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            na_buf b = {0};
+            int r = na_json_compact_string(s, strlen(s), members, keys[k], &b);
+            json_t *v = json_object_get(j, keys[k]);
+            if (v && json_is_string(v)) {
+                cr_expect_eq(r, 1, "%s in %s", keys[k], s);
+                cr_expect(b.len == json_string_length(v) && (b.len == 0 || !memcmp(b.data, json_string_value(v), b.len)),
+                          "%s in %s: decoded value differs", keys[k], s);
+            } else {
+                cr_expect_eq(r, 0, "%s in %s: not a string member", keys[k], s);
+            }
+            na_buf_free(&b);
+        }
+        json_decref(j);
+    }
+}
