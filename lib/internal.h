@@ -108,6 +108,9 @@ int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char
 /* For a checked compact object: the decoded value of the string member key into out (1), 0 if
  * there is none or it is not a string, -1 not sure. */
 int na_json_compact_string(const char *meta, size_t n, uint32_t members, const char *key, na_buf *out);
+/* 1 if s is certainly one JSON object that jansson loads (JSON_ALLOW_NUL; big integers as
+ * reals), with whitespace around it allowed; 0 if not sure. */
+int na_json_object_valid(const char *s, size_t n);
 /* Strict UTF-8 (shortest form, no surrogates, <= U+10FFFF; NUL allowed), as jansson checks strings. */
 int na_utf8_valid(const void *s, size_t n);
 

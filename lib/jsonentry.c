@@ -301,13 +301,17 @@ int newsarc_entry_to_json(const newsarc_entry *e, const void *article, size_t le
         /* a whole object is one JSON line: a line feed inside can only come
          * from a crafted archive, and would split the output line */
         if (memchr(article, '\n', len)) return NEWSARC_E_CORRUPT;
-        /* and it must be a JSON object (big integers read as reals only to check) */
-        json_error_t jerr;
-        json_t *o = json_loadb(article, len, JSON_ALLOW_NUL, &jerr);
-        if (!o && json_error_code(&jerr) == json_error_numeric_overflow)
-            o = json_loadb(article, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
-        int ok = o && json_is_object(o);
-        json_decref(o);
+        /* and it must be a JSON object (big integers read as reals only to check);
+         * the checker without a tree answers first, jansson when it is not sure */
+        int ok = na_json_object_valid(article, len);
+        if (!ok) {
+            json_error_t jerr;
+            json_t *o = json_loadb(article, len, JSON_ALLOW_NUL, &jerr);
+            if (!o && json_error_code(&jerr) == json_error_numeric_overflow)
+                o = json_loadb(article, len, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
+            ok = o && json_is_object(o);
+            json_decref(o);
+        }
         if (!ok) return NEWSARC_E_CORRUPT;
         char *s = malloc(len + 1);
         if (!s) return NEWSARC_E_NOMEM;

@@ -408,3 +408,137 @@ int na_json_compact_string(const char *meta, size_t n, uint32_t members, const c
     }
     return 0;
 }
+
+/* ---- any JSON object (objects stored whole) ---------------------------------- */
+
+static size_t jv_ws(const unsigned char *p, size_t n, size_t i)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) i++;
+    return i;
+}
+
+static int hexval(unsigned char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int hex4v(const unsigned char *p, unsigned *v)
+{
+    *v = 0;
+    for (int k = 0; k < 4; k++) {
+        int d = hexval(p[k]);
+        if (d < 0) return 0;
+        *v = *v << 4 | (unsigned)d;
+    }
+    return 1;
+}
+
+/* Any JSON string jansson accepts with JSON_ALLOW_NUL (no U+0000 in member names); 0 = not sure. */
+static int jv_string(jc *c, int name)
+{
+    const unsigned char *p = c->p;
+    size_t n = c->n, i = c->i + 1;
+    for (;;) {
+        i = skip_string_plain(p, n, i);
+        if (i >= n) return 0;
+        if (p[i] == '"') {
+            c->i = i + 1;
+            return 1;
+        }
+        if (p[i] != '\\' || n - i < 2) return 0; /* a control character, invalid UTF-8 */
+        unsigned char e = p[i + 1];
+        if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+            i += 2;
+            continue;
+        }
+        unsigned v, lo;
+        if (e != 'u' || n - i < 6 || !hex4v(p + i + 2, &v)) return 0;
+        i += 6;
+        if ((v >= 0xDC00 && v <= 0xDFFF) || (v == 0 && name)) return 0;
+        if (v >= 0xD800 && v <= 0xDBFF) {
+            if (n - i < 6 || p[i] != '\\' || p[i + 1] != 'u' || !hex4v(p + i + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                return 0;
+            i += 6;
+        }
+    }
+}
+
+/* Numbers that are certainly in range for jansson (as integers, or reals when retried so). */
+static int jv_number(jc *c)
+{
+    const unsigned char *p = c->p;
+    size_t i = c->i, n = c->n, d;
+    if (i < n && p[i] == '-') i++;
+    if (i >= n) return 0;
+    if (p[i] == '0') i++;
+    else {
+        for (d = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++) d++;
+        if (d == 0 || d > 18) return 0;
+    }
+    if (i < n && p[i] == '.') {
+        for (i++, d = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++) d++;
+        if (d == 0 || d > 40) return 0;
+    }
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+        for (d = 0; i < n && p[i] >= '0' && p[i] <= '9'; i++) d++;
+        if (d == 0 || d > 2) return 0;
+    }
+    c->i = i;
+    return 1;
+}
+
+static int jv_value(jc *c);
+
+static int jv_container(jc *c, unsigned char close)
+{
+    if (++c->depth > JC_MAX_DEPTH) return 0;
+    c->i = jv_ws(c->p, c->n, c->i + 1);
+    if (c->i < c->n && c->p[c->i] == close) {
+        c->i++;
+        c->depth--;
+        return 1;
+    }
+    for (;;) {
+        if (close == '}') {
+            if (c->i >= c->n || c->p[c->i] != '"' || !jv_string(c, 1)) return 0;
+            c->i = jv_ws(c->p, c->n, c->i);
+            if (c->i >= c->n || c->p[c->i] != ':') return 0;
+            c->i = jv_ws(c->p, c->n, c->i + 1);
+        }
+        if (!jv_value(c)) return 0;
+        c->i = jv_ws(c->p, c->n, c->i);
+        if (c->i >= c->n) return 0;
+        if (c->p[c->i] == ',') {
+            c->i = jv_ws(c->p, c->n, c->i + 1);
+            continue;
+        }
+        if (c->p[c->i] != close) return 0;
+        c->i++;
+        c->depth--;
+        return 1;
+    }
+}
+
+static int jv_value(jc *c)
+{
+    if (c->i >= c->n) return 0;
+    switch (c->p[c->i]) {
+    case '{': return jv_container(c, '}');
+    case '[': return jv_container(c, ']');
+    case '"': return jv_string(c, 0);
+    case 't': return jc_lit(c, "true", 4);
+    case 'f': return jc_lit(c, "false", 5);
+    case 'n': return jc_lit(c, "null", 4);
+    default: return jv_number(c);
+    }
+}
+
+int na_json_object_valid(const char *s, size_t n)
+{
+    jc c = {(const unsigned char *)s, n, 0, 0};
+    c.i = jv_ws(c.p, n, 0);
+    if (c.i >= n || s[c.i] != '{' || !jv_container(&c, '}')) return 0;
+    return jv_ws(c.p, n, c.i) == n;
+}

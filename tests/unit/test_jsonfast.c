@@ -231,3 +231,65 @@ Test(jsonfast, string_members_match_jansson)
         json_decref(j);
     }
 }
+
+/* Objects stored whole: when the checker says valid, jansson must load them. */
+static void check_valid_claim(const char *s, size_t n)
+{
+    if (!na_json_object_valid(s, n)) return;
+    json_error_t err;
+    json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &err);
+    if (!j && json_error_code(&err) == json_error_numeric_overflow)
+        j = json_loadb(s, n, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &err);
+    cr_assert(j && json_is_object(j), "claimed valid but jansson refuses: %.*s (%s)", (int)n, s, j ? "not an object" : err.text);
+    json_decref(j);
+}
+
+Test(jsonfast, whole_objects_against_jansson, .timeout = 60)
+{
+    static const char *const ok[] = {
+        "{}", " { } ", "{\"a\": 1, \"b\" : [true, false, null], \"c\": {\"d\": \"e\"}}\r",
+        "{\"n\": -0.5e-10, \"m\": 12345678901234567, \"u\": \"\\u00e9\\ud83d\\ude00\\/\", \"z\": \"\\u0000\"}",
+        "{\"dup\": 1, \"dup\": 2}", "{\"ar\": \"\xd8\xae\xd8\xa8\xd8\xb1\"}",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        cr_expect(na_json_object_valid(ok[i], strlen(ok[i])), "not recognized: %s", ok[i]);
+        check_valid_claim(ok[i], strlen(ok[i]));
+    }
+    static const char *const unsure[] = {"[]", "{", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1e400}", "{\"a\":\"\\ud800\"}",
+                                         "{\"a\":\"\\x\"}", "{\"a\":\"\x01\"}", "{\"a\":\"\xc0\x80\"}", "{a:1}", "{\"a\":1} x",
+                                         "{\"a\":.5}", "{\"a\":-}", "{\"a\":1.}", "{\"a\":1e}"};
+    for (size_t i = 0; i < sizeof unsure / sizeof *unsure; i++)
+        cr_expect(!na_json_object_valid(unsure[i], strlen(unsure[i])), "should be unsure: %s", unsure[i]);
+    static const char *const tok[] = {"{", "}", "[", "]", ",", ":", " ", "\t", "\"a\"", "\"b\"", "\"\\u00e9\"",
+                                      "\"\\ud83d\\ude00\"", "\"\\ud83d\"", "1", "-7", "0", "1.5", "2e10", "-0.0E+5",
+                                      "true", "false", "null", "\"\xd8\xa7\"", "\"\\/\"", "\"\\u0000\"", "01", "1e999"};
+    char s[512];
+    for (int it = 0; it < 300000; it++) {
+        size_t n = 0;
+        s[n++] = '{';
+        int k = (int)rnd(16);
+        for (int t = 0; t < k; t++) {
+            const char *w = tok[rnd(sizeof tok / sizeof *tok)];
+            size_t l = strlen(w);
+            if (n + l + 2 >= sizeof s) break;
+            memcpy(s + n, w, l);
+            n += l;
+        }
+        s[n++] = '}';
+        check_valid_claim(s, n);
+    }
+    for (int it = 0; it < 100000; it++) {
+        const char *c = ok[rnd(sizeof ok / sizeof *ok)];
+        size_t n = strlen(c);
+        memcpy(s, c, n);
+        for (int f = 0, nf = 1 + (int)rnd(3); f < nf && n > 0; f++) {
+            size_t at = rnd((uint32_t)n);
+            if (rnd(2)) s[at] = (char)rnd(256);
+            else {
+                memmove(s + at, s + at + 1, n - at - 1);
+                n--;
+            }
+        }
+        check_valid_claim(s, n);
+    }
+}
