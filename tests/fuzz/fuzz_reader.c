@@ -10,6 +10,8 @@
  */
 #include "newsarc.h"
 
+#include <jansson.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,7 +211,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     must(js != NULL && strlen(js) <= jl, "entry JSON is a string");
                     /* one JSON Lines line: extract --jsonl writes it followed by LF */
                     must(memchr(js, '\n', jl) == NULL, "entry JSON holds no newline");
-                    must(jl >= 2 && js[0] == '{' && js[jl - 1] == '}', "entry JSON is an object");
+                    /* exactly one JSON object (objects stored whole keep the spaces around them) */
+                    json_error_t jerr;
+                    json_t *o = json_loadb(js, jl, JSON_ALLOW_NUL, &jerr);
+                    if (!o && json_error_code(&jerr) == json_error_numeric_overflow)
+                        o = json_loadb(js, jl, JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &jerr);
+                    must(o && json_is_object(o), "entry JSON is one JSON object jansson loads");
+                    json_decref(o);
                 }
                 else must(js == NULL, "failed entry JSON returns nothing");
                 newsarc_free(js);
