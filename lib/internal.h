@@ -96,7 +96,7 @@ int na_json_text_fast(const char *line, size_t len, const char *key, na_buf *out
  * jansson parses and dumps back to the same bytes (then *members = its
  * member count), 0 if not sure (the caller asks jansson).
  * na_json_put_string: append s as a compact JSON string; -1 if s is not
- * UTF-8 (or no memory).  na_json_text_line: append the JSON line of a
+ * UTF-8 (or no memory), and then nothing is appended.  na_json_text_line: append the JSON line of a
  * TEXT_FIELD entry (spec 10.2) exactly as the jansson path would write it;
  * 0 done, 1 not handled (nothing appended: use the jansson path).
  */

@@ -257,7 +257,18 @@ static size_t member_offset(const char *s, size_t n, uint32_t pos)
 }
 
 /* Append s as a compact JSON string (10.3); -1 if not valid UTF-8 or out of memory. */
+/* Append s as a compact JSON string; on failure nothing is appended. */
+static int put_string(na_buf *out, const char *s, size_t n);
+
 int na_json_put_string(na_buf *out, const char *s, size_t n)
+{
+    size_t start = out->len;
+    int rc = put_string(out, s, n);
+    if (rc) out->len = start;
+    return rc;
+}
+
+static int put_string(na_buf *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     if (na_buf_reserve(out, n + 2) != 0) return -1;

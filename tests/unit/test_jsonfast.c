@@ -119,6 +119,7 @@ static char *reference_line(const newsarc_entry *e, const void *text, size_t len
         return NULL;
     }
     char key[64];
+    cr_assert_lt(e->text_key_len, sizeof key, "test keys are short");
     memcpy(key, e->text_key, e->text_key_len);
     key[e->text_key_len] = 0;
     uint32_t pos = 0;
@@ -192,6 +193,15 @@ Test(jsonfast, text_lines_match_jansson)
                 free(ref);
                 na_buf_free(&out);
             }
+}
+
+Test(jsonfast, put_string_appends_nothing_on_failure)
+{
+    na_buf out = {0};
+    cr_assert_eq(na_buf_append(&out, "x", 1), 0);
+    cr_expect_eq(na_json_put_string(&out, "ab\xff", 3), -1);
+    cr_expect_eq(out.len, 1, "partial string left behind");
+    na_buf_free(&out);
 }
 
 Test(jsonfast, utf8_validation_matches_jansson)
