@@ -101,6 +101,10 @@ int na_json_text_fast(const char *line, size_t len, const char *key, na_buf *out
  * 0 done, 1 not handled (nothing appended: use the jansson path).
  */
 int na_json_compact_object(const char *s, size_t n, uint32_t *members);
+/* The index of the first of p[i..n) that may need attention in a JSON string, 8 bytes at a
+ * time: a quote, a backslash, a control byte (and with ascii_only, a non-ASCII byte); it may
+ * stop early, never late. */
+size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_only);
 int na_json_put_string(na_buf *out, const char *s, size_t n);
 int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, na_buf *out);
 /* For a checked compact object: 1 if it has a top-level member named key, 0 if not, -1 not sure. */

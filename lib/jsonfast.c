@@ -1,5 +1,7 @@
 /*
- * jsonfast.c - fast paths for JSON that newsarc wrote itself.
+ * jsonfast.c - JSON without a tree, where jansson's tree per object was the
+ * cost: metadata newsarc wrote itself, and pack's second reading of input
+ * lines (na_json_text_fast, whose result is checked against the article id).
  *
  * Metadata texts are stored in the compact form of spec/FORMAT.md 10.3
  * (jansson's JSON_COMPACT output).  Checking them with jansson builds a
@@ -47,20 +49,22 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return 0;
 }
 
-/* Bytes that need attention in a string: quote, backslash, control, non-ASCII.  8 at a time. */
-static size_t skip_ascii_plain(const unsigned char *p, size_t n, size_t i)
+size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_only)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    const uint64_t high_mask = ascii_only ? ~UINT64_C(0) : 0;
     while (n - i >= 8) {
         uint64_t v;
         memcpy(&v, p + i, 8);
         uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v;
+        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | (v & high_mask);
         if (hit & highs) break;
         i += 8;
     }
     return i;
 }
+
+static size_t skip_ascii_plain(const unsigned char *p, size_t n, size_t i) { return na_json_plain_run(p, n, i, 1); }
 
 /*
  * Skip what a compact string holds as it is: ASCII other than quote,
@@ -552,4 +556,138 @@ int na_json_object_valid(const char *s, size_t n)
     c.i = jv_ws(c.p, n, 0);
     if (c.i >= n || s[c.i] != '{' || !jv_container(&c, '}')) return 0;
     return jv_ws(c.p, n, c.i) == n;
+}
+
+/* ---- the pass-2 reader of input lines (na_json_text_fast) ------------------ */
+
+static size_t skip_ws(const char *p, size_t n, size_t i) { return jv_ws((const unsigned char *)p, n, i); }
+
+/* Index of the next '"', '\\' or control byte at or after i (n if none). */
+static size_t next_special(const char *p, size_t n, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    i = na_json_plain_run(u, n, i, 0);
+    while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') i++;
+    return i;
+}
+
+/*
+ * Decode the JSON string starting at p[i] == '"' into out (if out) and
+ * return the index after its closing quote, or 0 if malformed.
+ */
+static size_t json_str(const char *p, size_t n, size_t i, na_buf *out)
+{
+    i++;
+    for (;;) {
+        size_t j = next_special(p, n, i);
+        if (j >= n) return 0;
+        if (out && j > i && na_buf_append(out, p + i, j - i) != 0) return 0;
+        if (p[j] == '"') return j + 1;
+        if (p[j] != '\\') return 0; /* a raw control character: jansson refuses it */
+        /* an escape */
+        if (n - j < 2) return 0;
+        char c = p[j + 1], e;
+        i = j + 2;
+        switch (c) {
+        case '"': e = '"'; break;
+        case '\\': e = '\\'; break;
+        case '/': e = '/'; break;
+        case 'b': e = '\b'; break;
+        case 'f': e = '\f'; break;
+        case 'n': e = '\n'; break;
+        case 'r': e = '\r'; break;
+        case 't': e = '\t'; break;
+        case 'u': {
+            unsigned cp, lo;
+            if (n - i < 4 || !hex4v((const unsigned char *)p + i, &cp)) return 0;
+            i += 4;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) return 0;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (n - i < 6 || p[i] != '\\' || p[i + 1] != 'u' || !hex4v((const unsigned char *)p + i + 2, &lo) || lo < 0xDC00 ||
+                    lo > 0xDFFF)
+                    return 0;
+                i += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            uint8_t u[4];
+            size_t ul;
+            if (cp < 0x80) u[0] = (uint8_t)cp, ul = 1;
+            else if (cp < 0x800) u[0] = (uint8_t)(0xC0 | cp >> 6), u[1] = (uint8_t)(0x80 | (cp & 0x3F)), ul = 2;
+            else if (cp < 0x10000)
+                u[0] = (uint8_t)(0xE0 | cp >> 12), u[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)),
+                u[2] = (uint8_t)(0x80 | (cp & 0x3F)), ul = 3;
+            else
+                u[0] = (uint8_t)(0xF0 | cp >> 18), u[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F)),
+                u[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (uint8_t)(0x80 | (cp & 0x3F)), ul = 4;
+            if (out && na_buf_append(out, u, ul) != 0) return 0;
+            continue;
+        }
+        default: return 0;
+        }
+        if (out && na_buf_append(out, &e, 1) != 0) return 0;
+    }
+}
+
+/* Index after the JSON value starting at p[i], or 0 if malformed. */
+static size_t json_skip(const char *p, size_t n, size_t i)
+{
+    if (i >= n) return 0;
+    if (p[i] == '"') return json_str(p, n, i, NULL);
+    if (p[i] == '{' || p[i] == '[') {
+        size_t depth = 0;
+        while (i < n) {
+            char c = p[i];
+            if (c == '"') {
+                if (!(i = json_str(p, n, i, NULL))) return 0;
+                continue;
+            }
+            if (c == '{' || c == '[') depth++;
+            else if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+            i++;
+        }
+        return 0;
+    }
+    while (i < n && p[i] != ',' && p[i] != '}' && p[i] != ']' && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' &&
+           p[i] != '\r')
+        i++;
+    return i;
+}
+
+int na_json_text_fast(const char *line, size_t len, const char *key, na_buf *out)
+{
+    size_t kl = strlen(key), i = skip_ws(line, len, 0);
+    if (i >= len || line[i] != '{') return -1;
+    i++;
+    na_buf name = {0};
+    int rc = -1;
+    for (;;) {
+        i = skip_ws(line, len, i);
+        if (i >= len || line[i] != '"') break;
+        size_t k = json_str(line, len, i, NULL);
+        if (!k) break;
+        /* the member name: compared raw unless it has escapes */
+        const char *nm = line + i + 1;
+        size_t nl = k - i - 2;
+        if (memchr(nm, '\\', nl)) {
+            name.len = 0;
+            if (!json_str(line, len, i, &name)) break;
+            nm = (const char *)name.data;
+            nl = name.len;
+        }
+        i = skip_ws(line, len, k);
+        if (i >= len || line[i] != ':') break;
+        i = skip_ws(line, len, i + 1);
+        if (i < len && line[i] == '"' && kl && nl == kl && memcmp(nm, key, kl) == 0) {
+            size_t start = out->len;
+            rc = json_str(line, len, i, out) ? 0 : -1;
+            if (rc) out->len = start;
+            break;
+        }
+        if (!(i = json_skip(line, len, i))) break;
+        i = skip_ws(line, len, i);
+        if (i >= len || line[i] != ',') break;
+        i++;
+    }
+    na_buf_free(&name);
+    return rc;
 }

@@ -1,5 +1,6 @@
 /* cli_util.c - messages, exit codes, safe output for the subcommands. */
 #include "cli.h"
+#include "internal.h"
 #include "text.h"
 
 #include <errno.h>
@@ -189,25 +190,6 @@ int cli_json_string(cli_out *o, const char *s, size_t n)
     return 0;
 }
 
-/*
- * Inside a string most bytes are plain: skip 8 at a time while none of them
- * is a quote, a backslash or a control character (SWAR: a lane's high bit
- * is set where it is zero after the XOR, or below 0x20).
- */
-static size_t skip_plain(const unsigned char *p, size_t n, size_t i)
-{
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    while (n - i >= 8) {
-        uint64_t v;
-        memcpy(&v, p + i, 8);
-        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v);
-        if (hit & highs) break;
-        i += 8;
-    }
-    return i;
-}
-
 int cli_json_object_guard(const char *s, size_t n)
 {
     /* byte classes: 0 plain, 1 control (refused), 2 quote, 3 backslash, 4 open, 5 close */
@@ -224,7 +206,7 @@ int cli_json_object_guard(const char *s, size_t n)
         case 1: return -1;
         case 2: /* a string: skip to its closing quote */
             for (i++; i < n; i++) {
-                i = skip_plain(p, n, i);
+                i = na_json_plain_run(p, n, i, 0); /* plain string bytes, 8 at a time */
                 if (i >= n) break;
                 unsigned char k = cls[p[i]];
                 if (k == 2) break;
