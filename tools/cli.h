@@ -50,6 +50,11 @@ static inline void cli_out_byte(cli_out *o, char c)
 }
 int cli_out_flush(cli_out *o); /* -1 if any write failed */
 
+/* Run fn on jobs[0..n) (each size bytes), job 0 on this thread, the others on their own
+ * threads (or here when a thread cannot be made); returns when all are done.  n <= 16. */
+#define CLI_MAX_JOBS 16
+void cli_run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n);
+
 /* Write s as a JSON string; -1 (output unusable) if s is not valid UTF-8. */
 int cli_json_string(cli_out *o, const char *s, size_t n);
 

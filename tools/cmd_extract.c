@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -171,11 +170,11 @@ static void *xjob_run(void *arg)
 
 static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xitem *items, size_t ni, int threads)
 {
-    int T = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+    int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
     size_t chunk = ni / (8u * (unsigned)T) + 1;
     if (chunk < 16) chunk = 16;
     if (chunk > 16384) chunk = 16384;
-    xjob jobs[16];
+    xjob jobs[CLI_MAX_JOBS];
     memset(jobs, 0, sizeof jobs);
     newsarc_entry *ents = malloc(sizeof *ents * (chunk + 4096) * (size_t)T);
     xitem *uniq = malloc(sizeof *uniq * (ni ? ni : 1));
@@ -215,14 +214,7 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xite
             base = end;
         }
         if (rc) break;
-        pthread_t th[16];
-        int started[16] = {0};
-        for (int t = 1; t < used; t++) started[t] = pthread_create(&th[t], NULL, xjob_run, &jobs[t]) == 0;
-        xjob_run(&jobs[0]);
-        for (int t = 1; t < used; t++) {
-            if (started[t]) pthread_join(th[t], NULL);
-            else xjob_run(&jobs[t]);
-        }
+        cli_run_jobs(xjob_run, jobs, sizeof *jobs, used);
         for (int t = 0; t < used && !rc; t++) {
             cli_out_bytes(&out, jobs[t].out.data, jobs[t].out.len);
             if (jobs[t].rc) {

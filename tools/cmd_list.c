@@ -8,7 +8,6 @@
 
 #include <getopt.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <string.h>
 
 /* Parse stored metadata; NULL if empty or not a JSON object. */
@@ -171,7 +170,7 @@ static void *list_format(void *arg)
 
 static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int threads, int *write_err)
 {
-    int T = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+    int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
     list_item *items = malloc(sizeof *items * LIST_CHUNK * (size_t)T);
     cli_out *outs = calloc((size_t)T, sizeof *outs);
     static cli_out out;
@@ -188,9 +187,8 @@ static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int th
     if (chunk > LIST_CHUNK) chunk = LIST_CHUNK;
     int rc = 0;
     for (uint64_t base = 0; base < n && !rc;) {
-        list_job jobs[16];
-        pthread_t th[16];
-        int started[16] = {0}, used = 0, rrc = 0;
+        list_job jobs[CLI_MAX_JOBS];
+        int used = 0, rrc = 0;
         /* collect: reader calls on this thread only */
         for (; used < T && base < n && !rrc; used++) {
             list_item *it = items + (size_t)used * chunk;
@@ -206,12 +204,7 @@ static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int th
             outs[used].fd = -1;
             jobs[used] = (list_job){.items = it, .first = first, .n = m, .out = &outs[used]};
         }
-        for (int t = 1; t < used; t++) started[t] = pthread_create(&th[t], NULL, list_format, &jobs[t]) == 0;
-        list_format(&jobs[0]);
-        for (int t = 1; t < used; t++) {
-            if (started[t]) pthread_join(th[t], NULL);
-            else list_format(&jobs[t]);
-        }
+        cli_run_jobs(list_format, jobs, sizeof *jobs, used);
         /* write in order, up to the first bad entry */
         for (int t = 0; t < used && !rc; t++) {
             if (jobs[t].out->err) {
