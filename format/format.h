@@ -34,7 +34,8 @@
 #define NA_BLOCK_REC 48u
 #define NA_ARTICLE_REC 44u
 #define NA_INDX_FIXED 16u
-#define NA_META_FIXED 16u
+#define NA_META_FIXED 24u     /* META payload before the frame directory */
+#define NA_META_FRAME_REC 16u /* one frame directory record */
 
 /* limits (spec/FORMAT.md, "Limits") */
 #define NA_MAX_ARTICLE ((uint64_t)1 << 30)

@@ -32,6 +32,18 @@ static inline void na_hash(uint8_t out[NA_HASH], const void *p, size_t n)
     crypto_generichash(out, NA_HASH, (const unsigned char *)p, n, NULL, 0);
 }
 
+/*
+ * Run fn(arg, t) for t = 0 .. threads-1, t = 0 on the calling thread and the
+ * others on new threads; a share whose thread cannot start runs on the
+ * calling thread afterwards.  The work split must depend only on t and
+ * threads (never on timing) for results that do not depend on threads.
+ */
+void na_run_threads(int threads, void (*fn)(void *arg, int t), void *arg);
+
+/* ICU, opened on first use (icu.h): 0, or -1 with na_icu_error() saying why. */
+int na_icu_load(void);
+const char *na_icu_error(void);
+
 /* Overflow-safe a + b <= limit. */
 static inline bool na_add_ok(uint64_t a, uint64_t b, uint64_t limit) { return a <= limit && b <= limit - a; }
 

@@ -310,8 +310,20 @@ NEWSARC_API void newsarc_cursor_free(newsarc_cursor *c);
 NEWSARC_API NEWSARC_WUR int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, size_t *len);
 NEWSARC_API const char *newsarc_cursor_error(const newsarc_cursor *c);
 
-/** Entry by position in canonical order (0 .. entry_count-1). Pointers live as long as r. */
+/**
+ * Entry by position in canonical order (0 .. entry_count-1). Pointers live as
+ * long as r.  Entries are stored in frames of about 256 KiB that are
+ * decompressed when first used; to go through all of them, call
+ * newsarc_reader_load_entries first.
+ */
 NEWSARC_API int newsarc_reader_entry(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint64_t *article_index);
+/**
+ * Decompress and check every entry now, on `threads` threads (1 or more; the
+ * result does not depend on it).  Optional: newsarc_reader_entry loads what
+ * it needs; this is faster for a walk over all entries.  Errors as
+ * newsarc_reader_entry (NEWSARC_E_CORRUPT for a damaged table).
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_reader_load_entries(newsarc_reader *r, int threads);
 
 /**
  * Rebuild an entry as one compact JSON object (no trailing newline) given its

@@ -149,19 +149,23 @@ static int open_common(newsarc_reader *r)
         return NA_CORRUPT(r, "manifest entry count is impossible");
     r->blocks_tab = x + 12;
     r->arts_tab = r->blocks_tab + (size_t)NA_BLOCK_REC * r->n_blocks;
-    /* metadata frame (decompressed on first use) */
+    /* metadata: the header here, the frame directory on first use (spec 4.4, R10) */
     const uint8_t *m = r->file + s[NA_S_META]->offset + 12;
     uint64_t ml = s[NA_S_META]->length - 12;
-    if (ml < 12) return NA_CORRUPT(r, "metadata section is too short");
-    if (na_ld32(m) != 0) return NA_CORRUPT(r, "metadata reserved field is not zero");
+    if (ml < NA_META_FIXED - 4) return NA_CORRUPT(r, "metadata section is too short");
+    r->meta_n_frames = na_ld32(m);
     r->meta_table_size = na_ld64(m + 4);
-    if (r->meta_table_size < 4 || r->meta_table_size > NA_MAX_META_TABLE ||
-        r->meta_table_size > (ml - 12) * NA_MAX_EXPANSION)
+    if (na_ld32(m + 16) != 0) return NA_CORRUPT(r, "metadata reserved field is not zero");
+    if (na_ld32(m + 12) != r->mani.entries) return NA_CORRUPT(r, "metadata entry count differs from the manifest");
+    if (r->meta_n_frames == 0 || r->meta_n_frames > r->mani.entries)
+        return NA_CORRUPT(r, "metadata frame count out of range");
+    uint64_t fixed = NA_META_FIXED - 4 + (uint64_t)NA_META_FRAME_REC * r->meta_n_frames;
+    if (fixed > ml) return NA_CORRUPT(r, "metadata frame directory is truncated");
+    if (r->meta_table_size < 24 * r->mani.entries || r->meta_table_size > NA_MAX_META_TABLE ||
+        r->meta_table_size > (ml - fixed) * NA_MAX_EXPANSION)
         return NA_CORRUPT(r, "metadata table size out of range");
-    r->meta_frame = m + 12;
-    r->meta_frame_len = (size_t)(ml - 12);
-    if (r->mani.entries > (r->meta_table_size - 4) / 24)
-        return NA_CORRUPT(r, "manifest entry count larger than the metadata table could hold");
+    r->meta_payload = m;
+    r->meta_payload_len = ml;
     /* signature slot */
     e = na_sign_decode(r->file + s[NA_S_SIGN]->offset + 8, s[NA_S_SIGN]->length - 8, &r->sign_text, &r->sign_len);
     if (e) return NA_CORRUPT(r, "%s", e);
@@ -221,8 +225,9 @@ void newsarc_reader_free(newsarc_reader *r)
     if (r->mapped) munmap((void *)r->file, (size_t)r->size);
     ZSTD_freeDCtx(r->dctx);
     ZSTD_freeDDict(r->ddict);
-    free(r->meta);
-    free(r->ent_off);
+    for (uint32_t f = 0; r->mf && f < r->meta_n_frames; f++) free(r->mf[f].data);
+    free(r->mf);
+    free(r->ent);
     free(r->blk_cache);
     free(r->attr);
     for (uint32_t i = 1; i <= r->attr_n_names; i++) free(r->attr_names[i]);
@@ -337,6 +342,17 @@ static int select_prefix(newsarc_reader *r, const char *hex, size_t n, uint64_t 
     return 0;
 }
 
+static int meta_dir(newsarc_reader *r);
+static int meta_frame(newsarc_reader *r, uint32_t f);
+
+/* Bytewise, a proper prefix first (the canonical order of names). */
+static int cmp_name(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t m = an < bn ? an : bn;
+    int c = m ? memcmp(a, b, m) : 0;
+    return c ? c : (an < bn ? -1 : an > bn);
+}
+
 static int all_hex(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -350,22 +366,29 @@ int newsarc_reader_select(newsarc_reader *r, const char *sel, size_t n, uint64_t
         uint8_t id[NA_HASH];
         if (na_unhex(id, sel, NA_HASH) == 0 && newsarc_reader_find_id(r, id, article_index) == 0) return 0;
     }
-    int rc = na_reader_load_meta(r);
+    if (n == 0) return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "empty selector"); /* JSON entries have no name */
+    /* entries are sorted by name: the directory's first names pick the one
+     * frame that can hold it (the last whose first name <= sel) */
+    int rc = meta_dir(r);
     if (rc) return rc;
-    /* entries are sorted by name: binary search for the first with this name */
-    uint64_t lo = 0, hi = r->n_ents;
+    uint32_t flo = 0, fhi = r->meta_n_frames - 1;
+    while (flo < fhi) {
+        uint32_t mid = flo + (fhi - flo + 1) / 2;
+        const na_meta_frame *x = &r->mf[mid];
+        if (cmp_name((const char *)r->meta_payload + x->name, x->name_len, sel, n) <= 0) flo = mid;
+        else fhi = mid - 1;
+    }
+    if ((rc = meta_frame(r, flo)) != 0) return rc;
+    uint64_t lo = r->mf[flo].first, hi = lo + r->mf[flo].entries, end = hi;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
         newsarc_entry e;
         uint32_t art;
         if ((rc = na_reader_entry_at(r, mid, &e, &art)) != 0) return rc;
-        size_t m = e.name_len < n ? e.name_len : n;
-        int c = m ? memcmp(e.name, sel, m) : 0;
-        if (c == 0) c = e.name_len < n ? -1 : e.name_len > n;
-        if (c < 0) lo = mid + 1;
+        if (cmp_name(e.name, e.name_len, sel, n) < 0) lo = mid + 1;
         else hi = mid;
     }
-    if (lo < r->n_ents) {
+    if (lo < end) {
         newsarc_entry e;
         uint32_t art;
         if ((rc = na_reader_entry_at(r, lo, &e, &art)) != 0) return rc;
@@ -544,48 +567,201 @@ static int skip_bytes(uint64_t size, uint64_t *pos, uint32_t n, uint32_t max)
     return 0;
 }
 
-int na_reader_load_meta(newsarc_reader *r)
+/* The frame directory (spec 4.4): every count, size and offset checked once. */
+static int meta_dir(newsarc_reader *r)
 {
-    if (r->meta_state == 1) return 0;
-    if (r->meta_state == -1) return NEWSARC_E_CORRUPT;
-    r->meta_state = -1;
-    unsigned long long cs = ZSTD_getFrameContentSize(r->meta_frame, r->meta_frame_len);
-    if (cs != r->meta_table_size) return NA_CORRUPT(r, "metadata frame size differs from its header");
-    size_t fs = ZSTD_findFrameCompressedSize(r->meta_frame, r->meta_frame_len);
-    if (ZSTD_isError(fs) || fs != r->meta_frame_len) return NA_CORRUPT(r, "metadata frame length is wrong");
-    r->meta = malloc((size_t)r->meta_table_size);
-    if (!r->meta) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory for the metadata table");
-    size_t got = ZSTD_decompressDCtx(r->dctx, r->meta, (size_t)r->meta_table_size, r->meta_frame, r->meta_frame_len);
-    if (ZSTD_isError(got) || got != r->meta_table_size) return NA_CORRUPT(r, "metadata does not decompress");
-    const uint8_t *t = r->meta;
-    uint64_t size = r->meta_table_size, pos = 0;
-    uint32_t n;
-    if (rd32(t, size, &pos, &n) != 0) return NA_CORRUPT(r, "metadata table is truncated");
-    if (n != r->mani.entries) return NA_CORRUPT(r, "metadata entry count differs from the manifest");
-    if ((uint64_t)n * 24 > size) return NA_CORRUPT(r, "metadata entry count larger than the table could hold");
-    r->ent_off = malloc(sizeof *r->ent_off * (n ? n : 1));
-    if (!r->ent_off) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
-    for (uint32_t i = 0; i < n; i++) {
-        r->ent_off[i] = pos;
+    if (r->meta_dir_state == 1) return 0;
+    if (r->meta_dir_state == -1) return NEWSARC_E_CORRUPT;
+    r->meta_dir_state = -1;
+    uint32_t nf = r->meta_n_frames;
+    uint64_t ne = r->mani.entries;
+    r->mf = calloc(nf, sizeof *r->mf);
+    r->ent = calloc((size_t)ne, sizeof *r->ent);
+    if (!r->mf || !r->ent) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory for the metadata directory");
+    const uint8_t *d = r->meta_payload + NA_META_FIXED - 4;
+    uint64_t first = 0, usum = 0, name = NA_META_FIXED - 4 + (uint64_t)NA_META_FRAME_REC * nf;
+    for (uint32_t f = 0; f < nf; f++, d += NA_META_FRAME_REC) {
+        na_meta_frame *x = &r->mf[f];
+        x->csize = na_ld32(d);
+        x->usize = na_ld32(d + 4);
+        x->entries = na_ld32(d + 8);
+        x->name_len = na_ld32(d + 12);
+        x->first = first;
+        x->name = name;
+        if (x->entries == 0 || x->entries > ne - first)
+            return NA_CORRUPT(r, "metadata frame %u: entry count out of range", f);
+        if (x->name_len > NA_MAX_NAME) return NA_CORRUPT(r, "metadata frame %u: first name too long", f);
+        if (x->usize < 24 * (uint64_t)x->entries || x->usize > NA_MAX_BLOCK_CONTENT ||
+            x->usize > (uint64_t)x->csize * NA_MAX_EXPANSION || x->usize > r->meta_table_size - usum)
+            return NA_CORRUPT(r, "metadata frame %u: size out of range", f);
+        first += x->entries;
+        usum += x->usize;
+        name += x->name_len; /* < 2^32 * (16 + 4096): no overflow */
+    }
+    if (first != ne) return NA_CORRUPT(r, "metadata frames hold %llu entries, the manifest says %llu",
+                                       (unsigned long long)first, (unsigned long long)ne);
+    if (usum != r->meta_table_size) return NA_CORRUPT(r, "metadata frame sizes do not add up to the table size");
+    uint64_t src = name;
+    for (uint32_t f = 0; f < nf; f++) {
+        if (src > r->meta_payload_len) break;
+        r->mf[f].src = src;
+        src += r->mf[f].csize;
+    }
+    if (src != r->meta_payload_len) return NA_CORRUPT(r, "metadata frames do not fill the section exactly");
+    r->n_ents = ne;
+    r->meta_dir_state = 1;
+    return 0;
+}
+
+/*
+ * Decompress and check one frame (U4).  Touches only frame f and its
+ * entries' slots, so different frames may load on different threads.
+ */
+static int meta_frame_load(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, char msg[NA_ERRMSG])
+{
+    na_meta_frame *x = &r->mf[f];
+    const uint8_t *src = r->meta_payload + x->src;
+    if (ZSTD_getFrameContentSize(src, x->csize) != x->usize)
+        return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: declared size differs from the directory", f);
+    size_t fs = ZSTD_findFrameCompressedSize(src, x->csize);
+    if (ZSTD_isError(fs) || fs != x->csize)
+        return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: frame length is wrong", f);
+    uint8_t *t = malloc(x->usize);
+    if (!t) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory for metadata frame %u", f);
+    size_t got = r->ddict ? ZSTD_decompress_usingDDict(dctx, t, x->usize, src, x->csize, r->ddict)
+                          : ZSTD_decompressDCtx(dctx, t, x->usize, src, x->csize);
+    int rc = 0;
+    if (ZSTD_isError(got) || got != x->usize)
+        rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u does not decompress", f);
+    uint64_t size = x->usize, pos = 0;
+    for (uint32_t k = 0; k < x->entries && !rc; k++) {
+        uint64_t i = x->first + k;
+        r->ent[i] = t + pos;
         uint32_t art, flags, nl, kl, kp, ml;
         if (rd32(t, size, &pos, &art) || rd32(t, size, &pos, &flags) || rd32(t, size, &pos, &nl) ||
             skip_bytes(size, &pos, nl, NA_MAX_NAME) || rd32(t, size, &pos, &kl) ||
             skip_bytes(size, &pos, kl, NA_MAX_KEY) || rd32(t, size, &pos, &kp) || rd32(t, size, &pos, &ml) ||
             skip_bytes(size, &pos, ml, NA_MAX_META))
-            return NA_CORRUPT(r, "metadata entry %u is truncated or too long", i);
-        if (art >= r->n_arts) return NA_CORRUPT(r, "metadata entry %u refers to a missing article", i);
-        if (flags & ~NEWSARC_ENTRY_KNOWN_FLAGS) return NA_CORRUPT(r, "metadata entry %u has reserved flags set", i);
+            rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata entry %llu is truncated or too long",
+                              (unsigned long long)i);
+        else if (art >= r->n_arts)
+            rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata entry %llu refers to a missing article",
+                              (unsigned long long)i);
+        else if (flags & ~NEWSARC_ENTRY_KNOWN_FLAGS)
+            rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata entry %llu has reserved flags set",
+                              (unsigned long long)i);
+        else if (k == 0 && (nl != x->name_len || (nl && memcmp(t + 12, r->meta_payload + x->name, nl) != 0)))
+            rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: first name differs from the directory", f);
     }
-    if (pos != size) return NA_CORRUPT(r, "metadata table has trailing bytes");
-    r->n_ents = n;
+    if (!rc && pos != size) rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u has trailing bytes", f);
+    if (rc) {
+        for (uint32_t k = 0; k < x->entries; k++) r->ent[x->first + k] = NULL;
+        free(t);
+        x->state = -1;
+        return rc;
+    }
+    x->data = t;
+    x->state = 1;
+    return 0;
+}
+
+/* Frame f ready on the reader's thread. */
+static int meta_frame(newsarc_reader *r, uint32_t f)
+{
+    if (r->mf[f].state == 1) return 0;
+    if (r->mf[f].state == -1) return NEWSARC_E_CORRUPT;
+    int rc = na_reader_ddict(r);
+    if (rc) return rc;
+    char msg[NA_ERRMSG];
+    rc = meta_frame_load(r, f, r->dctx, msg);
+    if (rc == NEWSARC_E_CORRUPT) return NA_CORRUPT(r, "%s", msg);
+    if (rc) return na_set_error(r->msg, rc, "%s", msg);
+    return 0;
+}
+
+/* The frame that holds entry i (the directory is loaded, i < n_ents). */
+static uint32_t meta_frame_of(const newsarc_reader *r, uint64_t i)
+{
+    uint32_t lo = 0, hi = r->meta_n_frames - 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo + 1) / 2;
+        if (r->mf[mid].first <= i) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+typedef struct meta_job {
+    newsarc_reader *r;
+    int threads;
+    uint32_t bad;          /* lowest failed frame of this share, or UINT32_MAX */
+    int rc;
+    char msg[NA_ERRMSG];
+} meta_job;
+
+static void meta_load_share(void *arg, int t)
+{
+    meta_job *j = (meta_job *)arg + t;
+    j->bad = UINT32_MAX;
+    j->rc = 0;
+    ZSTD_DCtx *d = t == 0 ? j->r->dctx : ZSTD_createDCtx();
+    if (!d) {
+        j->rc = na_set_error(j->msg, NEWSARC_E_NOMEM, "out of memory");
+        j->bad = (uint32_t)t;
+        return;
+    }
+    for (uint32_t f = (uint32_t)t; f < j->r->meta_n_frames; f += (uint32_t)j->threads) {
+        if (j->r->mf[f].state != 0) continue;
+        char msg[NA_ERRMSG];
+        int rc = meta_frame_load(j->r, f, d, msg);
+        if (rc && f < j->bad) {
+            j->bad = f;
+            j->rc = rc;
+            memcpy(j->msg, msg, sizeof msg);
+        }
+    }
+    if (t != 0) ZSTD_freeDCtx(d);
+}
+
+int na_reader_load_meta(newsarc_reader *r, int threads)
+{
+    if (r->meta_state == 1) return 0;
+    if (r->meta_state == -1) return NEWSARC_E_CORRUPT;
+    int rc = meta_dir(r);
+    if (!rc) rc = na_reader_ddict(r);
+    if (rc) return rc;
+    uint32_t nf = r->meta_n_frames;
+    int T = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+    if ((uint32_t)T > nf) T = (int)nf;
+    meta_job jobs[64];
+    for (int t = 0; t < T; t++) jobs[t] = (meta_job){r, T, UINT32_MAX, 0, {0}};
+    na_run_threads(T, meta_load_share, jobs);
+    /* report the first failed frame, whatever the thread count */
+    meta_job *worst = NULL;
+    for (int t = 0; t < T; t++)
+        if (jobs[t].rc && (!worst || jobs[t].bad < worst->bad)) worst = &jobs[t];
+    for (uint32_t f = 0; !worst && f < nf; f++)
+        if (r->mf[f].state != 1) { /* failed earlier, on the reader's thread */
+            r->meta_state = -1;
+            return NA_CORRUPT(r, "metadata frame %u is damaged", f);
+        }
+    if (worst) {
+        r->meta_state = -1;
+        return worst->rc == NEWSARC_E_CORRUPT ? NA_CORRUPT(r, "%s", worst->msg)
+                                              : na_set_error(r->msg, worst->rc, "%s", worst->msg);
+    }
     r->meta_state = 1;
     return 0;
 }
 
+int newsarc_reader_load_entries(newsarc_reader *r, int threads) { return na_reader_load_meta(r, threads); }
+
 int na_reader_entry_at(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t *article)
 {
     if (i >= r->n_ents) return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no entry %llu", (unsigned long long)i);
-    const uint8_t *p = r->meta + r->ent_off[i];
+    const uint8_t *p = r->ent[i];
+    if (!p) return na_set_error(r->msg, NEWSARC_E_STATE, "internal: metadata frame of entry %llu not loaded",
+                                (unsigned long long)i);
     memset(e, 0, sizeof *e);
     *article = na_ld32(p);
     e->flags = na_ld32(p + 4);
@@ -603,8 +779,10 @@ int na_reader_entry_at(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t
 
 int newsarc_reader_entry(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint64_t *article_index)
 {
-    int rc = na_reader_load_meta(r);
+    int rc = meta_dir(r);
     if (rc) return rc;
+    if (i >= r->n_ents) return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no entry %llu", (unsigned long long)i);
+    if (!r->ent[i] && (rc = meta_frame(r, meta_frame_of(r, i))) != 0) return rc;
     uint32_t art;
     rc = na_reader_entry_at(r, i, e, &art);
     if (!rc) *article_index = art;

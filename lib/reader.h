@@ -9,6 +9,15 @@
 /* Record where a corruption check fired (like SQLite's CORRUPT_BKPT). */
 #define NA_CORRUPT(r, ...) na_corrupt_at((r), __FILE__, __LINE__, __VA_ARGS__)
 
+typedef struct na_meta_frame {
+    uint64_t src;         /* offset of the zstd frame in the META payload */
+    uint64_t first;       /* index of its first entry */
+    uint64_t name;        /* offset of its first name in the META payload */
+    uint32_t csize, usize, entries, name_len;
+    uint8_t *data;        /* decompressed records, NULL until loaded */
+    int state;            /* 0 not loaded, 1 ok, -1 failed */
+} na_meta_frame;
+
 struct newsarc_reader {
     const uint8_t *file;
     uint64_t size;
@@ -25,18 +34,21 @@ struct newsarc_reader {
     const uint8_t *blocks_tab, *arts_tab;
     uint32_t n_blocks, n_arts;
     uint64_t blks_off, blks_end;
-    const uint8_t *meta_frame;
-    size_t meta_frame_len;
+    /* META (spec 4.4): header read at open, directory on first use */
+    const uint8_t *meta_payload; /* after the type */
+    uint64_t meta_payload_len;
     uint64_t meta_table_size;
+    uint32_t meta_n_frames;
     const uint8_t *sign_text;
     size_t sign_len;
     /* lazily built */
     ZSTD_DCtx *dctx;
     ZSTD_DDict *ddict;
-    uint8_t *meta;         /* decompressed entry table */
-    uint64_t *ent_off;     /* offset of each entry record in meta */
-    uint64_t n_ents;
-    int meta_state;        /* 0 not loaded, 1 ok, -1 failed */
+    na_meta_frame *mf;     /* per META frame, from the directory */
+    const uint8_t **ent;   /* per entry: its record, NULL until its frame is loaded */
+    uint64_t n_ents;       /* entry count, set with the directory */
+    int meta_dir_state;    /* 0 not read, 1 ok, -1 failed */
+    int meta_state;        /* 1 every frame loaded, -1 a frame failed */
     uint8_t *blk_cache;    /* last decompressed block */
     uint32_t blk_cache_id;
     size_t blk_cache_len;
@@ -62,12 +74,13 @@ int na_corrupt_at(newsarc_reader *r, const char *file, int line, const char *fmt
 /* Bounds-checked access to the tables. */
 int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out);
 int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out);
-int na_reader_load_meta(newsarc_reader *r);
+/* Every META frame, decompressed and checked (U4) on `threads` threads. */
+int na_reader_load_meta(newsarc_reader *r, int threads);
 /* Decompress block b into dst (capacity usize); uses dctx (may be per-thread). */
 int na_reader_decompress(newsarc_reader *r, ZSTD_DCtx *dctx, const na_block_rec *b, uint8_t *dst, char *msg,
                          size_t msgcap);
 int na_reader_ddict(newsarc_reader *r);
-/* Parse entry i of the loaded table. */
+/* Parse entry i; its frame must be loaded (na_reader_load_meta).  Reads only: safe from several threads. */
 int na_reader_entry_at(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t *article);
 
 #endif

@@ -12,14 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unicode/ubrk.h>
-#include <unicode/uchar.h>
-#include <unicode/ucnv.h>
-#include <unicode/ucnv_cb.h>
-#include <unicode/ucsdet.h>
-#include <unicode/unorm2.h>
-#include <unicode/uscript.h>
-#include <unicode/ustring.h>
+#include "icu.h"
+
 #include <unicode/utf16.h>
 #include <unicode/utf8.h>
 
@@ -70,12 +64,12 @@ static bool icu_name(const char *label, char icu[NA_CHARSET_NAME])
 {
     if (!label_ok(label)) return false;
     UErrorCode e = U_ZERO_ERROR;
-    UConverter *c = ucnv_open(label, &e);
+    UConverter *c = na_icu.ucnv_open(label, &e);
     if (U_FAILURE(e) || !c) return false;
-    const char *nm = ucnv_getName(c, &e);
+    const char *nm = na_icu.ucnv_getName(c, &e);
     bool ok = U_SUCCESS(e) && nm != NULL;
     if (ok) copy_name(icu, nm);
-    ucnv_close(c);
+    na_icu.ucnv_close(c);
     return ok;
 }
 
@@ -97,7 +91,7 @@ static bool canonical_name(const char *label, char out[NA_CHARSET_NAME])
     static const char *const standards[] = {"MIME", "IANA", "WINDOWS", "JAVA"};
     for (size_t i = 0; i < sizeof standards / sizeof standards[0]; i++) {
         UErrorCode e = U_ZERO_ERROR;
-        const char *s = ucnv_getStandardName(icu, standards[i], &e);
+        const char *s = na_icu.ucnv_getStandardName(icu, standards[i], &e);
         if (U_SUCCESS(e) && s && *s && strlen(s) < NA_CHARSET_NAME) {
             copy_name(out, s);
             return true;
@@ -160,7 +154,7 @@ static void U_CALLCONV to_u_fffd(const void *context, UConverterToUnicodeArgs *a
     ((subst_ctx *)(uintptr_t)context)->hit = true;
     static const UChar fffd = 0xFFFD;
     *err = U_ZERO_ERROR;
-    ucnv_cbToUWriteUChars(args, &fffd, 1, 0, err);
+    na_icu.ucnv_cbToUWriteUChars(args, &fffd, 1, 0, err);
 }
 
 /*
@@ -177,18 +171,18 @@ static int decode_uchars(const uint8_t *buf, size_t len, const char *charset, UC
     if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
     if (!label_ok(charset)) return NEWSARC_E_UNSUPPORTED;
     UErrorCode e = U_ZERO_ERROR;
-    UConverter *c = ucnv_open(charset, &e);
+    UConverter *c = na_icu.ucnv_open(charset, &e);
     if (U_FAILURE(e) || !c) return NEWSARC_E_UNSUPPORTED;
     subst_ctx ctx = {false};
-    ucnv_setToUCallBack(c, to_u_fffd, &ctx, NULL, NULL, &e);
+    na_icu.ucnv_setToUCallBack(c, to_u_fffd, &ctx, NULL, NULL, &e);
     if (U_FAILURE(e)) {
-        ucnv_close(c);
+        na_icu.ucnv_close(c);
         return NEWSARC_E_UNSUPPORTED;
     }
     size_t cap = len + 16; /* grows when a charset expands */
     UChar *dst = malloc(cap * sizeof(UChar));
     if (!dst) {
-        ucnv_close(c);
+        na_icu.ucnv_close(c);
         return NEWSARC_E_NOMEM;
     }
     const char *src = (const char *)buf, *src_end = (const char *)buf + len;
@@ -196,7 +190,7 @@ static int decode_uchars(const uint8_t *buf, size_t len, const char *charset, UC
     for (;;) {
         UChar *t = dst + used;
         e = U_ZERO_ERROR;
-        ucnv_toUnicode(c, &t, dst + cap - 1, &src, src_end, NULL, true, &e);
+        na_icu.ucnv_toUnicode(c, &t, dst + cap - 1, &src, src_end, NULL, true, &e);
         used = (size_t)(t - dst);
         if (e != U_BUFFER_OVERFLOW_ERROR) break;
         if (cap > (size_t)INT32_MAX / 2) {
@@ -206,13 +200,13 @@ static int decode_uchars(const uint8_t *buf, size_t len, const char *charset, UC
         UChar *bigger = realloc(dst, cap * 2 * sizeof(UChar));
         if (!bigger) {
             free(dst);
-            ucnv_close(c);
+            na_icu.ucnv_close(c);
             return NEWSARC_E_NOMEM;
         }
         dst = bigger;
         cap *= 2;
     }
-    ucnv_close(c);
+    na_icu.ucnv_close(c);
     if (U_FAILURE(e)) {
         free(dst);
         return e == U_INDEX_OUTOFBOUNDS_ERROR ? NEWSARC_E_LIMIT : NEWSARC_E_UNSUPPORTED;
@@ -234,13 +228,13 @@ static int uchars_to_utf8(const UChar *u, int32_t ulen, char **out, size_t *out_
     *out_len = 0;
     UErrorCode e = U_ZERO_ERROR;
     int32_t need = 0, nsub = 0;
-    u_strToUTF8WithSub(NULL, 0, &need, u, ulen, 0xFFFD, &nsub, &e);
+    na_icu.u_strToUTF8WithSub(NULL, 0, &need, u, ulen, 0xFFFD, &nsub, &e);
     if (e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) return NEWSARC_E_LIMIT;
     if (need < 0 || need == INT32_MAX) return NEWSARC_E_LIMIT;
     char *s = malloc((size_t)need + 1);
     if (!s) return NEWSARC_E_NOMEM;
     e = U_ZERO_ERROR;
-    u_strToUTF8WithSub(s, need + 1, &need, u, ulen, 0xFFFD, &nsub, &e);
+    na_icu.u_strToUTF8WithSub(s, need + 1, &need, u, ulen, 0xFFFD, &nsub, &e);
     if (U_FAILURE(e)) {
         free(s);
         return NEWSARC_E_LIMIT;
@@ -257,6 +251,7 @@ int na_text_to_utf8(const uint8_t *buf, size_t len, const char *charset, char **
     if (!out || !out_len) return NEWSARC_E_ARG;
     *out = NULL;
     *out_len = 0;
+    if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
     UChar *u;
     int32_t ulen;
     int rc = decode_uchars(buf, len, charset, &u, &ulen, substituted);
@@ -275,23 +270,23 @@ static int decodes_cleanly(const uint8_t *buf, size_t len, const char *charset)
 {
     if (!label_ok(charset)) return 0;
     UErrorCode e = U_ZERO_ERROR;
-    UConverter *c = ucnv_open(charset, &e);
+    UConverter *c = na_icu.ucnv_open(charset, &e);
     if (U_FAILURE(e) || !c) return 0;
-    ucnv_setToUCallBack(c, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+    na_icu.ucnv_setToUCallBack(c, na_icu.UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
     const char *src = (const char *)buf, *src_end = (const char *)buf + len;
     UChar tmp[2048];
     int clean = U_SUCCESS(e);
     while (clean) {
         UChar *t = tmp;
         e = U_ZERO_ERROR;
-        ucnv_toUnicode(c, &t, tmp + 2048, &src, src_end, NULL, true, &e);
+        na_icu.ucnv_toUnicode(c, &t, tmp + 2048, &src, src_end, NULL, true, &e);
         for (const UChar *p = tmp; p < t; p++)
             if (*p == 0 || (*p >= 0x80 && *p <= 0x9F)) clean = 0;
         if (e == U_BUFFER_OVERFLOW_ERROR) continue;
         if (U_FAILURE(e)) clean = 0;
         break;
     }
-    ucnv_close(c);
+    na_icu.ucnv_close(c);
     return clean;
 }
 
@@ -535,11 +530,11 @@ static void judge_text(const UChar *u, int32_t n, plausibility *p)
         UChar32 c;
         U16_NEXT(u, i, n, c);
         bool ascii_letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if ((c < 0x80 && !ascii_letter) || u_isUWhiteSpace(c)) {
+        if ((c < 0x80 && !ascii_letter) || na_icu.u_isUWhiteSpace(c)) {
             word_flush(&w, p);
             continue;
         }
-        int8_t gc = u_charType(c);
+        int8_t gc = na_icu.u_charType(c);
         bool letter = gc == U_UPPERCASE_LETTER || gc == U_LOWERCASE_LETTER || gc == U_TITLECASE_LETTER ||
                       gc == U_MODIFIER_LETTER || gc == U_OTHER_LETTER;
         bool mark = gc == U_NON_SPACING_MARK || gc == U_COMBINING_SPACING_MARK || gc == U_ENCLOSING_MARK;
@@ -565,7 +560,7 @@ static void judge_text(const UChar *u, int32_t n, plausibility *p)
         w.letters++;
         if (ascii_letter) w.ascii_letters++;
         UErrorCode e = U_ZERO_ERROR;
-        int32_t sc = uscript_getScript(c, &e);
+        int32_t sc = na_icu.uscript_getScript(c, &e);
         if (U_SUCCESS(e) && sc != USCRIPT_COMMON && sc != USCRIPT_INHERITED && sc != USCRIPT_UNKNOWN) {
             if (w.script < 0) w.script = sc;
             else if (w.script != sc)
@@ -594,10 +589,10 @@ static int judge_decoding(const uint8_t *buf, size_t len, const char *charset, p
 static bool single_byte(const char *charset)
 {
     UErrorCode e = U_ZERO_ERROR;
-    UConverter *c = ucnv_open(charset, &e);
+    UConverter *c = na_icu.ucnv_open(charset, &e);
     if (U_FAILURE(e) || !c) return false;
-    bool sb = ucnv_getMaxCharSize(c) == 1;
-    ucnv_close(c);
+    bool sb = na_icu.ucnv_getMaxCharSize(c) == 1;
+    na_icu.ucnv_close(c);
     return sb;
 }
 
@@ -629,28 +624,28 @@ typedef struct detection {
 
 static void detection_free(detection *d)
 {
-    ucsdet_close(d->det);
+    na_icu.ucsdet_close(d->det);
     free(d->sample);
 }
 
 static int run_detector(const uint8_t *buf, size_t len, const char *declared_label, detection *d)
 {
     UErrorCode e = U_ZERO_ERROR;
-    d->det = ucsdet_open(&e);
+    d->det = na_icu.ucsdet_open(&e);
     d->matches = NULL;
     d->count = 0;
     d->sample = NULL;
     if (U_FAILURE(e)) return e == U_MEMORY_ALLOCATION_ERROR ? NEWSARC_E_NOMEM : 0;
-    ucsdet_enableInputFilter(d->det, true);
+    na_icu.ucsdet_enableInputFilter(d->det, true);
     d->sample = malloc(NA_TEXT_DETECT_MAX);
     if (!d->sample) {
-        ucsdet_close(d->det);
+        na_icu.ucsdet_close(d->det);
         return NEWSARC_E_NOMEM;
     }
     d->sample_len = focus_sample(buf, len, d->sample);
-    ucsdet_setText(d->det, (const char *)d->sample, (int32_t)d->sample_len, &e);
-    if (declared_label && *declared_label) ucsdet_setDeclaredEncoding(d->det, declared_label, -1, &e);
-    if (U_SUCCESS(e)) d->matches = ucsdet_detectAll(d->det, &d->count, &e);
+    na_icu.ucsdet_setText(d->det, (const char *)d->sample, (int32_t)d->sample_len, &e);
+    if (declared_label && *declared_label) na_icu.ucsdet_setDeclaredEncoding(d->det, declared_label, -1, &e);
+    if (U_SUCCESS(e)) d->matches = na_icu.ucsdet_detectAll(d->det, &d->count, &e);
     if (U_FAILURE(e)) {
         d->matches = NULL;
         d->count = 0;
@@ -729,27 +724,27 @@ static int32_t sibling_confidence(const uint8_t *sample, size_t n, const char *c
     if (decode_uchars(sample, n, charset, &u, &ulen, NULL)) return 0;
     int32_t conf = 0;
     UErrorCode e = U_ZERO_ERROR;
-    UConverter *c = ucnv_open(sibling, &e);
+    UConverter *c = na_icu.ucnv_open(sibling, &e);
     char *t = malloc((size_t)ulen * 2 + 16);
     if (U_SUCCESS(e) && t) {
-        int32_t tlen = ucnv_fromUChars(c, t, ulen * 2 + 16, u, ulen, &e);
-        UCharsetDetector *det = ucsdet_open(&e);
+        int32_t tlen = na_icu.ucnv_fromUChars(c, t, ulen * 2 + 16, u, ulen, &e);
+        UCharsetDetector *det = na_icu.ucsdet_open(&e);
         if (U_SUCCESS(e)) {
-            ucsdet_setText(det, t, tlen, &e);
+            na_icu.ucsdet_setText(det, t, tlen, &e);
             int32_t count = 0;
-            const UCharsetMatch **m = ucsdet_detectAll(det, &count, &e);
+            const UCharsetMatch **m = na_icu.ucsdet_detectAll(det, &count, &e);
             for (int32_t i = 0; U_SUCCESS(e) && i < count; i++) {
-                const char *nm = ucsdet_getName(m[i], &e);
+                const char *nm = na_icu.ucsdet_getName(m[i], &e);
                 char w[NA_CHARSET_NAME];
                 if (U_SUCCESS(e) && nm && widened_name(detector_label(nm), w) && same_converter(w, sibling)) {
-                    conf = ucsdet_getConfidence(m[i], &e);
+                    conf = na_icu.ucsdet_getConfidence(m[i], &e);
                     break;
                 }
             }
         }
-        ucsdet_close(det);
+        na_icu.ucsdet_close(det);
     }
-    if (c) ucnv_close(c);
+    if (c) na_icu.ucnv_close(c);
     free(t);
     free(u);
     return U_SUCCESS(e) ? conf : 0;
@@ -828,8 +823,8 @@ static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_ch
     int n = 0;
     for (int32_t i = 0; i < d.count; i++) {
         UErrorCode e = U_ZERO_ERROR;
-        const char *nm = ucsdet_getName(d.matches[i], &e);
-        int32_t conf = ucsdet_getConfidence(d.matches[i], &e);
+        const char *nm = na_icu.ucsdet_getName(d.matches[i], &e);
+        int32_t conf = na_icu.ucsdet_getConfidence(d.matches[i], &e);
         if (U_FAILURE(e) || !nm) continue;
         nm = detector_label(nm);
         if (i == 0 && canonical_name(nm, cand)) {
@@ -847,8 +842,8 @@ static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_ch
     /* multi-byte charsets ICU only finds "not incompatible": after that default */
     for (int32_t i = 0; i < d.count; i++) {
         UErrorCode e = U_ZERO_ERROR;
-        const char *nm = ucsdet_getName(d.matches[i], &e);
-        int32_t conf = ucsdet_getConfidence(d.matches[i], &e);
+        const char *nm = na_icu.ucsdet_getName(d.matches[i], &e);
+        int32_t conf = na_icu.ucsdet_getConfidence(d.matches[i], &e);
         if (U_SUCCESS(e) && nm && widened_name(detector_label(nm), cand)) add_candidate(c, &n, cand, conf, NULL);
     }
     int hint_at = (hint && widened_name(hint, cand)) ? add_candidate(c, &n, cand, -1, NULL) : -1;
@@ -882,6 +877,7 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
     if (!out) return NEWSARC_E_ARG;
     memset(out, 0, sizeof *out);
     if (!buf && len) return NEWSARC_E_ARG;
+    if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
     if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
     char cand[NA_CHARSET_NAME];
     canonical_name("UTF-8", cand);
@@ -966,13 +962,13 @@ static int32_t unify_line_ends(UChar *u, int32_t n)
 static int normalize_with(const UNormalizer2 *nz, const UChar *src, int32_t n, UChar **dst, int32_t *dlen)
 {
     UErrorCode e = U_ZERO_ERROR;
-    int32_t need = unorm2_normalize(nz, src, n, NULL, 0, &e);
+    int32_t need = na_icu.unorm2_normalize(nz, src, n, NULL, 0, &e);
     if (e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) return NEWSARC_E_LIMIT;
     if (need < 0 || need >= INT32_MAX - 1) return NEWSARC_E_LIMIT;
     UChar *d = malloc(((size_t)need + 1) * sizeof(UChar));
     if (!d) return NEWSARC_E_NOMEM;
     e = U_ZERO_ERROR;
-    int32_t got = unorm2_normalize(nz, src, n, d, need + 1, &e);
+    int32_t got = na_icu.unorm2_normalize(nz, src, n, d, need + 1, &e);
     if (U_FAILURE(e)) {
         free(d);
         return NEWSARC_E_LIMIT;
@@ -1013,7 +1009,7 @@ static void put_cp(UChar *o, int32_t *k, UChar32 c)
 static bool is_white_space(UChar32 c)
 {
     if (c < 0x80) return c == 0x20 || (c >= 0x09 && c <= 0x0D);
-    return u_isUWhiteSpace(c);
+    return na_icu.u_isUWhiteSpace(c);
 }
 
 /*
@@ -1052,7 +1048,7 @@ static int32_t edit_nfd(const UChar *u, int32_t n, uint32_t options, const UNorm
         if ((options & NA_NORM_UNIFY_ALEF_YEH) && (c == 0x0653 || c == 0x0654 || c == 0x0655) && base == 0x0627)
             continue;
         put_cp(o, &k, c);
-        if ((options & NA_NORM_UNIFY_ALEF_YEH) && unorm2_getCombiningClass(nfd, c) == 0) base = c;
+        if ((options & NA_NORM_UNIFY_ALEF_YEH) && na_icu.unorm2_getCombiningClass(nfd, c) == 0) base = c;
     }
     return k;
 }
@@ -1073,8 +1069,8 @@ static int normalize_uchars(const uint8_t *buf, size_t len, const char *charset,
         charset = info.chosen;
     }
     UErrorCode e = U_ZERO_ERROR;
-    const UNormalizer2 *nfd = unorm2_getNFDInstance(&e);
-    const UNormalizer2 *nfc = unorm2_getNFCInstance(&e);
+    const UNormalizer2 *nfd = na_icu.unorm2_getNFDInstance(&e);
+    const UNormalizer2 *nfc = na_icu.unorm2_getNFCInstance(&e);
     if (U_FAILURE(e)) return NEWSARC_E_UNSUPPORTED;
 
     UChar *u = NULL, *d = NULL, *r = NULL;
@@ -1100,6 +1096,7 @@ int na_text_normalize(const uint8_t *buf, size_t len, const char *charset, uint3
     if (!out || !out_len) return NEWSARC_E_ARG;
     *out = NULL;
     *out_len = 0;
+    if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
     UChar *u;
     int32_t n;
     int rc = normalize_uchars(buf, len, charset, options, &u, &n);
@@ -1133,6 +1130,7 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
     if (!out || (!utf8 && len)) return NEWSARC_E_ARG;
     memcpy(out, "Zyyy", 5);
     if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
+    if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
     static const int32_t nscripts = USCRIPT_CODE_LIMIT;
     size_t *count = calloc((size_t)nscripts, sizeof *count);
     int32_t *first_seen = malloc((size_t)nscripts * sizeof *first_seen);
@@ -1152,12 +1150,12 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
         int32_t j = 0;
         U8_NEXT_UNSAFE(utf8 + i, j, c);
         i += k;
-        int8_t gc = u_charType(c);
+        int8_t gc = na_icu.u_charType(c);
         if (gc != U_UPPERCASE_LETTER && gc != U_LOWERCASE_LETTER && gc != U_TITLECASE_LETTER &&
             gc != U_MODIFIER_LETTER && gc != U_OTHER_LETTER)
             continue;
         UErrorCode e = U_ZERO_ERROR;
-        int32_t sc = uscript_getScript(c, &e);
+        int32_t sc = na_icu.uscript_getScript(c, &e);
         if (U_FAILURE(e) || sc < 0 || sc >= nscripts || sc == USCRIPT_COMMON || sc == USCRIPT_INHERITED ||
             sc == USCRIPT_UNKNOWN)
             continue;
@@ -1169,7 +1167,7 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
                           (count[sc] == count[best] && first_seen[sc] < first_seen[best])))
             best = sc;
     if (best >= 0) {
-        const char *nm = uscript_getShortName((UScriptCode)best);
+        const char *nm = na_icu.uscript_getShortName((UScriptCode)best);
         if (nm && strlen(nm) < 16) memcpy(out, nm, strlen(nm) + 1);
     }
     free(count);
@@ -1209,13 +1207,13 @@ static int fold_text(const UChar *u, int32_t n, const UNormalizer2 *nfc, UChar *
     int rc = normalize_with(nfc, u, n, &a, &alen);
     if (rc) return rc;
     UErrorCode e = U_ZERO_ERROR;
-    flen = u_strFoldCase(NULL, 0, a, alen, U_FOLD_CASE_DEFAULT, &e);
+    flen = na_icu.u_strFoldCase(NULL, 0, a, alen, U_FOLD_CASE_DEFAULT, &e);
     if ((e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) || flen < 0 || flen >= INT32_MAX - 1) rc = NEWSARC_E_LIMIT;
     else if (!(f = malloc(((size_t)flen + 1) * sizeof(UChar))))
         rc = NEWSARC_E_NOMEM;
     else {
         e = U_ZERO_ERROR;
-        flen = u_strFoldCase(f, flen + 1, a, alen, U_FOLD_CASE_DEFAULT, &e);
+        flen = na_icu.u_strFoldCase(f, flen + 1, a, alen, U_FOLD_CASE_DEFAULT, &e);
         rc = U_FAILURE(e) ? NEWSARC_E_LIMIT : normalize_with(nfc, f, flen, out, out_len);
     }
     free(a);
@@ -1229,14 +1227,14 @@ static int token_hashes(const UChar *text, int32_t n, uint64_t **out, size_t *co
     *out = NULL;
     *count = 0;
     UErrorCode e = U_ZERO_ERROR;
-    UBreakIterator *bi = ubrk_open(UBRK_WORD, "", text, n, &e);
+    UBreakIterator *bi = na_icu.ubrk_open(UBRK_WORD, "", text, n, &e);
     if (U_FAILURE(e)) return e == U_MEMORY_ALLOCATION_ERROR ? NEWSARC_E_NOMEM : NEWSARC_E_UNSUPPORTED;
     size_t cap = 64, used = 0;
     uint64_t *h = malloc(cap * sizeof *h);
     int rc = h ? 0 : NEWSARC_E_NOMEM;
-    int32_t start = ubrk_first(bi);
-    for (int32_t end = ubrk_next(bi); rc == 0 && end != UBRK_DONE; start = end, end = ubrk_next(bi)) {
-        if (ubrk_getRuleStatus(bi) < UBRK_WORD_NONE_LIMIT) continue; /* spaces, punctuation */
+    int32_t start = na_icu.ubrk_first(bi);
+    for (int32_t end = na_icu.ubrk_next(bi); rc == 0 && end != UBRK_DONE; start = end, end = na_icu.ubrk_next(bi)) {
+        if (na_icu.ubrk_getRuleStatus(bi) < UBRK_WORD_NONE_LIMIT) continue; /* spaces, punctuation */
         if (used == cap) {
             uint64_t *bigger = realloc(h, cap * 2 * sizeof *h);
             if (!bigger) {
@@ -1248,7 +1246,7 @@ static int token_hashes(const UChar *text, int32_t n, uint64_t **out, size_t *co
         }
         h[used++] = token_hash(text + start, end - start);
     }
-    ubrk_close(bi);
+    na_icu.ubrk_close(bi);
     if (rc) {
         free(h);
         return rc;
@@ -1262,19 +1260,20 @@ int na_text_minhash(const char *utf8, size_t len, uint32_t k, uint64_t *sig)
 {
     if (!sig || k == 0 || k > NA_MINHASH_MAX_K || (!utf8 && len)) return NEWSARC_E_ARG;
     if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
+    if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
     for (uint32_t i = 0; i < k; i++) sig[i] = UINT64_MAX;
     UErrorCode e = U_ZERO_ERROR;
-    const UNormalizer2 *nfc = unorm2_getNFCInstance(&e);
+    const UNormalizer2 *nfc = na_icu.unorm2_getNFCInstance(&e);
     if (U_FAILURE(e)) return NEWSARC_E_UNSUPPORTED;
 
     /* UTF-8 -> UTF-16 (invalid sequences -> U+FFFD) -> NFC, folded */
     int32_t ulen = 0;
-    u_strFromUTF8WithSub(NULL, 0, &ulen, utf8, (int32_t)len, 0xFFFD, NULL, &e);
+    na_icu.u_strFromUTF8WithSub(NULL, 0, &ulen, utf8, (int32_t)len, 0xFFFD, NULL, &e);
     if (e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) return NEWSARC_E_LIMIT;
     UChar *u = malloc(((size_t)ulen + 1) * sizeof(UChar));
     if (!u) return NEWSARC_E_NOMEM;
     e = U_ZERO_ERROR;
-    u_strFromUTF8WithSub(u, ulen + 1, &ulen, utf8, (int32_t)len, 0xFFFD, NULL, &e);
+    na_icu.u_strFromUTF8WithSub(u, ulen + 1, &ulen, utf8, (int32_t)len, 0xFFFD, NULL, &e);
     UChar *t = NULL;
     int32_t tlen = 0;
     int rc = U_FAILURE(e) ? NEWSARC_E_LIMIT : fold_text(u, ulen, nfc, &t, &tlen);

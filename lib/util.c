@@ -137,3 +137,35 @@ const char *na_name_problem(const char *s, size_t n)
     return NULL;
 }
 
+
+typedef struct na_thread_arg {
+    void (*fn)(void *, int);
+    void *arg;
+    int t;
+} na_thread_arg;
+
+static void *na_thread_main(void *p)
+{
+    na_thread_arg *a = p;
+    a->fn(a->arg, a->t);
+    return NULL;
+}
+
+void na_run_threads(int threads, void (*fn)(void *arg, int t), void *arg)
+{
+    enum { MAX = 256 };
+    if (threads < 1) threads = 1;
+    if (threads > MAX) threads = MAX;
+    pthread_t th[MAX];
+    na_thread_arg ta[MAX];
+    int started[MAX] = {0};
+    for (int t = 1; t < threads; t++) {
+        ta[t] = (na_thread_arg){fn, arg, t};
+        started[t] = pthread_create(&th[t], NULL, na_thread_main, &ta[t]) == 0;
+    }
+    fn(arg, 0);
+    for (int t = 1; t < threads; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+        else fn(arg, t);
+    }
+}

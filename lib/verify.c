@@ -287,10 +287,10 @@ static int cmp_span(const char *a, size_t an, const char *b, size_t bn)
 }
 
 /* Metadata: structure (checked at load), canonical order, names, coverage. */
-static void check_meta(vctx *v)
+static void check_meta(vctx *v, int threads)
 {
     newsarc_reader *r = v->r;
-    if (na_reader_load_meta(r) != 0) {
+    if (na_reader_load_meta(r, threads) != 0) {
         report(v, "META", -1, -1, "%s", r->msg);
         return;
     }
@@ -349,7 +349,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
     if (threads > 64) threads = 64;
     check_sections(&v);
     if (na_reader_load_attr(r) != 0) report(&v, "attr", -1, -1, "%s", r->msg);
-    check_meta(&v); /* first, so later reports can name articles */
+    check_meta(&v, threads); /* first, so later reports can name articles */
     if (na_reader_ddict(r) != 0) report(&v, "DICT", -1, -1, "%s", r->msg);
     uint8_t *bounds_ok = calloc(r->n_arts, 1);
     uint32_t *by_block = NULL;

@@ -920,6 +920,9 @@ static int text_attr(newsarc_writer *w, const uint8_t *p, size_t n, const char *
     na_charset_info ci;
     int rc = na_text_charset(p, n, hint, &ci);
     if (rc == NEWSARC_E_LIMIT) return 0; /* too large to examine: no attributes */
+    if (rc == NEWSARC_E_UNSUPPORTED && na_icu_load() != 0)
+        return na_set_error(msg, rc, "%s (text information needs ICU; packing with --no-text-info does not)",
+                            na_icu_error());
     if (rc) return na_set_error(msg, rc, "charset detection failed");
     a->flags = NA_ATTR_PRESENT | (ci.valid_utf8 ? NA_ATTR_UTF8 : 0) | (ci.chosen_clean ? NA_ATTR_CLEAN : 0);
     a->reason = (uint8_t)ci.reason;
@@ -1298,59 +1301,148 @@ static void zsink_u32(zsink *z, uint32_t v)
     zsink_add(z, t, 4);
 }
 
-static int write_meta(build *b)
+/*
+ * META (spec/FORMAT.md 4.4): the entry records cut into frames of at least
+ * META_FRAME_TARGET bytes (a record is never split), each compressed on its
+ * own with the archive's dictionary, so that a reader decompresses only the
+ * frame it needs and several frames at once.  Frames are built here in
+ * batches and compressed on the worker threads; their bytes depend only on
+ * their content, never on the thread count.
+ */
+#define META_FRAME_TARGET (256u << 10)
+
+typedef struct mframe {
+    na_buf raw, comp;
+    uint32_t entries;
+    size_t rc; /* zstd result of the compression */
+} mframe;
+
+typedef struct mpool {
+    mframe *f;
+    size_t n;
+    int threads;
+    ZSTD_CCtx **cctx;
+} mpool;
+
+static void meta_compress(void *arg, int t)
+{
+    mpool *p = arg;
+    for (size_t i = (size_t)t; i < p->n; i += (size_t)p->threads) {
+        mframe *f = &p->f[i];
+        size_t bound = ZSTD_compressBound(f->raw.len);
+        f->comp.len = 0;
+        if (na_buf_reserve(&f->comp, bound) != 0) {
+            f->rc = (size_t)-1;
+            continue;
+        }
+        f->rc = ZSTD_compress2(p->cctx[t], f->comp.data, bound, f->raw.data, f->raw.len);
+        if (!ZSTD_isError(f->rc)) f->comp.len = f->rc;
+    }
+}
+
+static int meta_record(newsarc_writer *w, const w_entry *e, na_buf *out, na_buf *scratch)
+{
+    const char *k = key_str(w, e->key);
+    uint32_t kl = (uint32_t)strlen(k);
+    const uint8_t *m = meta_at(w, e->meta_off, e->meta_len, scratch);
+    if (!m) return NEWSARC_E_IO;
+    if (na_buf_u32(out, e->article) || na_buf_u32(out, e->flags) || na_buf_u32(out, e->name_len) ||
+        na_buf_append(out, arena_at(w, e->name_off), e->name_len) || na_buf_u32(out, kl) ||
+        na_buf_append(out, k, kl) || na_buf_u32(out, e->key_pos) || na_buf_u32(out, e->meta_len) ||
+        na_buf_append(out, m, e->meta_len))
+        return NEWSARC_E_NOMEM;
+    return 0;
+}
+
+static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
 {
     newsarc_writer *w = b->w;
-    uint64_t table = 4;
+    uint64_t table = 0;
     for (size_t i = 0; i < w->n_ents; i++) {
         const w_entry *e = &w->ents[i];
         table += 24 + (uint64_t)e->name_len + strlen(key_str(w, e->key)) + e->meta_len;
     }
     if (table > NA_MAX_META_TABLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata table larger than 4 GiB");
-    zsink z = {0};
-    z.c = ZSTD_createCCtx();
-    if (!z.c || na_buf_reserve(&z.out, 12) != 0) z.bad = 1;
-    else {
-        memset(z.out.data, 0, 4);        /* reserved */
-        na_st64(z.out.data + 4, table);  /* table size */
-        z.out.len = 12;
-        ZSTD_CCtx_setParameter(z.c, ZSTD_c_compressionLevel, w->opt.level < 9 ? 9 : w->opt.level);
-        ZSTD_CCtx_setParameter(z.c, ZSTD_c_contentSizeFlag, 1);
-        ZSTD_CCtx_setPledgedSrcSize(z.c, table);
-        /* zstd's multi-threaded output depends on nbWorkers >= 1 but not on
-         * its value, so -T changes the speed here, never the bytes */
-        ZSTD_CCtx_setParameter(z.c, ZSTD_c_nbWorkers, w->opt.threads);
-        ZSTD_CCtx_setParameter(z.c, ZSTD_c_jobSize, 4 << 20); /* bounds the workers' buffers */
-    }
-    zsink_u32(&z, (uint32_t)w->n_ents);
-    na_buf mscratch = {0};
-    int read_err = 0;
-    for (size_t i = 0; i < w->n_ents && !z.bad; i++) {
-        const w_entry *e = &w->ents[i];
-        zsink_u32(&z, e->article);
-        zsink_u32(&z, e->flags);
-        zsink_u32(&z, e->name_len);
-        zsink_add(&z, arena_at(w, e->name_off), e->name_len);
-        const char *k = key_str(w, e->key);
-        zsink_u32(&z, (uint32_t)strlen(k));
-        zsink_add(&z, k, strlen(k));
-        zsink_u32(&z, e->key_pos);
-        zsink_u32(&z, e->meta_len);
-        const uint8_t *m = meta_at(w, e->meta_off, e->meta_len, &mscratch);
-        if (!m) {
-            read_err = 1;
-            break;
+    int T = w->opt.threads < 1 ? 1 : w->opt.threads;
+    int level = w->opt.level < 9 ? 9 : w->opt.level;
+    size_t batch = (size_t)T * 4;
+    mpool p = {calloc(batch, sizeof(mframe)), 0, T, calloc((size_t)T, sizeof(ZSTD_CCtx *))};
+    ZSTD_CDict *cd = dict_len ? ZSTD_createCDict(dict, dict_len, level) : NULL;
+    na_buf head = {0}, frames = {0}, names = {0}, scratch = {0};
+    int rc = !p.f || !p.cctx || (dict_len && !cd) ? NEWSARC_E_NOMEM : 0;
+    for (int t = 0; t < T && !rc; t++) {
+        ZSTD_CCtx *c = p.cctx[t] = ZSTD_createCCtx();
+        if (!c) rc = NEWSARC_E_NOMEM;
+        else if (cd) ZSTD_CCtx_refCDict(c, cd);
+        else ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+        if (c) {
+            ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+            ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
+            ZSTD_CCtx_setParameter(c, ZSTD_c_dictIDFlag, 1);
         }
-        zsink_add(&z, m, e->meta_len);
     }
-    if (!z.bad && !read_err) zsink_push(&z, ZSTD_e_end);
-    na_buf_free(&mscratch);
-    int rc = read_err ? na_set_error(w->msg, NEWSARC_E_IO, "cannot read metadata back from the temporary file")
-             : z.bad  ? na_set_error(w->msg, NEWSARC_E_COMPRESS, "could not compress the metadata")
-                      : write_frame_section(b, NA_S_META, "META", z.out.data, z.out.len, NULL, 0);
-    ZSTD_freeCCtx(z.c);
-    na_buf_free(&z.out);
-    na_buf_free(&z.stage);
+    /* header and directory first (the frame sizes are known only at the end) */
+    uint32_t n_frames = 0;
+    if (!rc && na_buf_reserve(&head, NA_META_FIXED - 4) != 0) rc = NEWSARC_E_NOMEM;
+    if (!rc) head.len = NA_META_FIXED - 4;
+    size_t i = 0;
+    while (!rc && i < w->n_ents) {
+        /* cut up to `batch` frames serially, then compress them in parallel */
+        for (p.n = 0; p.n < batch && i < w->n_ents && !rc; p.n++) {
+            mframe *f = &p.f[p.n];
+            f->raw.len = 0;
+            f->entries = 0;
+            const w_entry *first = &w->ents[i];
+            if (na_buf_append(&names, arena_at(w, first->name_off), first->name_len)) rc = NEWSARC_E_NOMEM;
+            while (!rc && i < w->n_ents && f->raw.len < META_FRAME_TARGET) {
+                rc = meta_record(w, &w->ents[i++], &f->raw, &scratch);
+                f->entries++;
+            }
+            if (!rc) {
+                uint8_t d[NA_META_FRAME_REC] = {0}; /* csize filled in after compression */
+                na_st32(d + 4, (uint32_t)f->raw.len);
+                na_st32(d + 8, f->entries);
+                na_st32(d + 12, first->name_len);
+                if (na_buf_append(&head, d, sizeof d)) rc = NEWSARC_E_NOMEM;
+            }
+        }
+        if (rc) break;
+        na_run_threads(T, meta_compress, &p);
+        for (size_t k = 0; k < p.n && !rc; k++) {
+            mframe *f = &p.f[k];
+            if (ZSTD_isError(f->rc) || f->comp.len > UINT32_MAX) {
+                rc = NEWSARC_E_COMPRESS;
+                break;
+            }
+            na_st32(head.data + NA_META_FIXED - 4 + (size_t)(n_frames + k) * NA_META_FRAME_REC, (uint32_t)f->comp.len);
+            if (na_buf_append(&frames, f->comp.data, f->comp.len)) rc = NEWSARC_E_NOMEM;
+        }
+        n_frames += (uint32_t)p.n;
+    }
+    if (!rc) {
+        /* payload after the type: frame_count, table_size, entry_count, reserved */
+        na_st32(head.data, n_frames);
+        na_st64(head.data + 4, table);
+        na_st32(head.data + 12, (uint32_t)w->n_ents);
+        na_st32(head.data + 16, 0);
+        if (na_buf_append(&head, names.data, names.len)) rc = NEWSARC_E_NOMEM;
+    }
+    if (!rc) rc = write_frame_section(b, NA_S_META, "META", head.data, head.len, frames.data, frames.len);
+    else if (rc == NEWSARC_E_IO) rc = na_set_error(w->msg, rc, "cannot read metadata back from the temporary file");
+    else if (rc == NEWSARC_E_COMPRESS) rc = na_set_error(w->msg, rc, "could not compress the metadata");
+    else rc = na_set_error(w->msg, rc, "out of memory for the metadata");
+    for (size_t k = 0; k < batch && p.f; k++) {
+        na_buf_free(&p.f[k].raw);
+        na_buf_free(&p.f[k].comp);
+    }
+    for (int t = 0; t < T && p.cctx; t++) ZSTD_freeCCtx(p.cctx[t]);
+    free(p.f);
+    free(p.cctx);
+    ZSTD_freeCDict(cd);
+    na_buf_free(&head);
+    na_buf_free(&frames);
+    na_buf_free(&names);
+    na_buf_free(&scratch);
     return rc;
 }
 
@@ -1640,7 +1732,7 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     }
     if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", dict.data, dict.len, NULL, 0);
     if (!rc) rc = write_blocks(b, dict.data, dict.len);
-    if (!rc) rc = write_meta(b);
+    if (!rc) rc = write_meta(b, dict.data, dict.len);
     if (!rc && !w->opt.no_text_info) rc = apply_source_hints(w, b->uniq, b->n_uniq);
     if (!rc && !w->opt.no_text_info) rc = write_attr(b);
     uint8_t root[NA_HASH];

@@ -91,6 +91,8 @@ void cli_atomic_abort(cli_atomic *a);
  * from what the detector says now.  *out is malloc'd.  0 or an error code.
  */
 int cli_article_utf8(newsarc_reader *r, uint64_t article, const void *data, size_t len, char **out, size_t *out_len);
+/* What a text function's error means (says so when ICU could not be loaded). */
+const char *cli_text_error(int rc);
 
 int cmd_pack(int argc, char **argv);
 int cmd_dups(int argc, char **argv);

@@ -283,6 +283,11 @@ int cli_article_utf8(newsarc_reader *r, uint64_t article, const void *data, size
     return na_text_to_utf8(data, len, cs, out, out_len, NULL);
 }
 
+const char *cli_text_error(int rc)
+{
+    return rc == NEWSARC_E_UNSUPPORTED && na_icu_load() != 0 ? na_icu_error() : newsarc_strerror(rc);
+}
+
 int cli_threads_default(void)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -44,7 +44,7 @@ int cmd_cat(int argc, char **argv)
         data = u;
         len = ul;
         if (rc) {
-            cli_err("'%s': cannot decode the article: %s", argv[1], newsarc_strerror(rc));
+            cli_err("'%s': cannot decode the article: %s", argv[1], cli_text_error(rc));
             newsarc_reader_free(r);
             return cli_exit_for(rc);
         }

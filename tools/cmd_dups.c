@@ -12,6 +12,7 @@
  * grouped.  Output order is deterministic.
  */
 #include "cli.h"
+#include "internal.h"
 #include "text.h"
 
 #include <getopt.h>
@@ -199,6 +200,10 @@ int cmd_dups(int argc, char **argv)
     const char *path = argv[optind];
     int code;
     uint64_t *order = NULL;
+    if (na_icu_load() != 0) { /* signatures are taken from the decoded, normalized text */
+        cli_err("%s", na_icu_error());
+        return EXIT_USAGE;
+    }
     newsarc_reader *r = cli_open(path, &code);
     if (!r) return code;
     uint64_t n = newsarc_reader_article_count(r), ne = newsarc_reader_entry_count(r);
@@ -216,6 +221,11 @@ int cmd_dups(int argc, char **argv)
     for (uint64_t a = 0; a < n; a++) {
         parent[a] = (uint32_t)a;
         first_entry[a] = UINT64_MAX;
+    }
+    if (newsarc_reader_load_entries(r, threads) != 0) {
+        cli_err("'%s': %s", path, newsarc_reader_error(r));
+        code = EXIT_DATA;
+        goto out;
     }
     for (uint64_t i = 0; i < ne; i++) {
         newsarc_entry e;

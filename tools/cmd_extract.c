@@ -298,6 +298,13 @@ int cmd_extract(int argc, char **argv)
      * otherwise (an id or prefix) every entry of the article it names. */
     uint8_t *want = calloc(n ? n : 1, 1);
     if (!want) rc = EXIT_USAGE;
+    if (!rc) { /* every entry is looked at below: decompress them on all threads */
+        int e = newsarc_reader_load_entries(r, threads);
+        if (e) {
+            cli_err("'%s': %s", path, newsarc_reader_error(r));
+            rc = cli_exit_for(e);
+        }
+    }
     for (int pass = 0; pass < 2 && !rc; pass++) {
         for (uint64_t i = 0; i < n && !rc; i++) {
             newsarc_entry e;
@@ -370,7 +377,7 @@ int cmd_extract(int argc, char **argv)
             data = u;
             len = ul;
             if (e1) {
-                cli_err("'%s': cannot decode an article: %s", path, newsarc_strerror(e1));
+                cli_err("'%s': cannot decode an article: %s", path, cli_text_error(e1));
                 rc = cli_exit_for(e1);
                 break;
             }

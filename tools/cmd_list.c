@@ -316,8 +316,9 @@ int cmd_list(int argc, char **argv)
     newsarc_reader *r = cli_open(path, &code);
     if (!r) return code;
     uint64_t n = newsarc_reader_entry_count(r);
-    int rc = 0, write_err = 0;
-    if (json) rc = list_json_all(r, path, n, threads, &write_err);
+    int rc = newsarc_reader_load_entries(r, threads), write_err = 0;
+    if (rc) cli_err("'%s': %s", path, newsarc_reader_error(r));
+    else if (json) rc = list_json_all(r, path, n, threads, &write_err);
     na_buf wb = {0}, tb = {0};
     for (uint64_t i = 0; !json && i < n && !rc; i++) {
         newsarc_entry e;

@@ -109,10 +109,22 @@ t "block 0 usize + 1"              put_u32 t.nwa $((B0 + 12)) $(( $(u32 good.nwa
 t "block 0 csize + 1"              put_u32 t.nwa $((B0 + 8)) $(( $(u32 good.nwa $((B0 + 8))) + 1 ))
 t "block 0 offset + 1"             put_u64 t.nwa "$B0" $(( $(u64 good.nwa "$B0") + 1 ))
 t "block 0 offset 2^62"            put_u64 t.nwa "$B0" 4611686018427387904
+# META payload: type, frame_count, table_size, entry_count, reserved, directory
+t "META frame_count 0"             put_u32 t.nwa $((moff + 12)) 0
+t "META frame_count + 1"           put_u32 t.nwa $((moff + 12)) $(( $(u32 good.nwa $((moff + 12))) + 1 ))
 t "META table_size 2^40"           put_u64 t.nwa $((moff + 16)) 1099511627776
 t "META table_size 0"              put_u64 t.nwa $((moff + 16)) 0
-t "META reserved != 0"             put_u32 t.nwa $((moff + 12)) 1
-t "META zstd byte flipped"         flip_byte t.nwa $((moff + 24 + (mlen - 24) / 2))
+t "META entry_count + 1"           put_u32 t.nwa $((moff + 24)) $(( $(u32 good.nwa $((moff + 24))) + 1 ))
+t "META reserved != 0"             put_u32 t.nwa $((moff + 28)) 1
+t "META frame 0 csize + 1"         put_u32 t.nwa $((moff + 32)) $(( $(u32 good.nwa $((moff + 32))) + 1 ))
+t "META frame 0 usize - 1"         put_u32 t.nwa $((moff + 36)) $(( $(u32 good.nwa $((moff + 36))) - 1 ))
+t "META frame 0 entries - 1"       put_u32 t.nwa $((moff + 40)) $(( $(u32 good.nwa $((moff + 40))) - 1 ))
+t "META frame 0 first name + 1"    put_u32 t.nwa $((moff + 44)) $(( $(u32 good.nwa $((moff + 44))) + 1 ))
+# (one frame here: frame 0 follows the directory and its first name)
+[ "$(u32 good.nwa $((moff + 12)))" = 1 ] || fail "fixture: expected one META frame"
+f0=$((moff + 48 + $(u32 good.nwa $((moff + 44)))))
+t "META frame 0 magic flipped"     flip_byte t.nwa "$f0"
+t "META frame 0 header flipped"    flip_byte t.nwa $((f0 + 4))
 RESEAL_BLOCKS=blocks
 for pos in $((boff + 6)) $((boff + blen / 3)) $((boff + blen / 2)) $((boff + blen - 2)); do
     t "BLKS byte $pos flipped (block hashes resealed)" flip_byte t.nwa "$pos"

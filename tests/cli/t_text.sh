@@ -99,4 +99,13 @@ hfield() { jq -r --arg n "$1" "select(.name==\$n)|$2" hint.json; }
 [ "$(hfield site/short.txt .charset.decoded_as)" = windows-1256 ] || fail "site/short.txt decoded as '$(hfield site/short.txt .charset.decoded_as)', expected the source's windows-1256"
 [ "$(hfield site/short.txt .charset.reason)" = hint ] || fail "site/short.txt: reason '$(hfield site/short.txt .charset.reason)', expected hint"
 [ "$(hfield other/short.txt .charset.reason)" != hint ] || fail "other/short.txt took a hint from another directory"
+
+# ICU is opened on first use (lib/icu.h): reading needs none, decoding and packing load it
+loaded() { LD_DEBUG=files "$NEWSARC" "$@" 2>&1 >/dev/null | grep -c 'file=libicui18n' ; }
+[ "$(loaded cat h1.nwa site/short.txt)" = 0 ] || fail "cat loaded ICU"
+[ "$(loaded list --json h1.nwa)" = 0 ] || fail "list --json loaded ICU"
+[ "$(loaded verify h1.nwa)" = 0 ] || fail "verify loaded ICU"
+[ "$(loaded cat --utf8 h1.nwa site/short.txt)" != 0 ] || fail "cat --utf8 did not load ICU (LD_DEBUG shows no dlopen?)"
+[ "$(loaded pack -f -o h3.nwa src)" != 0 ] || fail "pack did not load ICU"
+same h1.nwa h3.nwa "pack with ICU opened at run time"
 finish

@@ -180,39 +180,59 @@ static size_t arch_join(arch *a, int reseal, uint8_t *out, size_t max)
     return at;
 }
 
-/* The metadata table: decompress, mutate, recompress. */
+/*
+ * The metadata (spec 4.4): one frame, chosen at random, decompressed,
+ * mutated and recompressed (with the dictionary when there is one); its
+ * directory record follows the new sizes, and table_size the difference,
+ * except now and then when either gets an interesting value instead.
+ */
 static int mut_meta(arch *a)
 {
     part *m = &a->s[P_META];
-    if (m->n < 24) return -1;
-    unsigned long long t = ZSTD_getFrameContentSize(m->p + 24, m->n - 24);
-    if (t == ZSTD_CONTENTSIZE_ERROR || t == ZSTD_CONTENTSIZE_UNKNOWN || t > CAP) return -1;
-    size_t cap = (size_t)t * 2 + 256;
+    if (m->n < 48) return -1;
+    uint32_t nf = na_ld32(m->p + 12);
+    if (nf == 0 || nf > (m->n - 32) / 16) return -1;
+    uint64_t src = 32 + 16 * (uint64_t)nf, at = 0;
+    for (uint32_t k = 0; k < nf; k++) src += na_ld32(m->p + 44 + 16 * (size_t)k);
+    uint32_t f = rnd() % nf;
+    for (uint32_t k = 0; k < nf; k++) {
+        if (k == f) at = src;
+        src += na_ld32(m->p + 32 + 16 * (size_t)k);
+    }
+    if (src != m->n) return -1;
+    uint8_t *d = m->p + 32 + 16 * (size_t)f;
+    uint32_t csize = na_ld32(d), usize = na_ld32(d + 4);
+    const part *dp = &a->s[P_DICT];
+    const void *dict = dp->n > 12 ? dp->p + 12 : NULL;
+    size_t dict_len = dp->n > 12 ? dp->n - 12 : 0;
+    if (usize > CAP) return -1;
+    size_t cap = (size_t)usize * 2 + 256;
     uint8_t *tab = malloc(cap);
-    if (!tab) return -1;
-    size_t got = ZSTD_decompress(tab, (size_t)t, m->p + 24, m->n - 24);
-    if (ZSTD_isError(got)) {
-        free(tab);
-        return -1;
+    ZSTD_DCtx *dc = ZSTD_createDCtx();
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    size_t got = tab && dc ? ZSTD_decompress_usingDict(dc, tab, usize, m->p + at, csize, dict, dict_len) : (size_t)-1;
+    uint8_t *z = NULL;
+    size_t c = (size_t)-1;
+    if (!ZSTD_isError(got) && cc) {
+        size_t n = mutate_bytes(tab, got, cap);
+        size_t zb = ZSTD_compressBound(n);
+        z = malloc(m->n - csize + zb);
+        if (z) c = ZSTD_compress_usingDict(cc, z + at, zb, tab, n, dict, dict_len, 1);
+        if (!ZSTD_isError(c)) {
+            memcpy(z, m->p, at);
+            memcpy(z + at + c, m->p + at + csize, m->n - at - csize);
+            uint8_t *zd = z + 32 + 16 * (size_t)f;
+            na_st32(zd, (uint32_t)c);
+            na_st32(zd + 4, rnd() % 8 ? (uint32_t)n : (uint32_t)interesting(n));
+            na_st64(z + 16, rnd() % 8 ? na_ld64(z + 16) - usize + n : interesting(na_ld64(z + 16)));
+            na_frame_header(z, (uint32_t)(m->n - csize + c - 8), "META");
+        }
     }
-    size_t n = mutate_bytes(tab, got, cap);
-    size_t zb = ZSTD_compressBound(n) + 24;
-    uint8_t *z = malloc(zb);
-    if (!z) {
-        free(tab);
-        return -1;
-    }
-    size_t c = ZSTD_compress(z + 24, zb - 24, tab, n, 1);
+    int rc = !ZSTD_isError(c) && z ? part_set(m, z, m->n - csize + c) : -1;
     free(tab);
-    if (ZSTD_isError(c)) {
-        free(z);
-        return -1;
-    }
-    na_frame_header(z, (uint32_t)(c + 16), "META");
-    memset(z + 12, 0, 4);
-    na_st64(z + 16, rnd() % 8 ? (uint64_t)n : interesting(n));
-    int rc = part_set(m, z, c + 24);
     free(z);
+    ZSTD_freeDCtx(dc);
+    ZSTD_freeCCtx(cc);
     return rc;
 }
 

@@ -481,3 +481,189 @@ Test(archive, cursors_read_from_several_threads)
     cr_expect(seen_corrupt, "no flipped byte was caught by a cursor read");
     tu_buf_free(&b);
 }
+
+/* ---- META in frames (spec 4.4) ------------------------------------------------------------ */
+
+#define N_FR_FILES 7000
+#define N_FR_JSON 2500
+
+static tu_item *frame_items(size_t *n)
+{
+    tu_item *it = calloc(N_FR_FILES + N_FR_JSON, sizeof *it);
+    cr_assert(it);
+    for (int i = 0; i < N_FR_FILES; i++) {
+        char *name = malloc(128), *text = malloc(64);
+        /* long names: the table passes several 256 KiB frames */
+        snprintf(name, 128, "section-%02d/a-rather-long-directory-name-for-frames/article-%05d.txt", i % 7, i);
+        snprintf(text, 64, "file article %d", i / 2); /* pairs share an article */
+        it[i] = (tu_item){name, text, 0};
+    }
+    for (int i = 0; i < N_FR_JSON; i++) {
+        char *line = malloc(256);
+        snprintf(line, 256,
+                 "{\"url\":\"https://example.org/news/%d.html\",\"title\":\"headline number %d of the day\","
+                 "\"text\":\"json article %d\"}",
+                 i, i, i);
+        it[N_FR_FILES + i] = (tu_item){NULL, line, 0};
+    }
+    *n = N_FR_FILES + N_FR_JSON;
+    return it;
+}
+
+static void frame_items_free(tu_item *it, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)it[i].name);
+        free((char *)it[i].data);
+    }
+    free(it);
+}
+
+/* META's payload in an archive, and its frame count */
+static const uint8_t *meta_payload(const tu_buf *b, uint32_t *frames)
+{
+    na_footer f;
+    cr_assert_null(na_footer_decode(b->data, b->len, &f));
+    const uint8_t *m = b->data + f.toc[NA_S_META].offset + 8;
+    *frames = na_ld32(m + 4);
+    return m;
+}
+
+static void same_entry(const newsarc_entry *a, uint64_t aa, const newsarc_entry *b, uint64_t ab, uint64_t i)
+{
+    cr_assert(aa == ab && a->flags == b->flags && a->name_len == b->name_len && a->meta_len == b->meta_len &&
+                  a->text_key_len == b->text_key_len && a->text_pos == b->text_pos,
+              "entry %llu differs", (unsigned long long)i);
+    cr_assert(!memcmp(a->name, b->name, a->name_len) && !memcmp(a->meta, b->meta, a->meta_len) &&
+                  !memcmp(a->text_key, b->text_key, a->text_key_len),
+              "entry %llu differs", (unsigned long long)i);
+}
+
+Test(archive, metadata_in_frames_read_any_way, .timeout = 120)
+{
+    size_t n;
+    tu_item *it = frame_items(&n);
+    size_t *rev = malloc(n * sizeof *rev);
+    for (size_t i = 0; i < n; i++) rev[i] = n - 1 - i;
+    newsarc_writer_options o1 = {.block_size = 8192, .threads = 1}, o3 = {.block_size = 8192, .threads = 3};
+    tu_buf a = {0}, b = {0};
+    char msg[512];
+    cr_assert_eq(tu_pack(it, n, NULL, &o1, &a, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(tu_pack(it, n, rev, &o3, &b, msg, sizeof msg), 0, "%s", msg);
+    cr_assert(a.len == b.len && !memcmp(a.data, b.data, a.len), "frames depend on threads or input order");
+    uint32_t nf;
+    meta_payload(&a, &nf);
+    cr_assert_geq(nf, 4, "expected several META frames, got %u", nf);
+
+    newsarc_reader *r1 = open_buf(&a), *r4 = open_buf(&a), *lazy = open_buf(&a);
+    cr_assert_eq(newsarc_reader_load_entries(r1, 1), 0, "%s", newsarc_reader_error(r1));
+    cr_assert_eq(newsarc_reader_load_entries(r4, 4), 0, "%s", newsarc_reader_error(r4));
+    uint64_t ne = newsarc_reader_entry_count(r1);
+    cr_assert_eq(ne, n);
+    for (uint64_t k = ne; k-- > 0;) { /* backwards: frames load out of order */
+        newsarc_entry e1, e4, el;
+        uint64_t a1, a4, al;
+        cr_assert_eq(newsarc_reader_entry(r1, k, &e1, &a1), 0);
+        cr_assert_eq(newsarc_reader_entry(r4, k, &e4, &a4), 0);
+        cr_assert_eq(newsarc_reader_entry(lazy, k, &el, &al), 0, "%s", newsarc_reader_error(lazy));
+        same_entry(&e1, a1, &e4, a4, k);
+        same_entry(&e1, a1, &el, al, k);
+        if (k > 0) { /* canonical order holds across frame boundaries */
+            newsarc_entry p;
+            uint64_t pa;
+            cr_assert_eq(newsarc_reader_entry(r1, k - 1, &p, &pa), 0);
+            size_t m = p.name_len < e1.name_len ? p.name_len : e1.name_len;
+            int c = m ? memcmp(p.name, e1.name, m) : 0;
+            cr_assert(c < 0 || (c == 0 && p.name_len <= e1.name_len), "entries %llu, %llu out of order",
+                      (unsigned long long)k - 1, (unsigned long long)k);
+        }
+    }
+    /* lookups by name, each on a fresh reader (one frame decompressed) */
+    for (int i = 0; i < N_FR_FILES; i += 331) {
+        newsarc_reader *r = open_buf(&a);
+        uint64_t idx;
+        cr_assert_eq(newsarc_reader_select(r, it[i].name, strlen(it[i].name), &idx), 0, "%s: %s", it[i].name,
+                     newsarc_reader_error(r));
+        void *data;
+        size_t len;
+        cr_assert_eq(newsarc_reader_read(r, idx, &data, &len), 0);
+        cr_assert(len == strlen(it[i].data) && !memcmp(data, it[i].data, len), "%s: wrong article", it[i].name);
+        newsarc_free(data);
+        newsarc_reader_free(r);
+    }
+    static const char *absent[] = {"", "a", "section-00/a", "section-03/a-rather-long-directory-name-for-frames/article-00003.tx",
+                                   "section-06/a-rather-long-directory-name-for-frames/article-99999.txt", "zzz"};
+    for (size_t i = 0; i < sizeof absent / sizeof *absent; i++) {
+        uint64_t idx;
+        cr_expect_eq(newsarc_reader_select(lazy, absent[i], strlen(absent[i]), &idx), NEWSARC_E_NOTFOUND, "'%s'",
+                     absent[i]);
+    }
+    cr_expect_eq(newsarc_reader_verify(r1, 1, NULL, NULL), 0);
+    cr_expect_eq(newsarc_reader_verify(lazy, 3, NULL, NULL), 0);
+    newsarc_reader_free(r1);
+    newsarc_reader_free(r4);
+    newsarc_reader_free(lazy);
+    tu_buf_free(&a);
+    tu_buf_free(&b);
+    free(rev);
+    frame_items_free(it, n);
+}
+
+/* Damage in one META frame: named the same way whatever the thread count, other frames still readable. */
+Test(archive, metadata_frame_damage_is_isolated, .timeout = 120)
+{
+    size_t n;
+    tu_item *it = frame_items(&n);
+    newsarc_writer_options o = {.block_size = 8192, .threads = 2};
+    tu_buf a = {0};
+    char msg[512];
+    cr_assert_eq(tu_pack(it, n, NULL, &o, &a, msg, sizeof msg), 0, "%s", msg);
+    uint32_t nf;
+    const uint8_t *m = meta_payload(&a, &nf);
+    cr_assert_geq(nf, 4);
+    size_t names_at = 24 + 16 * (size_t)nf, src = names_at;
+    for (uint32_t f = 0; f < nf; f++) src += na_ld32(m + 24 + 16 * f + 12);
+    size_t frame_at[64];
+    cr_assert_leq(nf, 64);
+    for (uint32_t f = 0; f < nf; f++) {
+        frame_at[f] = src;
+        src += na_ld32(m + 24 + 16 * f);
+    }
+    size_t base = (size_t)(m - a.data);
+    /* frames 1 and 3 broken (magic): every thread count reports frame 1 */
+    tu_buf d = {0};
+    tu_buf_write(&d, a.data, a.len);
+    d.data[base + frame_at[1]] ^= 0x40;
+    d.data[base + frame_at[3]] ^= 0x40;
+    char first[512];
+    for (int T = 1; T <= 4; T++) {
+        newsarc_reader *r = open_buf(&d);
+        cr_assert_eq(newsarc_reader_load_entries(r, T), NEWSARC_E_CORRUPT);
+        if (T == 1) snprintf(first, sizeof first, "%s", newsarc_reader_error(r));
+        cr_expect_str_eq(newsarc_reader_error(r), first, "threads %d", T);
+        cr_expect(strstr(first, "metadata frame 1") != NULL, "names the first damaged frame: %s", first);
+        newsarc_reader_free(r);
+    }
+    /* an entry of frame 0 still reads; one of frame 1 does not */
+    newsarc_reader *r = open_buf(&d);
+    newsarc_entry e;
+    uint64_t art;
+    cr_expect_eq(newsarc_reader_entry(r, 0, &e, &art), 0);
+    cr_expect_eq(newsarc_reader_entry(r, na_ld32(m + 24 + 8), &e, &art), NEWSARC_E_CORRUPT);
+    cr_expect_eq(newsarc_reader_verify(r, 2, NULL, NULL), NEWSARC_E_CORRUPT);
+    newsarc_reader_free(r);
+    /* a first name in the directory that differs from the frame's first record */
+    tu_buf_free(&d);
+    tu_buf_write(&d, a.data, a.len);
+    size_t nm = names_at;
+    for (uint32_t f = 0; f < 2; f++) nm += na_ld32(m + 24 + 16 * f + 12);
+    cr_assert_gt(na_ld32(m + 24 + 16 * 2 + 12), 0, "frame 2 starts with a named entry");
+    d.data[base + nm + 3] ^= 1;
+    r = open_buf(&d);
+    cr_expect_eq(newsarc_reader_load_entries(r, 2), NEWSARC_E_CORRUPT);
+    cr_expect(strstr(newsarc_reader_error(r), "first name") != NULL, "%s", newsarc_reader_error(r));
+    newsarc_reader_free(r);
+    tu_buf_free(&d);
+    tu_buf_free(&a);
+    frame_items_free(it, n);
+}

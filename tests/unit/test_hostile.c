@@ -260,28 +260,50 @@ static uint8_t *toc_entry(tu_buf *b, int s)
 
 /* ---- metadata table ---------------------------------------------------------------- */
 
+/*
+ * The entry table as the tests patch it: u32 entry count, then the records.
+ * META itself (spec 4.4) holds the count in its header and directory and the
+ * records in frames; the base archive has one frame and no dictionary.
+ */
 static void meta_table(arch *a, tu_buf *table)
 {
     const uint8_t *f = a->part[P_META].data;
+    cr_assert_eq(na_ld32(f + 12), 1, "base metadata has one frame");
     uint64_t n = na_ld64(f + 16);
+    const uint8_t *frame = f + 48 + na_ld32(f + 44);
     memset(table, 0, sizeof *table);
-    table->data = malloc((size_t)n);
-    table->len = table->cap = (size_t)n;
-    size_t got = ZSTD_decompress(table->data, (size_t)n, f + 24, a->part[P_META].len - 24);
+    table->data = malloc((size_t)n + 4);
+    table->len = table->cap = (size_t)n + 4;
+    na_st32(table->data, na_ld32(f + 24));
+    size_t got = ZSTD_decompress(table->data + 4, (size_t)n, frame, a->part[P_META].len - (size_t)(frame - f));
     cr_assert(!ZSTD_isError(got) && got == n, "base metadata decompresses");
 }
 
-/* Replace the META frame by table compressed; declared = table size to write in the header. */
+/*
+ * Replace META by one frame of the table's records.  The header keeps the
+ * manifest's entry count; the directory takes the table's count (so a lying
+ * count is a lying directory) and its first record's name when it has one;
+ * declared = the table size written in the header.
+ */
 static void set_meta(arch *a, const uint8_t *table, size_t n, uint64_t declared)
 {
-    size_t cap = ZSTD_compressBound(n);
-    uint8_t *z = malloc(cap + 24);
-    size_t c = ZSTD_compress(z + 24, cap, table, n, 3);
+    const uint8_t *rec = table + 4;
+    size_t rn = n - 4, cap = ZSTD_compressBound(rn);
+    uint32_t nl = rn >= 12 && na_ld32(rec + 8) <= rn - 12 ? na_ld32(rec + 8) : 0;
+    uint8_t *z = malloc(cap + 48 + nl);
+    size_t c = ZSTD_compress(z + 48 + nl, cap, rec, rn, 3);
     cr_assert(!ZSTD_isError(c));
-    na_frame_header(z, (uint32_t)(c + 16), "META");
-    memset(z + 12, 0, 4);
+    na_frame_header(z, (uint32_t)(c + 40 + nl), "META");
+    na_st32(z + 12, 1);
     na_st64(z + 16, declared);
-    buf_set(&a->part[P_META], z, c + 24);
+    na_st32(z + 24, (uint32_t)a->m.entries);
+    na_st32(z + 28, 0);
+    na_st32(z + 32, (uint32_t)c);
+    na_st32(z + 36, (uint32_t)rn);
+    na_st32(z + 40, na_ld32(table));
+    na_st32(z + 44, nl);
+    if (nl) memcpy(z + 48, rec + 12, nl);
+    buf_set(&a->part[P_META], z, c + 48 + nl);
     free(z);
 }
 
@@ -1383,7 +1405,7 @@ Test(hostile, meta_table_size_lies)
     }
     /* in range but not the frame's size */
     for (int d = -1; d <= 1; d += 2) {
-        set_meta(&a, t.data, t.len, t.len + (uint64_t)(int64_t)d);
+        set_meta(&a, t.data, t.len, t.len - 4 + (uint64_t)(int64_t)d);
         tu_buf c;
         assemble(&a, RESEAL, &c);
         outcome o = expect_verify_fails(&c, "metadata table size off by one");
@@ -1399,13 +1421,19 @@ Test(hostile, meta_table_size_lies)
     assemble(&a, RESEAL, &c);
     expect_open_fails(&c, C, "metadata section too short");
     tu_buf_free(&c);
-    uint8_t junk[64];
+    uint8_t junk[96];
     memset(junk, 0xAB, sizeof junk);
     na_frame_header(junk, sizeof junk - 8, "META");
-    memset(junk + 12, 0, 4);
-    /* table size large enough for the archive's entry count (checked at open),
-     * so the garbage frame itself is what must be caught */
+    /* one frame of garbage, with a directory and header that pass every
+     * check made before the frame itself is read */
+    na_st32(junk + 12, 1);
     na_st64(junk + 16, 4096);
+    na_st32(junk + 24, (uint32_t)a.m.entries);
+    na_st32(junk + 28, 0);
+    na_st32(junk + 32, sizeof junk - 48);
+    na_st32(junk + 36, 4096);
+    na_st32(junk + 40, (uint32_t)a.m.entries);
+    na_st32(junk + 44, 0);
     buf_set(&a.part[P_META], junk, sizeof junk);
     assemble(&a, RESEAL, &c);
     outcome o = expect_verify_fails(&c, "metadata frame is garbage");
@@ -1428,7 +1456,7 @@ static outcome table_case(table_patch patch, int entry_code, const char *what)
     tu_buf t;
     meta_table(&a, &t);
     patch(&t);
-    set_meta(&a, t.data, t.len, t.len);
+    set_meta(&a, t.data, t.len, t.len - 4);
     tu_buf c;
     assemble(&a, RESEAL, &c);
     outcome o = expect_verify_fails(&c, what);
