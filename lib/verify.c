@@ -149,23 +149,35 @@ static void *check_blocks(void *arg)
 
 /* ---- sections ------------------------------------------------------------------------ */
 
-static void check_sections(vctx *v)
+/*
+ * Section hashes (V1, V2, V4, V9).  The whole-file checksum alone hashes
+ * every byte once more, so this runs on its own thread beside the block
+ * checks (when verify has more than one); the results are reported after
+ * them, at the same place whatever the thread count.
+ */
+typedef struct shash {
+    newsarc_reader *r;
+    bool file_bad, blks_bad, root_bad;
+    bool sec_bad[NA_S_COUNT];
+    bool opt_bad[NA_MAX_SECTIONS];
+} shash;
+
+static void *hash_sections(void *arg)
 {
-    newsarc_reader *r = v->r;
+    shash *x = arg;
+    newsarc_reader *r = x->r;
     uint8_t h[NA_HASH];
     na_hash(h, r->file, (size_t)(r->size - NA_FOOT_TAIL));
-    if (memcmp(h, r->foot.checksum, NA_HASH) != 0) report(v, "FOOT", -1, -1, "whole-file checksum does not match");
+    x->file_bad = memcmp(h, r->foot.checksum, NA_HASH) != 0;
     static const int hashed[] = {NA_S_HEAD, NA_S_DICT, NA_S_META, NA_S_INDX};
     for (size_t i = 0; i < sizeof hashed / sizeof *hashed; i++) {
         int s = hashed[i];
         na_hash(h, r->file + r->mani.sec[s].offset, (size_t)r->mani.sec[s].length);
-        if (memcmp(h, r->mani.sec_hash[s], NA_HASH) != 0)
-            report(v, na_section_types[s], -1, -1, "section hash does not match the manifest");
+        x->sec_bad[s] = memcmp(h, r->mani.sec_hash[s], NA_HASH) != 0;
     }
     for (uint32_t k = 0; k < r->mani.n_opt; k++) {
         na_hash(h, r->file + r->mani.opt[k].offset, (size_t)r->mani.opt[k].length);
-        if (memcmp(h, r->mani.opt_hash[k], NA_HASH) != 0)
-            report(v, r->mani.opt[k].type, -1, -1, "section hash does not match the manifest");
+        x->opt_bad[k] = memcmp(h, r->mani.opt_hash[k], NA_HASH) != 0;
     }
     /* BLKS: hash of the block hashes as recorded in the index */
     crypto_generichash_state st;
@@ -173,13 +185,25 @@ static void check_sections(vctx *v)
     for (uint32_t b = 0; b < r->n_blocks; b++)
         crypto_generichash_update(&st, r->blocks_tab + (size_t)b * NA_BLOCK_REC + 16, NA_HASH);
     crypto_generichash_final(&st, h, NA_HASH);
-    if (memcmp(h, r->mani.sec_hash[NA_S_BLKS], NA_HASH) != 0)
-        report(v, "BLKS", -1, -1, "hash of the block hashes does not match the manifest");
+    x->blks_bad = memcmp(h, r->mani.sec_hash[NA_S_BLKS], NA_HASH) != 0;
     /* root */
     crypto_generichash_init(&st, NULL, 0, NA_HASH);
     for (uint32_t a = 0; a < r->n_arts; a++) crypto_generichash_update(&st, r->arts_tab + (size_t)a * NA_ARTICLE_REC, NA_HASH);
     crypto_generichash_final(&st, h, NA_HASH);
-    if (memcmp(h, r->mani.root, NA_HASH) != 0) report(v, "INDX", -1, -1, "root hash over the ids does not match the manifest");
+    x->root_bad = memcmp(h, r->mani.root, NA_HASH) != 0;
+    return NULL;
+}
+
+static void report_sections(vctx *v, const shash *x)
+{
+    newsarc_reader *r = v->r;
+    if (x->file_bad) report(v, "FOOT", -1, -1, "whole-file checksum does not match");
+    for (int s = 0; s < NA_S_COUNT; s++)
+        if (x->sec_bad[s]) report(v, na_section_types[s], -1, -1, "section hash does not match the manifest");
+    for (uint32_t k = 0; k < r->mani.n_opt; k++)
+        if (x->opt_bad[k]) report(v, r->mani.opt[k].type, -1, -1, "section hash does not match the manifest");
+    if (x->blks_bad) report(v, "BLKS", -1, -1, "hash of the block hashes does not match the manifest");
+    if (x->root_bad) report(v, "INDX", -1, -1, "root hash over the ids does not match the manifest");
 }
 
 static int cmp_u64_pair(const void *a, const void *b)
@@ -347,7 +371,10 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
     vctx v = {r, cb, cb_ctx, 0, NULL, NULL, NULL};
     if (threads < 1) threads = 1;
     if (threads > 64) threads = 64;
-    check_sections(&v);
+    shash sh = {.r = r};
+    pthread_t hth;
+    bool hashing = threads > 1 && pthread_create(&hth, NULL, hash_sections, &sh) == 0;
+    if (!hashing) hash_sections(&sh);
     if (na_reader_load_attr(r) != 0) report(&v, "attr", -1, -1, "%s", r->msg);
     check_meta(&v, threads); /* first, so later reports can name articles */
     if (na_reader_ddict(r) != 0) report(&v, "DICT", -1, -1, "%s", r->msg);
@@ -400,6 +427,8 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
                        (unsigned long long)i);
             }
     }
+    if (hashing) pthread_join(hth, NULL);
+    report_sections(&v, &sh);
     free(bounds_ok);
     free(by_block);
     free(first);
