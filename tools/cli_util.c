@@ -4,7 +4,6 @@
 #include "text.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,16 +304,21 @@ bool cli_threads_arg(const char *arg, int *out)
     return true;
 }
 
+typedef struct cli_jobs {
+    void *(*fn)(void *);
+    char *jobs;
+    size_t size;
+} cli_jobs;
+
+static void cli_job(void *arg, int t)
+{
+    cli_jobs *c = arg;
+    c->fn(c->jobs + (size_t)t * c->size);
+}
+
 void cli_run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n)
 {
-    pthread_t th[CLI_MAX_JOBS];
-    int started[CLI_MAX_JOBS] = {0};
-    char *j = jobs;
-    if (n > CLI_MAX_JOBS) n = CLI_MAX_JOBS;
-    for (int t = 1; t < n; t++) started[t] = pthread_create(&th[t], NULL, fn, j + (size_t)t * size) == 0;
-    if (n > 0) fn(j);
-    for (int t = 1; t < n; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else fn(j + (size_t)t * size); /* no thread: run it here */
-    }
+    if (n < 1) return;
+    cli_jobs c = {fn, jobs, size};
+    na_run_threads(n > CLI_MAX_JOBS ? CLI_MAX_JOBS : n, cli_job, &c);
 }
