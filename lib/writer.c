@@ -41,14 +41,20 @@ typedef struct w_article {
     uint64_t locator;       /* fetch locator, or arena offset when in memory */
     uint32_t size;          /* article bytes (<= 1 GiB) */
     uint32_t src_len;       /* bytes to fetch (the line for JSON) */
-    uint32_t block, offset; /* placement, filled while planning blocks */
-    uint64_t band[NA_LSH_BANDS]; /* MinHash band keys, for placement */
     uint32_t place_ent;     /* entry giving the placement key (set in finish) */
-    uint32_t cluster;       /* uniq position of the cluster's representative */
     uint16_t key;           /* KIND_JSON: interned text member name */
     uint8_t kind;
     uint8_t has_sig;        /* long enough for a MinHash signature */
-    na_attr attr;           /* what ICU tells about the text (attr section) */
+    /* the band keys are needed only until clustering copied them; the
+     * placement fields are filled after that: they share the memory
+     * (72 bytes per article in all, see spec/BENCHMARKS.md "memory") */
+    union {
+        uint64_t band[NA_LSH_BANDS]; /* MinHash band keys (pass 1 .. clustering) */
+        struct {
+            uint32_t cluster;       /* uniq position of the cluster's representative */
+            uint32_t block, offset; /* placement, filled while planning blocks */
+        } at;
+    } u;
 } w_article;
 
 typedef struct w_sample {
@@ -58,13 +64,21 @@ typedef struct w_sample {
 } w_sample;
 
 typedef struct w_entry {
-    uint32_t article; /* raw article record, then unique article index */
+    uint64_t str_off;  /* the name; for a nameless entry its placement key */
+    uint64_t meta_off;
+    uint32_t article;  /* raw article record, then unique article index */
     uint32_t key_pos;
-    uint64_t name_off, meta_off, place_off;
-    uint32_t name_len, meta_len, place_len;
-    uint16_t key;  /* interned text member name, 0 = none */
+    uint32_t meta_len;
+    uint16_t str_len;  /* <= NA_MAX_NAME */
+    uint16_t key;      /* interned text member name, 0 = none */
     uint8_t flags;
+    uint8_t named;     /* str is the name (else the name is empty) */
 } w_entry;
+
+_Static_assert(NA_MAX_NAME <= UINT16_MAX, "w_entry.str_len");
+
+/* An entry's name and its placement key (the name, or the url of a nameless JSON entry). */
+static inline uint32_t ent_name_len(const w_entry *e) { return e->named ? e->str_len : 0; }
 
 struct newsarc_writer {
     newsarc_writer_options opt;
@@ -366,7 +380,7 @@ static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *a
     memset(a, 0, sizeof *a);
     memset(en, 0, sizeof *en);
     memcpy(a->id, id, NA_HASH);
-    a->has_sig = na_minhash_bands(sig, a->band);
+    a->has_sig = na_minhash_bands(sig, a->u.band);
     if (sample_offer(w, a->id, article, len) != 0) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     a->size = (uint32_t)len;
     a->kind = kind;
@@ -389,18 +403,17 @@ static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *a
     en->article = (uint32_t)w->n_arts;
     en->flags = (uint8_t)e->flags;
     en->key_pos = e->text_pos;
-    en->name_len = (uint32_t)e->name_len;
     en->key = key;
     en->meta_len = (uint32_t)e->meta_len;
-    if (!rc) rc = arena_add(w, e->name, e->name_len, &en->name_off);
-    if (!rc && (rc = meta_add(w, e->meta, e->meta_len, &en->meta_off)) != 0) return rc; /* message set */
-    if (!rc && e->name_len == 0 && place_len) {
-        rc = arena_add(w, place, place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len, &en->place_off);
-        en->place_len = (uint32_t)(place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len);
+    if (e->name_len) { /* the name is also the placement key */
+        en->named = 1;
+        en->str_len = (uint16_t)e->name_len;
+        if (!rc) rc = arena_add(w, e->name, e->name_len, &en->str_off);
     } else {
-        en->place_off = en->name_off;
-        en->place_len = en->name_len;
+        en->str_len = (uint16_t)(place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len);
+        if (!rc) rc = arena_add(w, place, en->str_len, &en->str_off);
     }
+    if (!rc && (rc = meta_add(w, e->meta, e->meta_len, &en->meta_off)) != 0) return rc; /* message set */
     if (rc) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     w->n_arts++;
     w->n_ents++;
@@ -601,7 +614,7 @@ static int cmp_art_id(const void *x, const void *y)
 static int cmp_entry(const void *x, const void *y)
 {
     const w_entry *a = x, *b = y;
-    int c = cmp_bytes(arena_at(g_w, a->name_off), a->name_len, arena_at(g_w, b->name_off), b->name_len);
+    int c = cmp_bytes(arena_at(g_w, a->str_off), ent_name_len(a), arena_at(g_w, b->str_off), ent_name_len(b));
     if (c) return c;
     if (a->article != b->article) return a->article < b->article ? -1 : 1;
     if (a->key != b->key) {
@@ -621,11 +634,39 @@ static int cmp_entry(const void *x, const void *y)
     return a->flags < b->flags ? -1 : a->flags > b->flags;
 }
 
+static int cmp_entry_at(const void *x, const void *y)
+{
+    return cmp_entry(&g_ents[*(const uint32_t *)x], &g_ents[*(const uint32_t *)y]);
+}
+
+/* Sort the entries into canonical order through an index array (4 bytes per
+ * entry, where qsort of the records would allocate a copy of them all) and
+ * move them in place, cycle by cycle.  idx has room for n. */
+static void sort_entries(w_entry *ents, size_t n, uint32_t *idx)
+{
+    for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
+    g_ents = ents;
+    qsort(idx, n, sizeof *idx, cmp_entry_at);
+    for (size_t i = 0; i < n; i++) { /* new[j] = old[idx[j]] */
+        if (idx[i] == i) continue;
+        w_entry t = ents[i];
+        size_t j = i;
+        while (idx[j] != i) {
+            size_t k = idx[j];
+            ents[j] = ents[k];
+            idx[j] = (uint32_t)j;
+            j = k;
+        }
+        ents[j] = t;
+        idx[j] = (uint32_t)j;
+    }
+}
+
 /* Placement key alone: (name or url, id). */
 static int cmp_key(const w_article *a, const w_article *b)
 {
     const w_entry *ea = &g_ents[a->place_ent], *eb = &g_ents[b->place_ent];
-    int c = cmp_bytes(arena_at(g_w, ea->place_off), ea->place_len, arena_at(g_w, eb->place_off), eb->place_len);
+    int c = cmp_bytes(arena_at(g_w, ea->str_off), ea->str_len, arena_at(g_w, eb->str_off), eb->str_len);
     return c ? c : memcmp(a->id, b->id, NA_HASH);
 }
 
@@ -636,8 +677,8 @@ static const uint32_t *g_uniq;
 static int cmp_place(const void *x, const void *y)
 {
     const w_article *a = &g_arts[g_uniq[*(const uint32_t *)x]], *b = &g_arts[g_uniq[*(const uint32_t *)y]];
-    if (a->cluster != b->cluster) {
-        int c = cmp_key(&g_arts[g_uniq[a->cluster]], &g_arts[g_uniq[b->cluster]]);
+    if (a->u.at.cluster != b->u.at.cluster) {
+        int c = cmp_key(&g_arts[g_uniq[a->u.at.cluster]], &g_arts[g_uniq[b->u.at.cluster]]);
         if (c) return c;
     }
     return cmp_key(a, b);
@@ -650,11 +691,53 @@ typedef struct band_item {
     uint32_t art; /* uniq position */
 } band_item;
 
-static int cmp_band(const void *x, const void *y)
+static int band_less(const band_item *a, const band_item *b)
 {
-    const band_item *a = x, *b = y;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
-    return a->art < b->art ? -1 : a->art > b->art;
+    return a->key != b->key ? a->key < b->key : a->art < b->art;
+}
+
+static void band_swap(band_item *a, band_item *b)
+{
+    band_item t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/*
+ * Sort band items in place (qsort would allocate a second array as large as
+ * the items, the peak of memory when packing).  The order (key, art) is
+ * total, so the result is unique whatever the algorithm.
+ */
+static void sort_bands(band_item *v, size_t n)
+{
+    while (n > 16) {
+        /* median of three to v[0], then Hoare partition */
+        size_t m = n / 2;
+        if (band_less(&v[m], &v[0])) band_swap(&v[m], &v[0]);
+        if (band_less(&v[n - 1], &v[m])) band_swap(&v[n - 1], &v[m]);
+        if (band_less(&v[m], &v[0])) band_swap(&v[m], &v[0]);
+        band_swap(&v[0], &v[m]);
+        band_item piv = v[0];
+        size_t i = 0, j = n;
+        for (;;) {
+            do i++; while (i < n && band_less(&v[i], &piv));
+            do j--; while (band_less(&piv, &v[j]));
+            if (i >= j) break;
+            band_swap(&v[i], &v[j]);
+        }
+        band_swap(&v[0], &v[j]);
+        /* recurse into the smaller side, loop on the larger: O(log n) stack */
+        if (j < n - j - 1) {
+            sort_bands(v, j);
+            v += j + 1;
+            n -= j + 1;
+        } else {
+            sort_bands(v + j + 1, n - j - 1);
+            n = j;
+        }
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && band_less(&v[k], &v[k - 1]); k--) band_swap(&v[k], &v[k - 1]);
 }
 
 static uint32_t uf_find(uint32_t *parent, uint32_t i)
@@ -670,46 +753,50 @@ static uint32_t uf_find(uint32_t *parent, uint32_t i)
  * Group similar articles: LSH over the MinHash signatures (bands of
  * NA_MINHASH_ROWS values; articles sharing any band are joined).  Each
  * article's cluster is the member with the smallest placement key, so the
- * result depends only on the set of articles.
+ * result depends only on the set of articles.  One band at a time, sorted
+ * in place: 16 bytes per article beside the union-find array.  The band
+ * keys live in the article records' union with the placement fields, so
+ * cluster ids are written only after the last band was read.
  */
 static int cluster_articles(newsarc_writer *w, const uint32_t *uniq, size_t n)
 {
-    enum { BANDS = NA_LSH_BANDS };
     uint32_t *parent = malloc(sizeof *parent * (n ? n : 1));
-    band_item *items = malloc(sizeof *items * (n ? n : 1) * BANDS);
+    band_item *items = malloc(sizeof *items * (n ? n : 1));
     if (!parent || !items) {
         free(parent);
         free(items);
         return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     }
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        parent[i] = (uint32_t)i;
-        const w_article *a = &w->arts[uniq[i]];
-        if (!a->has_sig) continue; /* too short to compare */
-        for (int b = 0; b < BANDS; b++) items[m++] = (band_item){a->band[b], (uint32_t)i};
-    }
-    qsort(items, m, sizeof *items, cmp_band);
-    /* a bucket shared by very many articles is boilerplate, not a story */
-    for (size_t i = 0, j; i < m; i = j) {
-        for (j = i + 1; j < m && items[j].key == items[i].key; j++) {}
-        if (j - i > NA_CLUSTER_BUCKET_MAX) continue;
-        for (size_t k = i + 1; k < j; k++) {
-            uint32_t ra = uf_find(parent, items[i].art), rb = uf_find(parent, items[k].art);
-            if (ra != rb) parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
+    for (size_t i = 0; i < n; i++) parent[i] = (uint32_t)i;
+    for (int band = 0; band < NA_LSH_BANDS; band++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            const w_article *a = &w->arts[uniq[i]];
+            if (a->has_sig) items[m++] = (band_item){a->u.band[band], (uint32_t)i}; /* else too short to compare */
+        }
+        sort_bands(items, m);
+        /* a bucket shared by very many articles is boilerplate, not a story */
+        for (size_t i = 0, j; i < m; i = j) {
+            for (j = i + 1; j < m && items[j].key == items[i].key; j++) {}
+            if (j - i > NA_CLUSTER_BUCKET_MAX) continue;
+            for (size_t k = i + 1; k < j; k++) {
+                uint32_t ra = uf_find(parent, items[i].art), rb = uf_find(parent, items[k].art);
+                if (ra != rb) parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
+            }
         }
     }
+    free(items);
     /* representative = smallest placement key in the component */
-    for (size_t i = 0; i < n; i++) w->arts[uniq[i]].cluster = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) w->arts[uniq[i]].u.at.cluster = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
         uint32_t root = uf_find(parent, (uint32_t)i);
         w_article *ra = &w->arts[uniq[root]];
-        if (ra->cluster == UINT32_MAX || cmp_key(&w->arts[uniq[i]], &w->arts[uniq[ra->cluster]]) < 0)
-            ra->cluster = (uint32_t)i;
+        if (ra->u.at.cluster == UINT32_MAX || cmp_key(&w->arts[uniq[i]], &w->arts[uniq[ra->u.at.cluster]]) < 0)
+            ra->u.at.cluster = (uint32_t)i;
     }
-    for (size_t i = 0; i < n; i++) w->arts[uniq[i]].cluster = w->arts[uniq[uf_find(parent, (uint32_t)i)]].cluster;
+    for (size_t i = 0; i < n; i++)
+        w->arts[uniq[i]].u.at.cluster = w->arts[uniq[uf_find(parent, (uint32_t)i)]].u.at.cluster;
     free(parent);
-    free(items);
     return 0;
 }
 
@@ -995,7 +1082,7 @@ static int cmp_hint_item(const void *x, const void *y)
 
 static int cmp_cs_str(const void *x, const void *y) { return strcmp(*(const char *const *)x, *(const char *const *)y); }
 
-static int apply_source_hints(newsarc_writer *w, const uint32_t *uniq, size_t n_uniq)
+static int apply_source_hints(newsarc_writer *w, const uint32_t *uniq, na_attr *attrs, size_t n_uniq)
 {
     hint_item *it = malloc(sizeof *it * (n_uniq ? n_uniq : 1));
     const char **votes = malloc(sizeof *votes * (n_uniq ? n_uniq : 1));
@@ -1006,7 +1093,7 @@ static int apply_source_hints(newsarc_writer *w, const uint32_t *uniq, size_t n_
     }
     size_t m = 0;
     for (size_t k = 0; k < n_uniq; k++) {
-        const na_attr *t = &w->arts[uniq[k]].attr;
+        const na_attr *t = &attrs[k];
         if (!(t->flags & NA_ATTR_PRESENT) || (t->flags & NA_ATTR_UTF8) || !t->chosen) continue;
         uint8_t role = 0;
         if ((t->flags & NA_ATTR_CLEAN) &&
@@ -1017,7 +1104,7 @@ static int apply_source_hints(newsarc_writer *w, const uint32_t *uniq, size_t n_
         if (!role) continue;
         const w_entry *e = &w->ents[w->arts[uniq[k]].place_ent];
         hint_item *h = &it[m++];
-        source_of(arena_at(w, e->place_off), e->place_len, &h->src, &h->src_len);
+        source_of(arena_at(w, e->str_off), e->str_len, &h->src, &h->src_len);
         h->uniq = (uint32_t)k;
         h->cs = t->chosen;
         h->role = role;
@@ -1048,7 +1135,7 @@ static int apply_source_hints(newsarc_writer *w, const uint32_t *uniq, size_t n_
             if (it[i].role != 2 || strcmp(w->charsets[it[i].cs], hint) == 0) continue;
             art.len = 0;
             rc = fetch_article(w, &f, a, &art, w->msg);
-            if (!rc) rc = text_attr(w, a->size ? art.data : (const uint8_t *)"", a->size, hint, &a->attr, w->msg);
+            if (!rc) rc = text_attr(w, a->size ? art.data : (const uint8_t *)"", a->size, hint, &attrs[it[i].uniq], w->msg);
         }
     }
     na_buf_free(&f.src);
@@ -1075,6 +1162,7 @@ typedef struct cjob {
 typedef struct cpool {
     newsarc_writer *w;
     const uint32_t *uniq, *place;
+    na_attr *attrs; /* by uniq position; NULL without text information */
     cjob *jobs;
     size_t n;
     int threads;
@@ -1098,7 +1186,8 @@ static void fill_and_compress(cpool *p, int t, cjob *j)
         size_t at = j->raw.len;
         j->rc = fetch_article(p->w, &p->fetchers[t], a, &j->raw, j->msg);
         if (!j->rc && !p->w->opt.no_text_info)
-            j->rc = text_attr(p->w, a->size ? j->raw.data + at : (const uint8_t *)"", a->size, NULL, &a->attr, j->msg);
+            j->rc = text_attr(p->w, a->size ? j->raw.data + at : (const uint8_t *)"", a->size, NULL, &p->attrs[p->place[i]],
+                              j->msg);
     }
     if (j->rc) return;
     size_t bound = ZSTD_compressBound(j->raw.len);
@@ -1145,6 +1234,7 @@ typedef struct build {
     uint32_t *uniq;       /* unique article records, id order */
     size_t n_uniq;
     uint32_t *place;      /* unique article indices in placement order */
+    na_attr *attrs;       /* text information by uniq position (allocated after clustering) */
     na_block_rec *blocks;
     size_t n_blocks, cap_blocks;
     out_state o;
@@ -1197,6 +1287,7 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     p.w = w;
     p.uniq = b->uniq;
     p.place = b->place;
+    p.attrs = b->attrs;
     p.threads = T;
     size_t cap = (size_t)T * BATCH_PER_THREAD;
     p.jobs = calloc(cap, sizeof *p.jobs);
@@ -1230,8 +1321,8 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
             while (i < b->n_uniq) {
                 w_article *a = &w->arts[b->uniq[b->place[i]]];
                 if (len > 0 && (len + a->size > w->opt.block_size || len + a->size > NA_MAX_BLOCK_CONTENT)) break;
-                a->block = (uint32_t)(b->n_blocks + p.n);
-                a->offset = (uint32_t)len;
+                a->u.at.block = (uint32_t)(b->n_blocks + p.n);
+                a->u.at.offset = (uint32_t)len;
                 len += a->size;
                 i++;
             }
@@ -1346,8 +1437,8 @@ static int meta_record(newsarc_writer *w, const w_entry *e, na_buf *out, na_buf 
     uint32_t kl = (uint32_t)strlen(k);
     const uint8_t *m = meta_at(w, e->meta_off, e->meta_len, scratch);
     if (!m) return NEWSARC_E_IO;
-    if (na_buf_u32(out, e->article) || na_buf_u32(out, e->flags) || na_buf_u32(out, e->name_len) ||
-        na_buf_append(out, arena_at(w, e->name_off), e->name_len) || na_buf_u32(out, kl) ||
+    if (na_buf_u32(out, e->article) || na_buf_u32(out, e->flags) || na_buf_u32(out, ent_name_len(e)) ||
+        na_buf_append(out, arena_at(w, e->str_off), ent_name_len(e)) || na_buf_u32(out, kl) ||
         na_buf_append(out, k, kl) || na_buf_u32(out, e->key_pos) || na_buf_u32(out, e->meta_len) ||
         na_buf_append(out, m, e->meta_len))
         return NEWSARC_E_NOMEM;
@@ -1360,7 +1451,7 @@ static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
     uint64_t table = 0;
     for (size_t i = 0; i < w->n_ents; i++) {
         const w_entry *e = &w->ents[i];
-        table += 24 + (uint64_t)e->name_len + strlen(key_str(w, e->key)) + e->meta_len;
+        table += 24 + (uint64_t)ent_name_len(e) + strlen(key_str(w, e->key)) + e->meta_len;
     }
     if (table > NA_MAX_META_TABLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata table larger than 4 GiB");
     int T = w->opt.threads < 1 ? 1 : w->opt.threads;
@@ -1393,7 +1484,7 @@ static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
             f->raw.len = 0;
             f->entries = 0;
             const w_entry *first = &w->ents[i];
-            if (na_buf_append(&names, arena_at(w, first->name_off), first->name_len)) rc = NEWSARC_E_NOMEM;
+            if (na_buf_append(&names, arena_at(w, first->str_off), ent_name_len(first))) rc = NEWSARC_E_NOMEM;
             while (!rc && i < w->n_ents && f->raw.len < META_FRAME_TARGET) {
                 rc = meta_record(w, &w->ents[i++], &f->raw, &scratch);
                 f->entries++;
@@ -1402,7 +1493,7 @@ static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
                 uint8_t d[NA_META_FRAME_REC] = {0}; /* csize filled in after compression */
                 na_st32(d + 4, (uint32_t)f->raw.len);
                 na_st32(d + 8, f->entries);
-                na_st32(d + 12, first->name_len);
+                na_st32(d + 12, ent_name_len(first));
                 if (na_buf_append(&head, d, sizeof d)) rc = NEWSARC_E_NOMEM;
             }
         }
@@ -1495,7 +1586,7 @@ static int write_attr(build *b)
         zsink_add(&z, name, l);
     }
     for (size_t i = 0; i < b->n_uniq && !z.bad; i++) {
-        const na_attr *a = &w->arts[b->uniq[i]].attr;
+        const na_attr *a = &b->attrs[i];
         uint8_t rec[NA_ATTR_REC];
         rec[0] = a->flags;
         rec[1] = a->reason;
@@ -1564,8 +1655,8 @@ static int write_index(build *b, uint8_t root[NA_HASH])
         const w_article *a = &w->arts[b->uniq[i]];
         na_article_rec r;
         memcpy(r.id, a->id, NA_HASH);
-        r.block = a->block;
-        r.offset = a->offset;
+        r.block = a->u.at.block;
+        r.offset = a->u.at.offset;
         r.length = (uint32_t)a->size;
         na_article_encode(stage + n, &r);
         n += NA_ARTICLE_REC;
@@ -1630,11 +1721,12 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     newsarc_writer *w = b->w;
     int rc = 0;
     /* unique articles in id order */
+    /* (every array here is 4 bytes per article; the large records are
+     * sorted through index arrays, never copied: spec/BENCHMARKS.md "memory") */
     uint32_t *ord = malloc(sizeof *ord * (w->n_arts ? w->n_arts : 1));
     uint32_t *map = malloc(sizeof *map * (w->n_arts ? w->n_arts : 1));
     b->uniq = malloc(sizeof *b->uniq * (w->n_arts ? w->n_arts : 1));
-    b->place = malloc(sizeof *b->place * (w->n_arts ? w->n_arts : 1));
-    if (!ord || !map || !b->uniq || !b->place) {
+    if (!ord || !map || !b->uniq) {
         free(ord);
         free(map);
         return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
@@ -1650,22 +1742,24 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
         map[ord[i]] = (uint32_t)(b->n_uniq - 1);
     }
     for (size_t i = 0; i < w->n_ents; i++) w->ents[i].article = map[w->ents[i].article];
+    free(map);
+    map = NULL;
     g_meta_err = 0;
-    qsort(w->ents, w->n_ents, sizeof *w->ents, cmp_entry);
+    sort_entries(w->ents, w->n_ents, ord); /* n_ents == n_arts until deduplicated */
     /* one name, one article: a second input with the same relative path
      * would make extraction ambiguous */
     size_t kept = w->n_ents ? 1 : 0;
     for (size_t i = 1; i < w->n_ents; i++) {
         const w_entry *p = &w->ents[kept - 1], *e = &w->ents[i];
-        int same_name = e->name_len && e->name_len == p->name_len &&
-                        !memcmp(arena_at(w, e->name_off), arena_at(w, p->name_off), e->name_len);
+        int same_name = e->named && p->named && e->str_len == p->str_len &&
+                        !memcmp(arena_at(w, e->str_off), arena_at(w, p->str_off), e->str_len);
         if (same_name && cmp_entry(p, e) == 0) continue; /* the same file given twice: one entry */
         w->ents[kept++] = *e;
         if (same_name && p->article != e->article) {
             free(ord);
             free(map);
             return na_set_error(w->msg, NEWSARC_E_INPUT, "two different articles have the name '%.*s'",
-                                (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)arena_at(w, e->name_off));
+                                (int)(e->str_len > 300 ? 300 : e->str_len), (const char *)arena_at(w, e->str_off));
         }
     }
     w->n_ents = kept;
@@ -1679,22 +1773,22 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     /* a name may not also be a directory of another name ("x" and "x/y") */
     for (size_t i = 0; i < w->n_ents; i++) {
         const w_entry *e = &w->ents[i];
-        const uint8_t *nm = arena_at(w, e->name_off);
-        for (uint32_t k = 1; k < e->name_len; k++) {
+        const uint8_t *nm = arena_at(w, e->str_off);
+        for (uint32_t k = 1; k < ent_name_len(e); k++) {
             if (nm[k] != '/') continue;
             /* binary search for an entry named exactly nm[0..k) */
             size_t lo = 0, hi = w->n_ents;
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 const w_entry *m = &w->ents[mid];
-                if (cmp_bytes(arena_at(w, m->name_off), m->name_len, nm, k) < 0) lo = mid + 1;
+                if (cmp_bytes(arena_at(w, m->str_off), ent_name_len(m), nm, k) < 0) lo = mid + 1;
                 else hi = mid;
             }
-            if (lo < w->n_ents && w->ents[lo].name_len == k) {
+            if (lo < w->n_ents && ent_name_len(&w->ents[lo]) == k) {
                 free(ord);
                 free(map);
                 return na_set_error(w->msg, NEWSARC_E_INPUT, "'%.*s' is both a file and the directory of '%.*s'", (int)k,
-                                    (const char *)nm, (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)nm);
+                                    (const char *)nm, (int)(e->str_len > 300 ? 300 : e->str_len), (const char *)nm);
             }
         }
     }
@@ -1703,13 +1797,13 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
         w_article *a = &w->arts[b->uniq[w->ents[i].article]];
         a->place_ent = (uint32_t)i;
     }
+    free(ord);
+    free(map);
     /* placement order over unique articles (positions in uniq) */
     rc = cluster_articles(w, b->uniq, b->n_uniq);
-    if (rc) {
-        free(ord);
-        free(map);
-        return rc;
-    }
+    if (rc) return rc;
+    b->place = malloc(sizeof *b->place * (b->n_uniq ? b->n_uniq : 1));
+    if (!b->place) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     for (size_t i = 0; i < b->n_uniq; i++) b->place[i] = (uint32_t)i;
     g_uniq = b->uniq;
     qsort(b->place, b->n_uniq, sizeof *b->place, cmp_place);
@@ -1717,8 +1811,8 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     /* dictionary, trained on the sample taken in pass 1 */
     na_buf dict = {0};
     rc = train_dictionary(w, b->content, &dict);
-    free(ord);
-    free(map);
+    if (!rc && !w->opt.no_text_info && !(b->attrs = calloc(b->n_uniq ? b->n_uniq : 1, sizeof *b->attrs)))
+        rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     /* HEAD, DICT */
     if (!rc) {
         uint8_t head[NA_HEAD_FRAME];
@@ -1733,7 +1827,7 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", dict.data, dict.len, NULL, 0);
     if (!rc) rc = write_blocks(b, dict.data, dict.len);
     if (!rc) rc = write_meta(b, dict.data, dict.len);
-    if (!rc && !w->opt.no_text_info) rc = apply_source_hints(w, b->uniq, b->n_uniq);
+    if (!rc && !w->opt.no_text_info) rc = apply_source_hints(w, b->uniq, b->attrs, b->n_uniq);
     if (!rc && !w->opt.no_text_info) rc = write_attr(b);
     uint8_t root[NA_HASH];
     if (!rc) rc = write_index(b, root);
@@ -1814,6 +1908,7 @@ int newsarc_writer_finish(newsarc_writer *w, newsarc_write_fn out, void *out_ctx
     int rc = finish(&b, sign, sign_ctx);
     free(b.uniq);
     free(b.place);
+    free(b.attrs);
     free(b.blocks);
     if (!rc) w->finished = 2;
     return rc;

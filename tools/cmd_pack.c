@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define NEWSARC_SKIPPED_NAME ".newsarc/skipped.jsonl"
 #define BATCH_LINES 4096      /* JSON lines handed to the writer at once */
@@ -618,6 +621,14 @@ static void pack_usage(FILE *f)
 
 int cmd_pack(int argc, char **argv)
 {
+#ifdef __GLIBC__
+    /* glibc raises its mmap threshold to the size of any large block freed
+     * (up to 32 MiB); after that the writer's growing per-article arrays
+     * come from the heap, and every copy left behind by realloc stays
+     * resident.  A fixed 1 MiB threshold keeps them mapped, so realloc moves
+     * pages and free returns them: fars 64x peak 68.3 -> 54.4 MiB. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     static const struct option lopts[] = {{"output", required_argument, 0, 'o'},
                                           {"force", no_argument, 0, 'f'},
                                           {"level", required_argument, 0, 'l'},
