@@ -36,6 +36,8 @@
 
 enum { KIND_RAW = 0, KIND_JSON = 1 };
 
+typedef struct build build; /* the state of newsarc_writer_finish */
+
 typedef struct w_article {
     uint8_t id[NA_HASH];
     uint64_t locator;       /* fetch locator, or arena offset when in memory */
@@ -204,22 +206,12 @@ static inline const uint8_t *arena_at(const newsarc_writer *w, uint64_t off)
 }
 
 /*
- * Metadata: in the arena up to opt.meta_memory bytes, then in a temporary
- * file (metadata is read once more, when META is written, and for the rare
- * ties of the canonical entry order), so memory does not grow with it.
+ * The spill file: one unlinked temporary file, append-only, for what would
+ * otherwise grow memory with the input (metadata beyond opt.meta_memory,
+ * then the compressed META frames).
  */
-static int meta_add(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
+static int spill_write(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
 {
-    if (n == 0) {
-        *off = 0;
-        return 0;
-    }
-    if (w->meta_fd < 0 && n <= w->opt.meta_memory - w->meta_mem && w->meta_mem <= w->opt.meta_memory) {
-        int rc = arena_add(w, p, n, off);
-        if (rc) return na_set_error(w->msg, rc, "out of memory");
-        w->meta_mem += n;
-        return 0;
-    }
     if (w->meta_fd < 0) {
         const char *dir = getenv("TMPDIR");
         if (!dir || !*dir) dir = "/tmp";
@@ -243,9 +235,43 @@ static int meta_add(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
                                 k < 0 ? strerror(errno) : "no space");
         done += (size_t)k;
     }
-    *off = META_IN_FILE | w->meta_file_len;
+    *off = w->meta_file_len;
     w->meta_file_len += n;
     return 0;
+}
+
+/* Read n bytes at off of the spill file into dst: 0, or -1 on a read error. */
+static int spill_read(const newsarc_writer *w, uint64_t off, void *dst, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t k = pread(w->meta_fd, (uint8_t *)dst + done, n - done, (off_t)(off + done));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        done += (size_t)k;
+    }
+    return 0;
+}
+
+/*
+ * Metadata: in the arena up to opt.meta_memory bytes, then in the spill
+ * file (metadata is read once more, when META is built, and for the rare
+ * ties of the canonical entry order), so memory does not grow with it.
+ */
+static int meta_add(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
+{
+    if (n == 0) {
+        *off = 0;
+        return 0;
+    }
+    if (w->meta_fd < 0 && n <= w->opt.meta_memory - w->meta_mem && w->meta_mem <= w->opt.meta_memory) {
+        int rc = arena_add(w, p, n, off);
+        if (rc) return na_set_error(w->msg, rc, "out of memory");
+        w->meta_mem += n;
+        return 0;
+    }
+    int rc = spill_write(w, p, n, off);
+    *off |= META_IN_FILE;
+    return rc;
 }
 
 /* The metadata bytes of an entry: in the arena, or read into scratch.  NULL on a read error. */
@@ -254,15 +280,37 @@ static const uint8_t *meta_at(const newsarc_writer *w, uint64_t off, uint32_t le
     if (!(off & META_IN_FILE)) return arena_at(w, off);
     scratch->len = 0;
     if (na_buf_reserve(scratch, len ? len : 1) != 0) return NULL;
-    off &= ~META_IN_FILE;
-    for (size_t done = 0; done < len;) {
-        ssize_t k = pread(w->meta_fd, scratch->data + done, len - done, (off_t)(off + done));
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return NULL;
-        done += (size_t)k;
-    }
-    return scratch->data;
+    return spill_read(w, off & ~META_IN_FILE, scratch->data, len) == 0 ? scratch->data : NULL;
 }
+
+/*
+ * Bytes produced before they can be written (the compressed META frames,
+ * built before the blocks): in memory up to a budget, then in the spill file.
+ */
+typedef struct spool {
+    na_buf mem;
+    uint64_t file_off, file_len; /* the part in the spill file, after mem */
+    int in_file;
+} spool;
+
+static int spool_add(newsarc_writer *w, spool *s, const void *p, size_t n, uint64_t budget)
+{
+    uint64_t off;
+    if (!s->in_file && s->mem.len + n <= budget)
+        return na_buf_append(&s->mem, p, n) ? na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory") : 0;
+    if (!s->in_file) { /* over budget: from here on everything goes to the file */
+        int rc = spill_write(w, s->mem.data, s->mem.len, &s->file_off);
+        if (rc) return rc;
+        s->file_len = s->mem.len;
+        na_buf_free(&s->mem);
+        s->in_file = 1;
+    }
+    int rc = spill_write(w, p, n, &off);
+    s->file_len += n;
+    return rc;
+}
+
+static uint64_t spool_len(const spool *s) { return s->in_file ? s->file_len : s->mem.len; }
 
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 {
@@ -670,7 +718,7 @@ static int cmp_key(const w_article *a, const w_article *b)
     return c ? c : memcmp(a->id, b->id, NA_HASH);
 }
 
-static const uint32_t *g_uniq;
+static _Thread_local const uint32_t *g_uniq;
 
 /* Placement order: clusters of similar articles stay together, placed where
  * their first member (by key) would be; within a cluster, by key. */
@@ -810,6 +858,26 @@ typedef struct out_state {
     crypto_generichash_state sec;  /* current section */
     int err;
 } out_state;
+
+struct build {
+    newsarc_writer *w;
+    uint32_t *uniq;       /* unique article records, id order */
+    size_t n_uniq;
+    uint32_t *place;      /* unique article indices in placement order */
+    na_attr *attrs;       /* text information by uniq position (allocated after the entries are freed) */
+    uint32_t *src_grp;    /* source group number by uniq position (for the charset hints) */
+    na_buf meta_head;     /* META payload up to the frames; the frames are spooled */
+    spool meta_frames;
+    na_block_rec *blocks;
+    size_t n_blocks, cap_blocks;
+    out_state o;
+    uint8_t hashes[NA_S_COUNT][NA_HASH];
+    na_toc_entry sec[NA_S_COUNT];
+    int has_attr;               /* the optional "attr" section follows META */
+    na_toc_entry attr_sec;
+    uint8_t attr_hash[NA_HASH];
+    uint64_t content;
+};
 
 static int emit(out_state *o, const void *p, size_t n, int hash_file)
 {
@@ -1048,8 +1116,7 @@ static int text_attr(newsarc_writer *w, const uint8_t *p, size_t n, const char *
 #define HINT_VOTE_CONF 50
 
 typedef struct hint_item {
-    const uint8_t *src;
-    uint32_t src_len;
+    uint32_t grp;   /* source group */
     uint32_t uniq;  /* index into b->uniq */
     uint16_t cs;    /* chosen charset */
     uint8_t role;   /* 1 votes, 2 may take the hint, 0 neither */
@@ -1072,18 +1139,70 @@ static void source_of(const uint8_t *k, size_t n, const uint8_t **src, uint32_t 
     *len = (uint32_t)(e ? e - 1 : 0);
 }
 
+/* The source of the article at uniq position k (context: g_w, g_arts, g_ents, g_uniq). */
+static void source_at(uint32_t k, const uint8_t **src, uint32_t *len)
+{
+    const w_entry *e = &g_ents[g_arts[g_uniq[k]].place_ent];
+    source_of(arena_at(g_w, e->str_off), e->str_len, src, len);
+}
+
+static int cmp_source(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    const uint8_t *sa, *sb;
+    uint32_t la, lb;
+    source_at(a, &sa, &la);
+    source_at(b, &sb, &lb);
+    int c = cmp_bytes(sa, la, sb, lb);
+    return c ? c : (a > b) - (a < b);
+}
+
+/*
+ * Number the sources (groups in byte order of the source) while the
+ * placement keys are in memory: the hints, decided after the blocks, need
+ * only these 4 bytes per article.
+ */
+static int source_groups(build *b)
+{
+    newsarc_writer *w = b->w;
+    size_t n = b->n_uniq;
+    uint32_t *idx = malloc(sizeof *idx * (n ? n : 1));
+    b->src_grp = malloc(sizeof *b->src_grp * (n ? n : 1));
+    if (!idx || !b->src_grp) {
+        free(idx);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < n; k++) idx[k] = (uint32_t)k;
+    qsort(idx, n, sizeof *idx, cmp_source);
+    uint32_t g = 0;
+    const uint8_t *ps = NULL, *s;
+    uint32_t pl = 0, l;
+    for (size_t i = 0; i < n; i++) {
+        source_at(idx[i], &s, &l);
+        if (i > 0 && cmp_bytes(s, l, ps, pl) != 0) g++;
+        b->src_grp[idx[i]] = g;
+        ps = s;
+        pl = l;
+    }
+    free(idx);
+    return 0;
+}
+
 static int cmp_hint_item(const void *x, const void *y)
 {
     const hint_item *a = x, *b = y;
-    int c = cmp_bytes(a->src, a->src_len, b->src, b->src_len);
-    if (c) return c;
+    if (a->grp != b->grp) return a->grp < b->grp ? -1 : 1;
     return a->uniq < b->uniq ? -1 : a->uniq > b->uniq;
 }
 
 static int cmp_cs_str(const void *x, const void *y) { return strcmp(*(const char *const *)x, *(const char *const *)y); }
 
-static int apply_source_hints(newsarc_writer *w, const uint32_t *uniq, na_attr *attrs, size_t n_uniq)
+static int apply_source_hints(build *b)
 {
+    newsarc_writer *w = b->w;
+    const uint32_t *uniq = b->uniq;
+    na_attr *attrs = b->attrs;
+    size_t n_uniq = b->n_uniq;
     hint_item *it = malloc(sizeof *it * (n_uniq ? n_uniq : 1));
     const char **votes = malloc(sizeof *votes * (n_uniq ? n_uniq : 1));
     if (!it || !votes) {
@@ -1102,12 +1221,7 @@ static int apply_source_hints(newsarc_writer *w, const uint32_t *uniq, na_attr *
         else if (t->reason == NA_CHOSE_DETECTED || t->reason == NA_CHOSE_FALLBACK)
             role = 2;
         if (!role) continue;
-        const w_entry *e = &w->ents[w->arts[uniq[k]].place_ent];
-        hint_item *h = &it[m++];
-        source_of(arena_at(w, e->str_off), e->str_len, &h->src, &h->src_len);
-        h->uniq = (uint32_t)k;
-        h->cs = t->chosen;
-        h->role = role;
+        it[m++] = (hint_item){b->src_grp[k], (uint32_t)k, t->chosen, role};
     }
     qsort(it, m, sizeof *it, cmp_hint_item);
     int rc = 0;
@@ -1115,7 +1229,7 @@ static int apply_source_hints(newsarc_writer *w, const uint32_t *uniq, na_attr *
     na_buf art = {0};
     for (size_t g = 0, end; g < m && !rc; g = end) {
         size_t nv = 0;
-        for (end = g; end < m && cmp_bytes(it[end].src, it[end].src_len, it[g].src, it[g].src_len) == 0; end++)
+        for (end = g; end < m && it[end].grp == it[g].grp; end++)
             if (it[end].role == 1) votes[nv++] = w->charsets[it[end].cs];
         if (nv < 2) continue;
         /* plurality charset; ties go to the smaller name */
@@ -1229,39 +1343,40 @@ static void compress_batch(cpool *p)
 
 /* ---- finish ------------------------------------------------------------------------------------------------ */
 
-typedef struct build {
-    newsarc_writer *w;
-    uint32_t *uniq;       /* unique article records, id order */
-    size_t n_uniq;
-    uint32_t *place;      /* unique article indices in placement order */
-    na_attr *attrs;       /* text information by uniq position (allocated after clustering) */
-    na_block_rec *blocks;
-    size_t n_blocks, cap_blocks;
-    out_state o;
-    uint8_t hashes[NA_S_COUNT][NA_HASH];
-    na_toc_entry sec[NA_S_COUNT];
-    int has_attr;               /* the optional "attr" section follows META */
-    na_toc_entry attr_sec;
-    uint8_t attr_hash[NA_HASH];
-    uint64_t content;
-} build;
 
-static int write_frame_section(build *b, int s, const char *type, const void *body, size_t n, const void *body2,
-                               size_t n2)
+
+/* A section of one frame: body, then (if any) what was spooled. */
+static int write_frame_section(build *b, int s, const char *type, const void *body, size_t n, const spool *tail)
 {
+    newsarc_writer *w = b->w;
     uint8_t hdr[12];
-    uint64_t payload = 4 + (uint64_t)n + n2;
-    if (payload > UINT32_MAX) return na_set_error(b->w->msg, NEWSARC_E_LIMIT, "section %s is larger than 4 GiB", type);
+    uint64_t payload = 4 + (uint64_t)n + (tail ? spool_len(tail) : 0);
+    if (payload > UINT32_MAX) return na_set_error(w->msg, NEWSARC_E_LIMIT, "section %s is larger than 4 GiB", type);
     na_frame_header(hdr, (uint32_t)payload, type);
     b->sec[s].offset = b->o.off;
     sec_begin(&b->o);
     emit(&b->o, hdr, 12, 1);
     emit(&b->o, body, n, 1);
-    emit(&b->o, body2, n2, 1);
+    if (tail && !tail->in_file) emit(&b->o, tail->mem.data, tail->mem.len, 1);
+    if (tail && tail->in_file) {
+        size_t cap = 1u << 20;
+        uint8_t *buf = malloc(cap);
+        if (!buf) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        for (uint64_t done = 0; done < tail->file_len && !b->o.err;) {
+            size_t k = tail->file_len - done < cap ? (size_t)(tail->file_len - done) : cap;
+            if (spill_read(w, tail->file_off + done, buf, k) != 0) {
+                free(buf);
+                return na_set_error(w->msg, NEWSARC_E_IO, "cannot read the temporary file back");
+            }
+            emit(&b->o, buf, k, 1);
+            done += k;
+        }
+        free(buf);
+    }
     sec_end(&b->o, b->hashes[s]);
     b->sec[s].length = b->o.off - b->sec[s].offset;
     memcpy(b->sec[s].type, type, 5);
-    return b->o.err ? na_set_error(b->w->msg, NEWSARC_E_IO, "write failed") : 0;
+    return b->o.err ? na_set_error(w->msg, NEWSARC_E_IO, "write failed") : 0;
 }
 
 static int add_block(build *b, const cjob *j)
@@ -1445,7 +1560,7 @@ static int meta_record(newsarc_writer *w, const w_entry *e, na_buf *out, na_buf 
     return 0;
 }
 
-static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
+static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
 {
     newsarc_writer *w = b->w;
     uint64_t table = 0;
@@ -1459,7 +1574,9 @@ static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
     size_t batch = (size_t)T * 4;
     mpool p = {calloc(batch, sizeof(mframe)), 0, T, calloc((size_t)T, sizeof(ZSTD_CCtx *))};
     ZSTD_CDict *cd = dict_len ? ZSTD_createCDict(dict, dict_len, level) : NULL;
-    na_buf head = {0}, frames = {0}, names = {0}, scratch = {0};
+    na_buf *head = &b->meta_head, names = {0}, scratch = {0};
+    /* the compressed frames stay in memory only within what is left of the metadata budget */
+    uint64_t budget = w->opt.meta_memory > w->meta_mem ? w->opt.meta_memory - w->meta_mem : 0;
     int rc = !p.f || !p.cctx || (dict_len && !cd) ? NEWSARC_E_NOMEM : 0;
     for (int t = 0; t < T && !rc; t++) {
         ZSTD_CCtx *c = p.cctx[t] = ZSTD_createCCtx();
@@ -1474,8 +1591,8 @@ static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
     }
     /* header and directory first (the frame sizes are known only at the end) */
     uint32_t n_frames = 0;
-    if (!rc && na_buf_reserve(&head, NA_META_FIXED - 4) != 0) rc = NEWSARC_E_NOMEM;
-    if (!rc) head.len = NA_META_FIXED - 4;
+    if (!rc && na_buf_reserve(head, NA_META_FIXED - 4) != 0) rc = NEWSARC_E_NOMEM;
+    if (!rc) head->len = NA_META_FIXED - 4;
     size_t i = 0;
     while (!rc && i < w->n_ents) {
         /* cut up to `batch` frames serially, then compress them in parallel */
@@ -1494,7 +1611,7 @@ static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
                 na_st32(d + 4, (uint32_t)f->raw.len);
                 na_st32(d + 8, f->entries);
                 na_st32(d + 12, ent_name_len(first));
-                if (na_buf_append(&head, d, sizeof d)) rc = NEWSARC_E_NOMEM;
+                if (na_buf_append(head, d, sizeof d)) rc = NEWSARC_E_NOMEM;
             }
         }
         if (rc) break;
@@ -1505,23 +1622,23 @@ static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
                 rc = NEWSARC_E_COMPRESS;
                 break;
             }
-            na_st32(head.data + NA_META_FIXED - 4 + (size_t)(n_frames + k) * NA_META_FRAME_REC, (uint32_t)f->comp.len);
-            if (na_buf_append(&frames, f->comp.data, f->comp.len)) rc = NEWSARC_E_NOMEM;
+            na_st32(head->data + NA_META_FIXED - 4 + (size_t)(n_frames + k) * NA_META_FRAME_REC, (uint32_t)f->comp.len);
+            if (spool_add(w, &b->meta_frames, f->comp.data, f->comp.len, budget)) rc = -1; /* message set */
         }
         n_frames += (uint32_t)p.n;
     }
     if (!rc) {
         /* payload after the type: frame_count, table_size, entry_count, reserved */
-        na_st32(head.data, n_frames);
-        na_st64(head.data + 4, table);
-        na_st32(head.data + 12, (uint32_t)w->n_ents);
-        na_st32(head.data + 16, 0);
-        if (na_buf_append(&head, names.data, names.len)) rc = NEWSARC_E_NOMEM;
+        na_st32(head->data, n_frames);
+        na_st64(head->data + 4, table);
+        na_st32(head->data + 12, (uint32_t)w->n_ents);
+        na_st32(head->data + 16, 0);
+        if (na_buf_append(head, names.data, names.len)) rc = NEWSARC_E_NOMEM;
     }
-    if (!rc) rc = write_frame_section(b, NA_S_META, "META", head.data, head.len, frames.data, frames.len);
+    if (rc == -1) rc = NEWSARC_E_IO;
     else if (rc == NEWSARC_E_IO) rc = na_set_error(w->msg, rc, "cannot read metadata back from the temporary file");
     else if (rc == NEWSARC_E_COMPRESS) rc = na_set_error(w->msg, rc, "could not compress the metadata");
-    else rc = na_set_error(w->msg, rc, "out of memory for the metadata");
+    else if (rc) rc = na_set_error(w->msg, rc, "out of memory for the metadata");
     for (size_t k = 0; k < batch && p.f; k++) {
         na_buf_free(&p.f[k].raw);
         na_buf_free(&p.f[k].comp);
@@ -1530,8 +1647,6 @@ static int write_meta(build *b, const uint8_t *dict, size_t dict_len)
     free(p.f);
     free(p.cctx);
     ZSTD_freeCDict(cd);
-    na_buf_free(&head);
-    na_buf_free(&frames);
     na_buf_free(&names);
     na_buf_free(&scratch);
     return rc;
@@ -1716,6 +1831,30 @@ static int build_manifest(build *b, const uint8_t root[NA_HASH], size_t dict_len
     return 0;
 }
 
+/* The dictionary sample, once the dictionary is trained. */
+static void release_samples(newsarc_writer *w)
+{
+    for (size_t i = 0; i < w->n_samp; i++) free(w->samp[i].data);
+    free(w->samp);
+    w->samp = NULL;
+    w->n_samp = w->cap_samp = 0;
+}
+
+/*
+ * Entries, names, placement keys and metadata, once META is built: the
+ * blocks need only the article records (n_ents stays for the manifest).
+ */
+static void release_entries(newsarc_writer *w)
+{
+    free(w->ents);
+    w->ents = NULL;
+    w->cap_ents = 0;
+    for (size_t i = 0; i < w->n_chunks; i++) free(w->chunks[i]);
+    free(w->chunks);
+    w->chunks = NULL;
+    w->n_chunks = w->cap_chunks = w->chunk_used = 0;
+}
+
 static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
 {
     newsarc_writer *w = b->w;
@@ -1811,6 +1950,12 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     /* dictionary, trained on the sample taken in pass 1 */
     na_buf dict = {0};
     rc = train_dictionary(w, b->content, &dict);
+    release_samples(w);
+    /* META does not depend on where the articles land: built (and spooled)
+     * now, so that the entries, names and keys are freed before the blocks */
+    if (!rc) rc = build_meta(b, dict.data, dict.len);
+    if (!rc && !w->opt.no_text_info) rc = source_groups(b);
+    if (!rc) release_entries(w);
     if (!rc && !w->opt.no_text_info && !(b->attrs = calloc(b->n_uniq ? b->n_uniq : 1, sizeof *b->attrs)))
         rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     /* HEAD, DICT */
@@ -1824,10 +1969,10 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
         sec_end(&b->o, b->hashes[NA_S_HEAD]);
         rc = b->o.err ? na_set_error(w->msg, NEWSARC_E_IO, "write failed") : 0;
     }
-    if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", dict.data, dict.len, NULL, 0);
+    if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", dict.data, dict.len, NULL);
     if (!rc) rc = write_blocks(b, dict.data, dict.len);
-    if (!rc) rc = write_meta(b, dict.data, dict.len);
-    if (!rc && !w->opt.no_text_info) rc = apply_source_hints(w, b->uniq, b->attrs, b->n_uniq);
+    if (!rc) rc = write_frame_section(b, NA_S_META, "META", b->meta_head.data, b->meta_head.len, &b->meta_frames);
+    if (!rc && !w->opt.no_text_info) rc = apply_source_hints(b);
     if (!rc && !w->opt.no_text_info) rc = write_attr(b);
     uint8_t root[NA_HASH];
     if (!rc) rc = write_index(b, root);
@@ -1909,6 +2054,9 @@ int newsarc_writer_finish(newsarc_writer *w, newsarc_write_fn out, void *out_ctx
     free(b.uniq);
     free(b.place);
     free(b.attrs);
+    free(b.src_grp);
+    na_buf_free(&b.meta_head);
+    na_buf_free(&b.meta_frames.mem);
     free(b.blocks);
     if (!rc) w->finished = 2;
     return rc;
