@@ -32,7 +32,10 @@
 #define TRAIN_FACTOR 32            /* training sample = 32 x the dictionary size */
 #define BATCH_PER_THREAD 8
 #define DEFAULT_META_MEMORY (64u << 20)
-#define META_IN_FILE (UINT64_C(1) << 63) /* w_entry.meta_off: an offset in the spill file */
+#define META_IN_FILE (UINT64_C(1) << 63) /* a metadata offset in the spill file */
+#define KEY_REC 6                        /* placement key record: entry u32, length u16, then the key */
+#define KEY_RUN_MIN (1u << 20)           /* bytes of keys per run: meta_memory / 4 within these */
+#define KEY_RUN_MAX (1u << 30)
 
 enum { KIND_RAW = 0, KIND_JSON = 1 };
 
@@ -66,21 +69,28 @@ typedef struct w_sample {
 } w_sample;
 
 typedef struct w_entry {
-    uint64_t str_off;  /* the name; for a nameless entry its placement key */
-    uint64_t meta_off;
+    uint64_t name_off; /* arena offset of the name */
+    uint64_t meta;     /* the metadata: META_IN_FILE | offset << META_LEN_BITS | length */
     uint32_t article;  /* raw article record, then unique article index */
     uint32_t key_pos;
-    uint32_t meta_len;
-    uint16_t str_len;  /* <= NA_MAX_NAME */
+    uint32_t rank;     /* of the placement key among all entries' keys (set in finish) */
+    uint32_t grp;      /* source group of the placement key (set in finish) */
+    uint16_t name_len; /* 0: nameless (<= NA_MAX_NAME) */
     uint16_t key;      /* interned text member name, 0 = none */
     uint8_t flags;
-    uint8_t named;     /* str is the name (else the name is empty) */
 } w_entry;
 
-_Static_assert(NA_MAX_NAME <= UINT16_MAX, "w_entry.str_len");
+#define META_LEN_BITS 25
+#define META_OFF_LIMIT (UINT64_C(1) << (63 - META_LEN_BITS)) /* 256 GiB of metadata */
+_Static_assert(NA_MAX_NAME <= UINT16_MAX, "w_entry.name_len");
+_Static_assert(NA_MAX_META < (1u << META_LEN_BITS), "w_entry.meta");
 
-/* An entry's name and its placement key (the name, or the url of a nameless JSON entry). */
-static inline uint32_t ent_name_len(const w_entry *e) { return e->named ? e->str_len : 0; }
+static inline uint32_t ent_meta_len(const w_entry *e) { return (uint32_t)(e->meta & ((1u << META_LEN_BITS) - 1)); }
+/* the offset as meta_add gave it (META_IN_FILE kept) */
+static inline uint64_t ent_meta_off(const w_entry *e)
+{
+    return (e->meta & META_IN_FILE) | ((e->meta & ~META_IN_FILE) >> META_LEN_BITS);
+}
 
 struct newsarc_writer {
     newsarc_writer_options opt;
@@ -106,6 +116,14 @@ struct newsarc_writer {
     pthread_mutex_t cs_lock;
     char *charsets[NA_MAX_CHARSETS + 1];
     uint16_t n_charsets;
+    /* placement keys: records (entry u32, length u16, bytes), a run of at
+     * most key_budget bytes in memory, full runs sorted in the spill file */
+    na_buf krun;
+    uint32_t *krun_at; /* record offsets in krun */
+    size_t n_krun, cap_krun;
+    struct key_run *runs;
+    size_t n_runs, cap_runs;
+    uint64_t key_budget;
     /* metadata beyond opt.meta_memory bytes: appended to an unlinked temp file */
     int meta_fd;
     uint64_t meta_mem, meta_file_len;
@@ -131,6 +149,9 @@ newsarc_writer *newsarc_writer_new(const newsarc_writer_options *opt)
     w->samp_budget = d ? d * TRAIN_FACTOR + EVAL_BUDGET : 0;
     memset(w->samp_cutoff, 0xff, NA_HASH);
     if (w->opt.meta_memory == 0) w->opt.meta_memory = DEFAULT_META_MEMORY;
+    w->key_budget = w->opt.meta_memory / 4;
+    if (w->key_budget < KEY_RUN_MIN) w->key_budget = KEY_RUN_MIN;
+    if (w->key_budget > KEY_RUN_MAX) w->key_budget = KEY_RUN_MAX;
     w->meta_fd = -1;
     pthread_mutex_init(&w->cs_lock, NULL);
     return w;
@@ -150,6 +171,9 @@ void newsarc_writer_free(newsarc_writer *w)
     free(w->samp);
     free(w->arts);
     free(w->ents);
+    na_buf_free(&w->krun);
+    free(w->krun_at);
+    free(w->runs);
     free(w);
 }
 
@@ -312,6 +336,291 @@ static int spool_add(newsarc_writer *w, spool *s, const void *p, size_t n, uint6
 
 static uint64_t spool_len(const spool *s) { return s->in_file ? s->file_len : s->mem.len; }
 
+/* ---- placement keys ----------------------------------------------------------------------------------- */
+
+/*
+ * Every entry has a placement key (its name, or the url of a nameless JSON
+ * entry), but the placement order needs only the order of the keys.  They
+ * are kept as records in a run of at most key_budget bytes; a full run is
+ * sorted and appended to the spill file.  finish() merges the runs and gives
+ * every entry the rank of its key (equal keys, equal ranks) and the number of
+ * its source (charset hints): 8 bytes per entry in memory instead of the key
+ * (spec/BENCHMARKS.md "memory").
+ */
+typedef struct key_run {
+    uint64_t off, len;
+} key_run;
+
+static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn);
+static void source_of(const uint8_t *k, size_t n, const uint8_t **src, uint32_t *len);
+
+static _Thread_local const uint8_t *g_krun;
+
+/* Key records by (key bytes, entry): a total order. */
+static int cmp_key_rec(const uint8_t *a, const uint8_t *b)
+{
+    int c = cmp_bytes(a + KEY_REC, na_ld16(a + 4), b + KEY_REC, na_ld16(b + 4));
+    if (c) return c;
+    uint32_t x = na_ld32(a), y = na_ld32(b);
+    return (x > y) - (x < y);
+}
+
+static int cmp_krun_at(const void *x, const void *y)
+{
+    return cmp_key_rec(g_krun + *(const uint32_t *)x, g_krun + *(const uint32_t *)y);
+}
+
+static void sort_run(newsarc_writer *w)
+{
+    g_krun = w->krun.data;
+    qsort(w->krun_at, w->n_krun, sizeof *w->krun_at, cmp_krun_at);
+}
+
+/* Sort the run in memory and append it to the spill file. */
+static int key_flush(newsarc_writer *w)
+{
+    if (w->n_krun == 0) return 0;
+    if (grow((void **)&w->runs, &w->cap_runs, w->n_runs, sizeof *w->runs) != 0)
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    sort_run(w);
+    size_t cap = 1u << 20, n = 0;
+    uint8_t *stage = malloc(cap);
+    if (!stage) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    key_run r = {0, 0};
+    uint64_t off;
+    int rc = 0;
+    for (size_t i = 0; i <= w->n_krun && !rc; i++) {
+        const uint8_t *rec = i < w->n_krun ? w->krun.data + w->krun_at[i] : NULL;
+        size_t rl = rec ? KEY_REC + (size_t)na_ld16(rec + 4) : 0;
+        if (n && (!rec || n + rl > cap)) {
+            rc = spill_write(w, stage, n, &off);
+            if (r.len == 0) r.off = off;
+            r.len += n;
+            n = 0;
+        }
+        if (rec) {
+            memcpy(stage + n, rec, rl);
+            n += rl;
+        }
+    }
+    free(stage);
+    if (rc) return rc;
+    w->runs[w->n_runs++] = r;
+    w->krun.len = 0;
+    w->n_krun = 0;
+    return 0;
+}
+
+static int key_add(newsarc_writer *w, uint32_t ent, const void *p, size_t n)
+{
+    if (w->n_krun && w->krun.len + KEY_REC + n > w->key_budget) {
+        int rc = key_flush(w);
+        if (rc) return rc;
+    }
+    if (grow((void **)&w->krun_at, &w->cap_krun, w->n_krun, sizeof *w->krun_at) != 0 ||
+        na_buf_reserve(&w->krun, KEY_REC + n) != 0)
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    uint8_t *r = w->krun.data + w->krun.len;
+    na_st32(r, ent);
+    na_st16(r + 4, (uint16_t)n);
+    if (n) memcpy(r + KEY_REC, p, n);
+    w->krun_at[w->n_krun++] = (uint32_t)w->krun.len;
+    w->krun.len += KEY_REC + n;
+    return 0;
+}
+
+/* Ranks and source groups from the keys in sorted order. */
+typedef struct src_slot {
+    uint64_t hash, off;
+    uint32_t len, grp; /* grp 0: empty slot, else group + 1 */
+} src_slot;
+
+typedef struct ranker {
+    newsarc_writer *w;
+    uint32_t rank, grp, n_grp;
+    int started;
+    uint8_t prev[NA_MAX_NAME];
+    size_t prev_len;
+    src_slot *slot; /* open addressing, a power of two */
+    size_t cap, used;
+    na_buf bytes; /* the sources */
+} ranker;
+
+static uint64_t fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+/* The group of a source, numbered in order of first appearance. */
+static int source_group(ranker *k, const uint8_t *src, uint32_t len, uint32_t *grp)
+{
+    if (2 * (k->used + 1) > k->cap) {
+        size_t nc = k->cap ? 2 * k->cap : 1024;
+        src_slot *ns = calloc(nc, sizeof *ns);
+        if (!ns) return -1;
+        for (size_t i = 0; i < k->cap; i++) {
+            if (!k->slot[i].grp) continue;
+            size_t j = k->slot[i].hash & (nc - 1);
+            while (ns[j].grp) j = (j + 1) & (nc - 1);
+            ns[j] = k->slot[i];
+        }
+        free(k->slot);
+        k->slot = ns;
+        k->cap = nc;
+    }
+    uint64_t h = fnv1a(src, len);
+    size_t j = h & (k->cap - 1);
+    for (; k->slot[j].grp; j = (j + 1) & (k->cap - 1)) {
+        const src_slot *s = &k->slot[j];
+        if (s->hash == h && s->len == len && (!len || !memcmp(k->bytes.data + s->off, src, len))) {
+            *grp = s->grp - 1;
+            return 0;
+        }
+    }
+    if (k->n_grp == UINT32_MAX - 1 || na_buf_append(&k->bytes, src, len) != 0) return -1;
+    k->slot[j] = (src_slot){h, k->bytes.len - len, len, ++k->n_grp};
+    k->used++;
+    *grp = k->n_grp - 1;
+    return 0;
+}
+
+static int rank_one(ranker *k, const uint8_t *rec)
+{
+    newsarc_writer *w = k->w;
+    uint32_t ent = na_ld32(rec);
+    size_t n = na_ld16(rec + 4);
+    const uint8_t *key = rec + KEY_REC;
+    if (ent >= w->n_ents || n > NA_MAX_NAME)
+        return na_set_error(w->msg, NEWSARC_E_IO, "the temporary file of placement keys reads back wrong");
+    if (!k->started || cmp_bytes(key, n, k->prev, k->prev_len) != 0) {
+        if (k->started) k->rank++;
+        k->started = 1;
+        memcpy(k->prev, key, n);
+        k->prev_len = n;
+        const uint8_t *src;
+        uint32_t sl;
+        source_of(key, n, &src, &sl);
+        if (source_group(k, src, sl, &k->grp) != 0) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    w->ents[ent].rank = k->rank;
+    w->ents[ent].grp = k->grp;
+    return 0;
+}
+
+/* A run being merged: the current record is whole at buf + at. */
+typedef struct kcur {
+    uint64_t pos, end; /* unread part of the run in the spill file */
+    uint8_t *buf;
+    size_t at, have;
+} kcur;
+
+#define KCUR_BUF (64u << 10) /* > the largest record */
+
+/* 1: a record is ready; 0: the run is done; -1: read error or a cut record. */
+static int kcur_fill(const newsarc_writer *w, kcur *c)
+{
+    size_t need = KEY_REC;
+    for (int pass = 0; pass < 2; pass++) {
+        if (c->have - c->at < need) {
+            memmove(c->buf, c->buf + c->at, c->have - c->at);
+            c->have -= c->at;
+            c->at = 0;
+            uint64_t k = KCUR_BUF - c->have;
+            if (k > c->end - c->pos) k = c->end - c->pos;
+            if (k && spill_read(w, c->pos, c->buf + c->have, (size_t)k) != 0) return -1;
+            c->pos += k;
+            c->have += (size_t)k;
+            if (c->have - c->at < need) return pass == 0 && c->have == 0 ? 0 : -1;
+        }
+        need = KEY_REC + (size_t)na_ld16(c->buf + c->at + 4);
+    }
+    return 1;
+}
+
+static int kcur_less(const kcur *c, uint32_t a, uint32_t b)
+{
+    return cmp_key_rec(c[a].buf + c[a].at, c[b].buf + c[b].at) < 0;
+}
+
+static void heap_down(const kcur *c, uint32_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t m = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && kcur_less(c, h[l], h[m])) m = l;
+        if (r < n && kcur_less(c, h[r], h[m])) m = r;
+        if (m == i) return;
+        uint32_t t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* Merge the runs (k-way, a heap of cursors) into rank_one. */
+static int merge_runs(newsarc_writer *w, ranker *k)
+{
+    size_t n = w->n_runs;
+    kcur *c = calloc(n, sizeof *c);
+    uint32_t *h = malloc(sizeof *h * n);
+    int rc = c && h ? 0 : na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    size_t live = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        c[i] = (kcur){w->runs[i].off, w->runs[i].off + w->runs[i].len, malloc(KCUR_BUF), 0, 0};
+        int f = c[i].buf ? kcur_fill(w, &c[i]) : -2;
+        if (f == -2) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        else if (f < 0) rc = na_set_error(w->msg, NEWSARC_E_IO, "cannot read the temporary file back");
+        else if (f) h[live++] = (uint32_t)i;
+    }
+    for (size_t i = live / 2; i-- > 0 && !rc;) heap_down(c, h, live, i);
+    while (live && !rc) {
+        kcur *t = &c[h[0]];
+        const uint8_t *rec = t->buf + t->at;
+        rc = rank_one(k, rec);
+        t->at += KEY_REC + (size_t)na_ld16(rec + 4);
+        int f = rc ? 1 : kcur_fill(w, t);
+        if (f < 0) rc = na_set_error(w->msg, NEWSARC_E_IO, "cannot read the temporary file back");
+        else if (f == 0) h[0] = h[--live];
+        heap_down(c, h, live, 0);
+    }
+    for (size_t i = 0; c && i < n; i++) free(c[i].buf);
+    free(c);
+    free(h);
+    return rc;
+}
+
+/* Give every entry the rank of its placement key and its source group; frees the keys. */
+static int key_rank(newsarc_writer *w)
+{
+    ranker *k = calloc(1, sizeof *k);
+    if (!k) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    k->w = w;
+    int rc = 0;
+    if (w->n_runs == 0) { /* one run, still in memory */
+        sort_run(w);
+        for (size_t i = 0; i < w->n_krun && !rc; i++) rc = rank_one(k, w->krun.data + w->krun_at[i]);
+    } else {
+        rc = key_flush(w);
+        na_buf_free(&w->krun);
+        free(w->krun_at);
+        w->krun_at = NULL;
+        w->cap_krun = 0;
+        if (!rc) rc = merge_runs(w, k);
+    }
+    na_buf_free(&w->krun);
+    free(w->krun_at);
+    w->krun_at = NULL;
+    w->n_krun = w->cap_krun = 0;
+    free(w->runs);
+    w->runs = NULL;
+    w->n_runs = w->cap_runs = 0;
+    free(k->slot);
+    na_buf_free(&k->bytes);
+    free(k);
+    return rc;
+}
+
 static int grow(void **arr, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap) return 0;
@@ -440,7 +749,8 @@ static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *a
         a->src_len = (uint32_t)len;
         /* in-memory mode (no fetch callback): articles get their own copy */
         uint8_t *copy = malloc(len ? len : 1);
-        if (!copy) rc = NEWSARC_E_NOMEM;
+        a->locator = 0;
+        if (!copy) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
         else {
             if (len) memcpy(copy, article, len);
             a->locator = (uint64_t)(uintptr_t)copy;
@@ -452,17 +762,23 @@ static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *a
     en->flags = (uint8_t)e->flags;
     en->key_pos = e->text_pos;
     en->key = key;
-    en->meta_len = (uint32_t)e->meta_len;
+    uint64_t moff = 0;
     if (e->name_len) { /* the name is also the placement key */
-        en->named = 1;
-        en->str_len = (uint16_t)e->name_len;
-        if (!rc) rc = arena_add(w, e->name, e->name_len, &en->str_off);
-    } else {
-        en->str_len = (uint16_t)(place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len);
-        if (!rc) rc = arena_add(w, place, en->str_len, &en->str_off);
+        en->name_len = (uint16_t)e->name_len;
+        if (!rc && arena_add(w, e->name, e->name_len, &en->name_off) != 0) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     }
-    if (!rc && (rc = meta_add(w, e->meta, e->meta_len, &en->meta_off)) != 0) return rc; /* message set */
-    if (rc) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (!rc) rc = meta_add(w, e->meta, e->meta_len, &moff);
+    if (!rc && (moff & ~META_IN_FILE) >= META_OFF_LIMIT)
+        rc = na_set_error(w->msg, NEWSARC_E_LIMIT, "more than 256 GiB of metadata");
+    en->meta = (moff & META_IN_FILE) | (moff & ~META_IN_FILE) << META_LEN_BITS | e->meta_len;
+    /* the placement key goes to the sorted runs, not to memory: last, as
+     * it does not fail after adding */
+    if (!rc && e->name_len) rc = key_add(w, (uint32_t)w->n_ents, e->name, e->name_len);
+    else if (!rc) rc = key_add(w, (uint32_t)w->n_ents, place, place_len > NA_MAX_NAME ? NA_MAX_NAME : place_len);
+    if (rc) {
+        if (!w->fetch) free((void *)(uintptr_t)a->locator);
+        return rc; /* message set */
+    }
     w->n_arts++;
     w->n_ents++;
     return 0;
@@ -662,7 +978,7 @@ static int cmp_art_id(const void *x, const void *y)
 static int cmp_entry(const void *x, const void *y)
 {
     const w_entry *a = x, *b = y;
-    int c = cmp_bytes(arena_at(g_w, a->str_off), ent_name_len(a), arena_at(g_w, b->str_off), ent_name_len(b));
+    int c = cmp_bytes(arena_at(g_w, a->name_off), a->name_len, arena_at(g_w, b->name_off), b->name_len);
     if (c) return c;
     if (a->article != b->article) return a->article < b->article ? -1 : 1;
     if (a->key != b->key) {
@@ -671,13 +987,13 @@ static int cmp_entry(const void *x, const void *y)
         if (c) return c;
     }
     if (a->key_pos != b->key_pos) return a->key_pos < b->key_pos ? -1 : 1;
-    const uint8_t *ma = meta_at(g_w, a->meta_off, a->meta_len, &g_meta_a);
-    const uint8_t *mb = meta_at(g_w, b->meta_off, b->meta_len, &g_meta_b);
+    const uint8_t *ma = meta_at(g_w, ent_meta_off(a), ent_meta_len(a), &g_meta_a);
+    const uint8_t *mb = meta_at(g_w, ent_meta_off(b), ent_meta_len(b), &g_meta_b);
     if (!ma || !mb) {
         g_meta_err = 1;
         return 0;
     }
-    c = cmp_bytes(ma, a->meta_len, mb, b->meta_len);
+    c = cmp_bytes(ma, ent_meta_len(a), mb, ent_meta_len(b));
     if (c) return c;
     return a->flags < b->flags ? -1 : a->flags > b->flags;
 }
@@ -710,12 +1026,12 @@ static void sort_entries(w_entry *ents, size_t n, uint32_t *idx)
     }
 }
 
-/* Placement key alone: (name or url, id). */
+/* Placement key alone: (name or url, id); the key through its rank. */
 static int cmp_key(const w_article *a, const w_article *b)
 {
-    const w_entry *ea = &g_ents[a->place_ent], *eb = &g_ents[b->place_ent];
-    int c = cmp_bytes(arena_at(g_w, ea->str_off), ea->str_len, arena_at(g_w, eb->str_off), eb->str_len);
-    return c ? c : memcmp(a->id, b->id, NA_HASH);
+    uint32_t ra = g_ents[a->place_ent].rank, rb = g_ents[b->place_ent].rank;
+    if (ra != rb) return ra < rb ? -1 : 1;
+    return memcmp(a->id, b->id, NA_HASH);
 }
 
 static _Thread_local const uint32_t *g_uniq;
@@ -1139,52 +1455,14 @@ static void source_of(const uint8_t *k, size_t n, const uint8_t **src, uint32_t 
     *len = (uint32_t)(e ? e - 1 : 0);
 }
 
-/* The source of the article at uniq position k (context: g_w, g_arts, g_ents, g_uniq). */
-static void source_at(uint32_t k, const uint8_t **src, uint32_t *len)
-{
-    const w_entry *e = &g_ents[g_arts[g_uniq[k]].place_ent];
-    source_of(arena_at(g_w, e->str_off), e->str_len, src, len);
-}
-
-static int cmp_source(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    const uint8_t *sa, *sb;
-    uint32_t la, lb;
-    source_at(a, &sa, &la);
-    source_at(b, &sb, &lb);
-    int c = cmp_bytes(sa, la, sb, lb);
-    return c ? c : (a > b) - (a < b);
-}
-
-/*
- * Number the sources (groups in byte order of the source) while the
- * placement keys are in memory: the hints, decided after the blocks, need
- * only these 4 bytes per article.
- */
+/* The source group of every article (that of its placement key), kept for
+ * the charset hints decided after the blocks, when the entries are freed. */
 static int source_groups(build *b)
 {
     newsarc_writer *w = b->w;
-    size_t n = b->n_uniq;
-    uint32_t *idx = malloc(sizeof *idx * (n ? n : 1));
-    b->src_grp = malloc(sizeof *b->src_grp * (n ? n : 1));
-    if (!idx || !b->src_grp) {
-        free(idx);
-        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
-    }
-    for (size_t k = 0; k < n; k++) idx[k] = (uint32_t)k;
-    qsort(idx, n, sizeof *idx, cmp_source);
-    uint32_t g = 0;
-    const uint8_t *ps = NULL, *s;
-    uint32_t pl = 0, l;
-    for (size_t i = 0; i < n; i++) {
-        source_at(idx[i], &s, &l);
-        if (i > 0 && cmp_bytes(s, l, ps, pl) != 0) g++;
-        b->src_grp[idx[i]] = g;
-        ps = s;
-        pl = l;
-    }
-    free(idx);
+    b->src_grp = malloc(sizeof *b->src_grp * (b->n_uniq ? b->n_uniq : 1));
+    if (!b->src_grp) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    for (size_t k = 0; k < b->n_uniq; k++) b->src_grp[k] = w->ents[w->arts[b->uniq[k]].place_ent].grp;
     return 0;
 }
 
@@ -1550,12 +1828,12 @@ static int meta_record(newsarc_writer *w, const w_entry *e, na_buf *out, na_buf 
 {
     const char *k = key_str(w, e->key);
     uint32_t kl = (uint32_t)strlen(k);
-    const uint8_t *m = meta_at(w, e->meta_off, e->meta_len, scratch);
+    const uint8_t *m = meta_at(w, ent_meta_off(e), ent_meta_len(e), scratch);
     if (!m) return NEWSARC_E_IO;
-    if (na_buf_u32(out, e->article) || na_buf_u32(out, e->flags) || na_buf_u32(out, ent_name_len(e)) ||
-        na_buf_append(out, arena_at(w, e->str_off), ent_name_len(e)) || na_buf_u32(out, kl) ||
-        na_buf_append(out, k, kl) || na_buf_u32(out, e->key_pos) || na_buf_u32(out, e->meta_len) ||
-        na_buf_append(out, m, e->meta_len))
+    if (na_buf_u32(out, e->article) || na_buf_u32(out, e->flags) || na_buf_u32(out, e->name_len) ||
+        na_buf_append(out, arena_at(w, e->name_off), e->name_len) || na_buf_u32(out, kl) ||
+        na_buf_append(out, k, kl) || na_buf_u32(out, e->key_pos) || na_buf_u32(out, ent_meta_len(e)) ||
+        na_buf_append(out, m, ent_meta_len(e)))
         return NEWSARC_E_NOMEM;
     return 0;
 }
@@ -1566,7 +1844,7 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
     uint64_t table = 0;
     for (size_t i = 0; i < w->n_ents; i++) {
         const w_entry *e = &w->ents[i];
-        table += 24 + (uint64_t)ent_name_len(e) + strlen(key_str(w, e->key)) + e->meta_len;
+        table += 24 + (uint64_t)e->name_len + strlen(key_str(w, e->key)) + ent_meta_len(e);
     }
     if (table > NA_MAX_META_TABLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata table larger than 4 GiB");
     int T = w->opt.threads < 1 ? 1 : w->opt.threads;
@@ -1601,7 +1879,7 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
             f->raw.len = 0;
             f->entries = 0;
             const w_entry *first = &w->ents[i];
-            if (na_buf_append(&names, arena_at(w, first->str_off), ent_name_len(first))) rc = NEWSARC_E_NOMEM;
+            if (na_buf_append(&names, arena_at(w, first->name_off), first->name_len)) rc = NEWSARC_E_NOMEM;
             while (!rc && i < w->n_ents && f->raw.len < META_FRAME_TARGET) {
                 rc = meta_record(w, &w->ents[i++], &f->raw, &scratch);
                 f->entries++;
@@ -1610,7 +1888,7 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
                 uint8_t d[NA_META_FRAME_REC] = {0}; /* csize filled in after compression */
                 na_st32(d + 4, (uint32_t)f->raw.len);
                 na_st32(d + 8, f->entries);
-                na_st32(d + 12, ent_name_len(first));
+                na_st32(d + 12, first->name_len);
                 if (na_buf_append(head, d, sizeof d)) rc = NEWSARC_E_NOMEM;
             }
         }
@@ -1858,7 +2136,8 @@ static void release_entries(newsarc_writer *w)
 static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
 {
     newsarc_writer *w = b->w;
-    int rc = 0;
+    int rc = key_rank(w);
+    if (rc) return rc;
     /* unique articles in id order */
     /* (every array here is 4 bytes per article; the large records are
      * sorted through index arrays, never copied: spec/BENCHMARKS.md "memory") */
@@ -1890,15 +2169,15 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     size_t kept = w->n_ents ? 1 : 0;
     for (size_t i = 1; i < w->n_ents; i++) {
         const w_entry *p = &w->ents[kept - 1], *e = &w->ents[i];
-        int same_name = e->named && p->named && e->str_len == p->str_len &&
-                        !memcmp(arena_at(w, e->str_off), arena_at(w, p->str_off), e->str_len);
+        int same_name = e->name_len && e->name_len == p->name_len &&
+                        !memcmp(arena_at(w, e->name_off), arena_at(w, p->name_off), e->name_len);
         if (same_name && cmp_entry(p, e) == 0) continue; /* the same file given twice: one entry */
         w->ents[kept++] = *e;
         if (same_name && p->article != e->article) {
             free(ord);
             free(map);
             return na_set_error(w->msg, NEWSARC_E_INPUT, "two different articles have the name '%.*s'",
-                                (int)(e->str_len > 300 ? 300 : e->str_len), (const char *)arena_at(w, e->str_off));
+                                (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)arena_at(w, e->name_off));
         }
     }
     w->n_ents = kept;
@@ -1912,22 +2191,22 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     /* a name may not also be a directory of another name ("x" and "x/y") */
     for (size_t i = 0; i < w->n_ents; i++) {
         const w_entry *e = &w->ents[i];
-        const uint8_t *nm = arena_at(w, e->str_off);
-        for (uint32_t k = 1; k < ent_name_len(e); k++) {
+        const uint8_t *nm = arena_at(w, e->name_off);
+        for (uint32_t k = 1; k < e->name_len; k++) {
             if (nm[k] != '/') continue;
             /* binary search for an entry named exactly nm[0..k) */
             size_t lo = 0, hi = w->n_ents;
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 const w_entry *m = &w->ents[mid];
-                if (cmp_bytes(arena_at(w, m->str_off), ent_name_len(m), nm, k) < 0) lo = mid + 1;
+                if (cmp_bytes(arena_at(w, m->name_off), m->name_len, nm, k) < 0) lo = mid + 1;
                 else hi = mid;
             }
-            if (lo < w->n_ents && ent_name_len(&w->ents[lo]) == k) {
+            if (lo < w->n_ents && (&w->ents[lo])->name_len == k) {
                 free(ord);
                 free(map);
                 return na_set_error(w->msg, NEWSARC_E_INPUT, "'%.*s' is both a file and the directory of '%.*s'", (int)k,
-                                    (const char *)nm, (int)(e->str_len > 300 ? 300 : e->str_len), (const char *)nm);
+                                    (const char *)nm, (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)nm);
             }
         }
     }

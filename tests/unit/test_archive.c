@@ -377,6 +377,53 @@ Test(archive, metadata_spilled_to_a_file_gives_the_same_bytes)
     tu_buf_free(&d);
 }
 
+/*
+ * Placement keys beyond the key budget (1 MiB with the smallest metadata
+ * budget) are sorted in runs in the temporary file and merged: the bytes are
+ * those of one run in memory.  Urls recur across runs (equal keys must get
+ * equal ranks), some with other texts, some texts under several urls.
+ */
+#define N_KEYS 16000
+Test(archive, placement_keys_in_sorted_runs_give_the_same_bytes)
+{
+    char **lines = calloc(N_KEYS, sizeof *lines);
+    tu_item *kitems = calloc(N_KEYS, sizeof *kitems);
+    size_t *rev = calloc(N_KEYS, sizeof *rev);
+    cr_assert(lines && kitems && rev);
+    for (int i = 0; i < N_KEYS; i++) {
+        lines[i] = malloc(256);
+        cr_assert(lines[i]);
+        int u = i % 9 == 0 ? i / 9 : i; /* recurring urls */
+        snprintf(lines[i], 256,
+                 "{\"url\":\"https://news%d.example.org/section-%d/a-rather-long-slug-for-article-%06d\","
+                 "\"maintext\":\"story %d of the day, told once more\"}",
+                 u % 5, u % 13, u, i % 4000);
+        kitems[i] = (tu_item){NULL, lines[i], 0};
+        rev[i] = (size_t)(N_KEYS - 1 - i);
+    }
+    newsarc_writer_options mem = {.meta_memory = UINT64_MAX, .dict_size = UINT32_MAX};
+    newsarc_writer_options file = {.meta_memory = 1, .threads = 2, .dict_size = UINT32_MAX};
+    tu_buf a = {0}, b = {0}, c = {0};
+    char msg[512];
+    cr_assert_eq(tu_pack(kitems, N_KEYS, NULL, &mem, &a, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(tu_pack(kitems, N_KEYS, NULL, &file, &b, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(tu_pack(kitems, N_KEYS, rev, &file, &c, msg, sizeof msg), 0, "%s", msg);
+    cr_assert(a.len == b.len && !memcmp(a.data, b.data, a.len), "keys in runs changed the bytes");
+    cr_assert(a.len == c.len && !memcmp(a.data, c.data, a.len), "keys in runs, reversed input, changed the bytes");
+    newsarc_reader *r = open_buf(&b);
+    cr_expect_eq(newsarc_reader_entry_count(r), N_KEYS);
+    cr_expect_eq(newsarc_reader_article_count(r), 4000);
+    cr_expect_eq(newsarc_reader_verify(r, 1, NULL, NULL), 0);
+    newsarc_reader_free(r);
+    tu_buf_free(&a);
+    tu_buf_free(&b);
+    tu_buf_free(&c);
+    for (int i = 0; i < N_KEYS; i++) free(lines[i]);
+    free(lines);
+    free(kitems);
+    free(rev);
+}
+
 Test(archive, metadata_spill_needs_a_writable_tmpdir)
 {
     make_spill_items();
