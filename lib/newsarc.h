@@ -136,8 +136,10 @@ typedef struct newsarc_writer_options {
                              keeps the smallest result); UINT32_MAX = no dictionary */
     int no_text_info;     /* 1 = no "attr" section (charset, norm_id, script per article) */
     uint32_t norm_options; /* NEWSARC_NORM_* bits for norm_id; 0 = the default normalization */
-    uint64_t meta_memory; /* metadata bytes kept in memory while packing; the rest goes to an
-                             unlinked temporary file in $TMPDIR (else /tmp) and is read back
+    uint64_t meta_memory; /* metadata bytes kept in memory while packing (then the compressed
+                             META frames within what is left), and a quarter of it (1 MiB to
+                             1 GiB) of placement keys (names, urls) per sorted run; the rest goes
+                             to an unlinked temporary file in $TMPDIR (else /tmp) and is read back
                              once; 0 = 64 MiB, UINT64_MAX = never spill.  Output never depends on it */
 } newsarc_writer_options;
 

@@ -612,8 +612,9 @@ static void pack_usage(FILE *f)
             "      --skip-invalid skip malformed JSON lines (each reported on stderr and in the\n"
             "                  archive as the entry '" NEWSARC_SKIPPED_NAME "')\n"
             "      --no-text-info don't record charset, norm_id and script per article (faster)\n"
-            "      --meta-memory MIB  metadata kept in memory while packing (default 64); the\n"
-            "                  rest goes to a temporary file in $TMPDIR (output is the same)\n"
+            "      --meta-memory MIB  metadata kept in memory while packing (default 64), and a\n"
+            "                  quarter as much of urls/names; the rest goes to a temporary\n"
+            "                  file in $TMPDIR (output is the same)\n"
             "      --normalize LIST  stronger normalizations for norm_id, recorded in the archive:\n"
             "                  strip-diacritics, unify-alef-yeh (comma-separated)\n"
             "  -q, --quiet        no summary line\n");
