@@ -43,7 +43,7 @@ typedef struct build build; /* the state of newsarc_writer_finish */
 
 typedef struct w_article {
     uint8_t id[NA_HASH];
-    uint64_t locator;       /* fetch locator, or arena offset when in memory */
+    uint64_t locator;       /* fetch locator, or the writer's own copy when there is no fetch callback */
     uint32_t size;          /* article bytes (<= 1 GiB) */
     uint32_t src_len;       /* bytes to fetch (the line for JSON) */
     uint32_t place_ent;     /* entry giving the placement key (set in finish) */
@@ -590,6 +590,18 @@ static int merge_runs(newsarc_writer *w, ranker *k)
     return rc;
 }
 
+/* The in-memory run and the list of runs. */
+static void release_keys(newsarc_writer *w)
+{
+    na_buf_free(&w->krun);
+    free(w->krun_at);
+    w->krun_at = NULL;
+    w->n_krun = w->cap_krun = 0;
+    free(w->runs);
+    w->runs = NULL;
+    w->n_runs = w->cap_runs = 0;
+}
+
 /* Give every entry the rank of its placement key and its source group; frees the keys. */
 static int key_rank(newsarc_writer *w)
 {
@@ -602,19 +614,11 @@ static int key_rank(newsarc_writer *w)
         for (size_t i = 0; i < w->n_krun && !rc; i++) rc = rank_one(k, w->krun.data + w->krun_at[i]);
     } else {
         rc = key_flush(w);
+        /* the run buffer is not needed for the merge: freed first */
         na_buf_free(&w->krun);
-        free(w->krun_at);
-        w->krun_at = NULL;
-        w->cap_krun = 0;
         if (!rc) rc = merge_runs(w, k);
     }
-    na_buf_free(&w->krun);
-    free(w->krun_at);
-    w->krun_at = NULL;
-    w->n_krun = w->cap_krun = 0;
-    free(w->runs);
-    w->runs = NULL;
-    w->n_runs = w->cap_runs = 0;
+    release_keys(w);
     free(k->slot);
     na_buf_free(&k->bytes);
     free(k);
