@@ -225,7 +225,9 @@ void newsarc_reader_free(newsarc_reader *r)
     if (r->mapped) munmap((void *)r->file, (size_t)r->size);
     ZSTD_freeDCtx(r->dctx);
     ZSTD_freeDDict(r->ddict);
-    for (uint32_t f = 0; r->mf && f < r->meta_n_frames; f++) free(r->mf[f].data);
+    for (uint32_t f = 0; r->mf && f < r->meta_n_frames; f++)
+        if (r->mf[f].own) free(r->mf[f].data);
+    if (r->meta_arena) munmap(r->meta_arena, r->meta_arena_len);
     free(r->mf);
     free(r->ent);
     free(r->blk_cache);
@@ -588,6 +590,7 @@ static int meta_dir(newsarc_reader *r)
         x->name_len = na_ld32(d + 12);
         x->first = first;
         x->name = name;
+        x->uoff = usum;
         if (x->entries == 0 || x->entries > ne - first)
             return NA_CORRUPT(r, "metadata frame %u: entry count out of range", f);
         if (x->name_len > NA_MAX_NAME) return NA_CORRUPT(r, "metadata frame %u: first name too long", f);
@@ -626,7 +629,7 @@ static int meta_frame_load(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, char 
     size_t fs = ZSTD_findFrameCompressedSize(src, x->csize);
     if (ZSTD_isError(fs) || fs != x->csize)
         return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: frame length is wrong", f);
-    uint8_t *t = malloc(x->usize);
+    uint8_t *t = r->meta_arena ? r->meta_arena + x->uoff : malloc(x->usize);
     if (!t) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory for metadata frame %u", f);
     size_t got = r->ddict ? ZSTD_decompress_usingDDict(dctx, t, x->usize, src, x->csize, r->ddict)
                           : ZSTD_decompressDCtx(dctx, t, x->usize, src, x->csize);
@@ -656,11 +659,12 @@ static int meta_frame_load(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, char 
     if (!rc && pos != size) rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u has trailing bytes", f);
     if (rc) {
         for (uint32_t k = 0; k < x->entries; k++) r->ent[x->first + k] = NULL;
-        free(t);
+        if (!r->meta_arena) free(t);
         x->state = -1;
         return rc;
     }
     x->data = t;
+    x->own = !r->meta_arena;
     x->state = 1;
     return 0;
 }
@@ -689,6 +693,25 @@ static uint32_t meta_frame_of(const newsarc_reader *r, uint64_t i)
         else hi = mid - 1;
     }
     return lo;
+}
+
+/*
+ * Every frame at once: one mapping for the whole table instead of a
+ * malloc (so an mmap) per frame, with transparent huge pages where the
+ * kernel offers them: on m1's 200 MB table a quarter of `list --json`'s
+ * time went to page faults.  Without the mapping, frames are malloc'd.
+ */
+static void meta_arena(newsarc_reader *r)
+{
+    if (r->meta_arena || r->meta_table_size == 0 || r->meta_table_size > SIZE_MAX / 2) return;
+    size_t len = (size_t)r->meta_table_size;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE);
+#endif
+    r->meta_arena = p;
+    r->meta_arena_len = len;
 }
 
 typedef struct meta_job {
@@ -731,6 +754,7 @@ int na_reader_load_meta(newsarc_reader *r, int threads)
     if (!rc) rc = na_reader_ddict(r);
     if (rc) return rc;
     uint32_t nf = r->meta_n_frames;
+    meta_arena(r);
     int T = threads < 1 ? 1 : threads > 64 ? 64 : threads;
     if ((uint32_t)T > nf) T = (int)nf;
     meta_job jobs[64];

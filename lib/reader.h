@@ -13,8 +13,10 @@ typedef struct na_meta_frame {
     uint64_t src;         /* offset of the zstd frame in the META payload */
     uint64_t first;       /* index of its first entry */
     uint64_t name;        /* offset of its first name in the META payload */
+    uint64_t uoff;        /* offset of its records in the whole table (sum of the earlier usize) */
     uint32_t csize, usize, entries, name_len;
     uint8_t *data;        /* decompressed records, NULL until loaded */
+    int own;              /* data is its own allocation (else inside meta_arena) */
     int state;            /* 0 not loaded, 1 ok, -1 failed */
 } na_meta_frame;
 
@@ -46,6 +48,8 @@ struct newsarc_reader {
     ZSTD_DDict *ddict;
     na_meta_frame *mf;     /* per META frame, from the directory */
     const uint8_t **ent;   /* per entry: its record, NULL until its frame is loaded */
+    uint8_t *meta_arena;   /* the whole table, when every frame is loaded at once (mmap) */
+    size_t meta_arena_len;
     uint64_t n_ents;       /* entry count, set with the directory */
     int meta_dir_state;    /* 0 not read, 1 ok, -1 failed */
     int meta_state;        /* 1 every frame loaded, -1 a frame failed */
