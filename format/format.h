@@ -45,6 +45,7 @@
 #define NA_MAX_KEYS 4096 /* distinct text member names one writer accepts */
 #define NA_MAX_CHARSETS 1024 /* distinct charset names in an attr section */
 #define NA_MAX_META (16u << 20)
+#define NA_MAX_DICT (16u << 20) /* dictionary-size */
 #define NA_MAX_META_TABLE ((uint64_t)1 << 32)
 #define NA_MAX_MANIFEST (1u << 20)
 /* A zstd block holds at most 128 KiB and costs at least 4 bytes (an RLE

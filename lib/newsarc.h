@@ -245,6 +245,7 @@ typedef struct newsarc_info {
     uint8_t archive_id[NEWSARC_ID_SIZE];
     uint8_t root_hash[NEWSARC_ID_SIZE];
     int signed_;               /* 1 if the signature slot is filled */
+    uint64_t dict_section_size; /* DICT section bytes (the dictionary is stored compressed) */
 } newsarc_info;
 
 typedef struct newsarc_article_info {

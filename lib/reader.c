@@ -127,9 +127,11 @@ static int open_common(newsarc_reader *r)
             return NA_CORRUPT(r, "manifest and footer disagree about optional section '%.4s'", t->type);
     }
     /* dictionary */
-    r->dict = r->file + s[NA_S_DICT]->offset + 12;
-    r->dict_len = s[NA_S_DICT]->length - 12;
-    if (r->dict_len != r->mani.dict_size) return NA_CORRUPT(r, "dictionary size differs from the manifest");
+    r->dict_frame = r->file + s[NA_S_DICT]->offset + 12;
+    r->dict_frame_len = s[NA_S_DICT]->length - 12;
+    if ((r->dict_frame_len == 0) != (r->mani.dict_size == 0) || r->mani.dict_size > NA_MAX_DICT)
+        return NA_CORRUPT(r, "dictionary size in the manifest does not fit the dictionary section");
+    r->dict_len = (size_t)r->mani.dict_size;
     /* blocks region */
     r->blks_off = s[NA_S_BLKS]->offset;
     r->blks_end = s[NA_S_BLKS]->offset + s[NA_S_BLKS]->length;
@@ -231,6 +233,7 @@ void newsarc_reader_free(newsarc_reader *r)
     free(r->mf);
     free(r->ent);
     free(r->blk_cache);
+    free(r->dict);
     free(r->attr);
     for (uint32_t i = 1; i <= r->attr_n_names; i++) free(r->attr_names[i]);
     free(r);
@@ -256,6 +259,7 @@ int newsarc_reader_info(newsarc_reader *r, newsarc_info *in)
     }
     in->blocks_size = r->blks_end - r->blks_off;
     in->dict_size = r->dict_len;
+    in->dict_section_size = r->mani.sec[NA_S_DICT].length;
     in->meta_size = r->mani.sec[NA_S_META].length;
     in->index_size = r->mani.sec[NA_S_INDX].length;
     in->level = r->mani.level;
@@ -407,11 +411,26 @@ int newsarc_reader_select(newsarc_reader *r, const char *sel, size_t n, uint64_t
 int na_reader_ddict(newsarc_reader *r)
 {
     if (r->ddict || r->dict_len == 0) return 0;
+    if (r->dict_state == -1) return NEWSARC_E_CORRUPT;
+    /* the body is one zstd frame (no dictionary) of exactly dictionary-size bytes */
+    const uint8_t *f = r->dict_frame;
+    size_t fl = r->dict_frame_len;
+    size_t fs = ZSTD_findFrameCompressedSize(f, fl);
+    r->dict_state = -1;
+    if (ZSTD_getFrameContentSize(f, fl) != r->dict_len || ZSTD_isError(fs) || fs != fl)
+        return NA_CORRUPT(r, "dictionary section is not one zstd frame of dictionary-size bytes");
+    if (!r->dict && !(r->dict = malloc(r->dict_len))) {
+        r->dict_state = 0;
+        return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory for the dictionary");
+    }
+    size_t got = ZSTD_decompressDCtx(r->dctx, r->dict, r->dict_len, f, fl);
+    if (ZSTD_isError(got) || got != r->dict_len) return NA_CORRUPT(r, "dictionary section does not decompress");
     /* a zstd dictionary proper (magic EC30A437, non-zero id), not raw content */
     if (r->dict_len < 8 || na_ld32(r->dict) != 0xEC30A437u || na_ld32(r->dict + 4) == 0)
         return NA_CORRUPT(r, "dictionary section is not a zstd dictionary");
     r->ddict = ZSTD_createDDict(r->dict, r->dict_len);
     if (!r->ddict) return NA_CORRUPT(r, "dictionary section is not a valid zstd dictionary");
+    r->dict_state = 1;
     return 0;
 }
 

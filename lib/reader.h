@@ -31,8 +31,11 @@ struct newsarc_reader {
     const uint8_t *mani_text;
     size_t mani_len;
     uint16_t major, minor;
-    const uint8_t *dict;
-    size_t dict_len;
+    const uint8_t *dict_frame; /* DICT body: the dictionary in one zstd frame, or empty */
+    size_t dict_frame_len;
+    uint8_t *dict;             /* the dictionary, decompressed on first use */
+    size_t dict_len;           /* its size, the manifest's dictionary-size */
+    int dict_state;            /* 0 not loaded, 1 ok, -1 damaged */
     const uint8_t *blocks_tab, *arts_tab;
     uint32_t n_blocks, n_arts;
     uint64_t blks_off, blks_end;

@@ -1234,6 +1234,26 @@ static size_t train_one(const newsarc_writer *w, na_buf *dict, size_t dsize, con
     return dict->len;
 }
 
+/*
+ * The DICT body (spec/FORMAT.md 4.2): the dictionary in one zstd frame at a
+ * fixed level.  Its content part is raw sample text, so this stores it in
+ * about a third of its size (jawharafm 112,640 -> 34,641 bytes).  0 ok.
+ */
+#define DICT_FRAME_LEVEL 15
+static int compress_dict(const na_buf *dict, na_buf *z)
+{
+    z->len = 0;
+    if (!dict->len) return 0;
+    size_t cap = ZSTD_compressBound(dict->len);
+    if (na_buf_reserve(z, cap) != 0) return -1;
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    size_t r = c ? ZSTD_compressCCtx(c, z->data, cap, dict->data, dict->len, DICT_FRAME_LEVEL) : 1;
+    ZSTD_freeCCtx(c);
+    if (!c || ZSTD_isError(r)) return -1;
+    z->len = r;
+    return 0;
+}
+
 /* Compressed size of the evaluation blocks with dict (may be empty). */
 static uint64_t trial_size(const newsarc_writer *w, const na_buf *dict, const na_buf *eval, const size_t *bounds,
                            size_t nb)
@@ -1257,7 +1277,7 @@ static uint64_t trial_size(const newsarc_writer *w, const na_buf *dict, const na
 
 typedef struct dict_trial {
     const newsarc_writer *w;
-    na_buf dict;
+    na_buf dict, zdict;
     uint64_t size;
     const na_buf *train;
     const size_t *sizes;
@@ -1273,7 +1293,8 @@ static void *run_trial(void *arg)
     dict_trial *t = arg;
     if (train_one(t->w, &t->dict, t->size, t->train, t->sizes, t->ns) == 0) return NULL;
     uint64_t c = trial_size(t->w, &t->dict, t->eval, t->bounds, t->nb);
-    t->est = c == UINT64_MAX ? 1e300 : (double)c * t->scale + (double)t->dict.len;
+    if (compress_dict(&t->dict, &t->zdict) != 0) c = UINT64_MAX;
+    t->est = c == UINT64_MAX ? 1e300 : (double)c * t->scale + (double)t->zdict.len;
     return NULL;
 }
 
@@ -1286,9 +1307,10 @@ static void *run_trial(void *arg)
  */
 static int cmp_sample(const void *x, const void *y) { return memcmp(((const w_sample *)x)->id, ((const w_sample *)y)->id, NA_HASH); }
 
-static int train_dictionary(newsarc_writer *w, uint64_t total, na_buf *dict)
+static int train_dictionary(newsarc_writer *w, uint64_t total, na_buf *dict, na_buf *zdict)
 {
     dict->len = 0;
+    zdict->len = 0;
     if (w->opt.dict_size == UINT32_MAX) return 0;
     int automatic = w->opt.dict_size == 0;
     uint64_t dmax = automatic ? DEFAULT_DICT : w->opt.dict_size;
@@ -1330,7 +1352,7 @@ static int train_dictionary(newsarc_writer *w, uint64_t total, na_buf *dict)
             pthread_t th[2];
             int started[2] = {0, 0};
             for (int k = 0; k < 2; k++) {
-                t[k] = (dict_trial){w, {0}, k == 0 ? dmax : dmax / 4, &train, sizes, ns, &eval, bounds, nb,
+                t[k] = (dict_trial){w, {0}, {0}, k == 0 ? dmax : dmax / 4, &train, sizes, ns, &eval, bounds, nb,
                                     (double)total / (double)eval.len, 1e300};
                 if (t[k].size >= 4096) started[k] = pthread_create(&th[k], NULL, run_trial, &t[k]) == 0 ? 1 : 2;
             }
@@ -1348,9 +1370,12 @@ static int train_dictionary(newsarc_writer *w, uint64_t total, na_buf *dict)
             for (int k = 0; k < 2; k++) {
                 if (k == chosen) {
                     na_buf_free(dict);
+                    na_buf_free(zdict);
                     *dict = t[k].dict;
+                    *zdict = t[k].zdict;
                 } else {
                     na_buf_free(&t[k].dict);
+                    na_buf_free(&t[k].zdict);
                 }
             }
         }
@@ -1359,6 +1384,8 @@ static int train_dictionary(newsarc_writer *w, uint64_t total, na_buf *dict)
     free(bounds);
     na_buf_free(&train);
     na_buf_free(&eval);
+    if (!rc && dict->len && !zdict->len && compress_dict(dict, zdict) != 0)
+        rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory compressing the dictionary");
     return rc;
 }
 
@@ -2231,8 +2258,8 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     qsort(b->place, b->n_uniq, sizeof *b->place, cmp_place);
     for (size_t i = 0; i < b->n_uniq; i++) b->content += w->arts[b->uniq[i]].size;
     /* dictionary, trained on the sample taken in pass 1 */
-    na_buf dict = {0};
-    rc = train_dictionary(w, b->content, &dict);
+    na_buf dict = {0}, zdict = {0};
+    rc = train_dictionary(w, b->content, &dict, &zdict);
     release_samples(w);
     /* META does not depend on where the articles land: built (and spooled)
      * now, so that the entries, names and keys are freed before the blocks */
@@ -2252,7 +2279,7 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
         sec_end(&b->o, b->hashes[NA_S_HEAD]);
         rc = b->o.err ? na_set_error(w->msg, NEWSARC_E_IO, "write failed") : 0;
     }
-    if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", dict.data, dict.len, NULL);
+    if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", zdict.data, zdict.len, NULL);
     if (!rc) rc = write_blocks(b, dict.data, dict.len);
     if (!rc) rc = write_frame_section(b, NA_S_META, "META", b->meta_head.data, b->meta_head.len, &b->meta_frames);
     if (!rc && !w->opt.no_text_info) rc = apply_source_hints(b);
@@ -2315,6 +2342,7 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     }
     na_buf_free(&mani);
     na_buf_free(&dict);
+    na_buf_free(&zdict);
     return rc;
 }
 
@@ -2324,7 +2352,7 @@ int newsarc_writer_finish(newsarc_writer *w, newsarc_write_fn out, void *out_ctx
     if (w->finished) return na_set_error(w->msg, NEWSARC_E_STATE, "the writer is already finished");
     if (w->opt.level == 0) return na_set_error(w->msg, NEWSARC_E_ARG, "compression level out of range (1..%d)", ZSTD_maxCLevel());
     if (w->opt.block_size > MAX_BLOCK_OPT) return na_set_error(w->msg, NEWSARC_E_ARG, "block size above 64 MiB");
-    if (w->opt.dict_size != UINT32_MAX && w->opt.dict_size > (16u << 20))
+    if (w->opt.dict_size != UINT32_MAX && w->opt.dict_size > NA_MAX_DICT)
         return na_set_error(w->msg, NEWSARC_E_ARG, "dictionary size above 16 MiB");
     if (w->n_ents == 0) return na_set_error(w->msg, NEWSARC_E_INPUT, "no articles to pack");
     w->finished = 1;

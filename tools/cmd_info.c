@@ -35,12 +35,13 @@ int cmd_info(int argc, char **argv)
     snprintf(fmt, sizeof fmt, "%u.%u", in.format_major, in.format_minor);
     double ratio = in.file_size ? (double)in.content_size / (double)in.file_size : 0;
     if (json) {
-        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:b}",
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:b}",
                               "format", fmt, "file_size", (json_int_t)in.file_size, "articles",
                               (json_int_t)in.article_count, "entries", (json_int_t)in.entry_count, "blocks",
                               (json_int_t)in.block_count, "content_size", (json_int_t)in.content_size, "blocks_size",
                               (json_int_t)in.blocks_size, "ratio", ratio, "level", in.level, "block_size",
-                              (json_int_t)in.block_size, "dict_size", (json_int_t)in.dict_size, "meta_size",
+                              (json_int_t)in.block_size, "dict_size", (json_int_t)in.dict_size, "dict_section_size",
+                              (json_int_t)in.dict_section_size, "meta_size",
                               (json_int_t)in.meta_size, "index_size", (json_int_t)in.index_size, "zstd_version",
                               in.zstd_version, "archive_id", id, "root", root, "signed", in.signed_);
         if (o) {
@@ -66,7 +67,11 @@ int cmd_info(int argc, char **argv)
         printf("content:       %llu bytes\n", (unsigned long long)in.content_size);
         printf("file:          %llu bytes (ratio %.2fx)\n", (unsigned long long)in.file_size, ratio);
         printf("  blocks:      %llu bytes\n", (unsigned long long)in.blocks_size);
-        printf("  dictionary:  %llu bytes\n", (unsigned long long)in.dict_size);
+        if (in.dict_size)
+            printf("  dictionary:  %llu bytes (%llu decompressed)\n", (unsigned long long)in.dict_section_size,
+                   (unsigned long long)in.dict_size);
+        else
+            printf("  dictionary:  none\n");
         printf("  metadata:    %llu bytes\n", (unsigned long long)in.meta_size);
         printf("  index:       %llu bytes\n", (unsigned long long)in.index_size);
         newsarc_text_info ti;

@@ -28,9 +28,13 @@ recover() { # ARCHIVE WHAT [full]
     [ "$pos" = "$(fsize "$a")" ] || fail "$what: sections end at $pos, file has $(fsize "$a") bytes"
     read -r _ doff dlen < <(grep '^DICT ' r/toc)
     [ "$(str4 "$a" $((doff + 8)))" = DICT ] || fail "$what: no 'DICT' type at $((doff + 8))"
-    tail -c +$((doff + 13)) "$a" | head -c $((dlen - 12)) > r/dict.bin
-    if [ -s r/dict.bin ]; then
-        [ "$(hexat r/dict.bin 0 4)" = 37a430ec ] || fail "$what: DICT body does not start with the zstd dictionary magic"
+    tail -c +$((doff + 13)) "$a" | head -c $((dlen - 12)) > r/dict.zst
+    : > r/dict.bin
+    if [ -s r/dict.zst ]; then
+        # the DICT body is the dictionary in one zstd frame
+        [ "$(hexat r/dict.zst 0 4)" = 28b52ffd ] || fail "$what: DICT body is not a zstd frame"
+        zstd -q -d -c r/dict.zst > r/dict.bin 2> r/zstd.err || { fail "$what: zstd -d of the DICT body failed: $(head -c 300 r/zstd.err)"; return; }
+        [ "$(hexat r/dict.bin 0 4)" = 37a430ec ] || fail "$what: the DICT body does not decompress to a zstd dictionary"
         zstd -q -d -D r/dict.bin -c "$a" > r/content.bin 2> r/zstd.err || { fail "$what: zstd -d -D dict failed: $(head -c 300 r/zstd.err)"; return; }
     else
         zstd -q -d -c "$a" > r/content.bin 2> r/zstd.err || { fail "$what: zstd -d (no dictionary) failed: $(head -c 300 r/zstd.err)"; return; }
@@ -38,7 +42,8 @@ recover() { # ARCHIVE WHAT [full]
     na info --json "$a"
     csize=$(jq .content_size out)
     [ "$(fsize r/content.bin)" = "$csize" ] || fail "$what: zstd -d gave $(fsize r/content.bin) bytes, info content_size is $csize"
-    [ "$(jq .dict_size out)" = "$(fsize r/dict.bin)" ] || fail "$what: info dict_size $(jq .dict_size out), DICT body has $(fsize r/dict.bin) bytes"
+    [ "$(jq .dict_size out)" = "$(fsize r/dict.bin)" ] || fail "$what: info dict_size $(jq .dict_size out), the DICT body decompresses to $(fsize r/dict.bin) bytes"
+    [ "$(jq .dict_section_size out)" = "$dlen" ] || fail "$what: info dict_section_size $(jq .dict_section_size out) != DICT length $dlen"
     [ "$(jq .blocks_size out)" = "$(grep '^BLKS ' r/toc | cut -d' ' -f3)" ] || fail "$what: info blocks_size $(jq .blocks_size out) != BLKS length"
     [ "$(jq .file_size out)" = "$(fsize "$a")" ] || fail "$what: info file_size"
     info "$what: dict $(fsize r/dict.bin) bytes, $(jq .blocks out) blocks, content $csize bytes"

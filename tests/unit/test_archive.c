@@ -125,6 +125,20 @@ Test(archive, dictionary_is_trained_and_used)
     cr_assert_eq(newsarc_reader_read(r, idx, &d, &n), 0);
     cr_expect(n == 1500 && !memcmp(d, tx[123], n));
     newsarc_free(d);
+    /* stored as one zstd frame, smaller than the dictionary */
+    cr_expect_gt(in.dict_section_size, 12);
+    cr_expect_lt(in.dict_section_size, in.dict_size, "the dictionary is stored compressed");
+    cr_expect_eq(b.data[44] | b.data[45] << 8 | b.data[46] << 16 | (uint32_t)b.data[47] << 24, 0xFD2FB528u,
+                 "the DICT body is a zstd frame");
+    newsarc_reader_free(r);
+    /* a DICT frame that does not declare dictionary-size bytes: no article is read, the problem is named */
+    b.data[44 + 5] ^= 0x01; /* frame content size, 4 bytes after the magic and descriptor */
+    r = open_buf(&b);
+    /* names live in META, compressed with the same dictionary: the lookup already fails */
+    cr_expect_eq(newsarc_reader_select(r, "a/123", 5, &idx), NEWSARC_E_CORRUPT);
+    cr_expect(strstr(newsarc_reader_error(r), "dictionary") != NULL, "message: %s", newsarc_reader_error(r));
+    cr_expect_eq(newsarc_reader_read(r, 0, &d, &n), NEWSARC_E_CORRUPT, "still refused on a second use");
+    cr_expect_neq(newsarc_reader_verify(r, 1, NULL, NULL), 0);
     newsarc_reader_free(r);
     tu_buf_free(&b);
     for (int i = 0; i < N; i++) free(tx[i]);
