@@ -62,14 +62,16 @@ int na_init(void);
 #define NA_ATTR_UTF8 0x2u    /* its bytes are valid UTF-8 */
 #define NA_ATTR_CLEAN 0x4u   /* decoding with the chosen charset substitutes nothing */
 #define NA_ATTR_NORM 0x8u    /* norm_id and script are set */
-#define NA_ATTR_KNOWN 0xFu
-#define NA_ATTR_REC 46u      /* bytes per article record */
+#define NA_ATTR_NORM_IS_ID 0x10u /* norm_id is the id's first 16 bytes (normalizing changed nothing); field zero */
+#define NA_ATTR_KNOWN 0x1Fu
+#define NA_ATTR_REC 30u      /* bytes per article record */
+#define NA_NORM_ID 16u       /* bytes of a norm_id */
 
 typedef struct na_attr {
     uint8_t flags, reason, decl_source, confidence;
     char script[4];                     /* ISO 15924, e.g. "Arab"; zero if unknown */
     uint16_t declared, detected, chosen; /* charset name indexes, 0 = none */
-    uint8_t norm_id[NA_HASH];
+    uint8_t norm_id[NA_NORM_ID];
 } na_attr;
 
 /* JSON entry helpers (lib/jsonentry.c). */

@@ -81,6 +81,7 @@ enum newsarc_error {
 NEWSARC_API const char *newsarc_strerror(int err);
 
 #define NEWSARC_ID_SIZE 32 /* BLAKE2b-256 */
+#define NEWSARC_NORM_ID_SIZE 16 /* norm_id: BLAKE2b-256 of the normalized text, first 16 bytes */
 #define NEWSARC_ID_HEX_SIZE 64
 
 /**
@@ -352,7 +353,7 @@ typedef struct newsarc_text_info {
                                    "declared", "hint", "detected", "fallback" */
     char script[5];             /* dominant ISO 15924 script ("Arab", "Latn", ...), "" if unknown */
     int has_norm_id;
-    uint8_t norm_id[NEWSARC_ID_SIZE]; /* BLAKE2b-256 of the normalized text (spec/NORMALIZATION.md) */
+    uint8_t norm_id[NEWSARC_NORM_ID_SIZE]; /* first 16 bytes of BLAKE2b-256 of the normalized text (spec/NORMALIZATION.md) */
 } newsarc_text_info;
 
 /**

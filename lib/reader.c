@@ -930,6 +930,9 @@ int na_reader_load_attr(newsarc_reader *r)
         if ((q[0] & ~NA_ATTR_KNOWN) || q[1] > 9 || q[2] > 3 || q[3] > 100 || na_ld16(q + 8) > nnames ||
             na_ld16(q + 10) > nnames || na_ld16(q + 12) > nnames)
             return NA_CORRUPT(r, "attr record %u is malformed", i);
+        if ((q[0] & NA_ATTR_NORM_IS_ID) &&
+            (!(q[0] & NA_ATTR_NORM) || memcmp(q + 14, (const uint8_t[NA_NORM_ID]){0}, NA_NORM_ID) != 0))
+            return NA_CORRUPT(r, "attr record %u: norm_id marked as the id's but set", i);
         for (int k = 0; k < 4; k++)
             if (q[4 + k] && !((q[4 + k] >= 'A' && q[4 + k] <= 'Z') || (q[4 + k] >= 'a' && q[4 + k] <= 'z')))
                 return NA_CORRUPT(r, "attr record %u has a malformed script", i);
@@ -971,7 +974,8 @@ int newsarc_reader_text_info(newsarc_reader *r, uint64_t index, newsarc_text_inf
     if (q[0] & NA_ATTR_NORM) {
         memcpy(out->script, q + 4, 4);
         out->has_norm_id = 1;
-        memcpy(out->norm_id, q + 14, NA_HASH);
+        if (q[0] & NA_ATTR_NORM_IS_ID) memcpy(out->norm_id, r->arts_tab + (size_t)index * NA_ARTICLE_REC, NA_NORM_ID);
+        else memcpy(out->norm_id, q + 14, NA_NORM_ID);
     }
     return 0;
 }

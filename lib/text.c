@@ -1118,7 +1118,9 @@ int na_text_norm_id(const uint8_t *buf, size_t len, const char *charset, uint32_
         free(s);
         return NEWSARC_E_UNSUPPORTED;
     }
-    crypto_generichash(out, NA_NORM_ID_SIZE, (const unsigned char *)s, n, NULL, 0);
+    uint8_t h[NA_HASH]; /* norm_id is the first 16 bytes of BLAKE2b-256 (not BLAKE2b-128) */
+    crypto_generichash(h, NA_HASH, (const unsigned char *)s, n, NULL, 0);
+    memcpy(out, h, NA_NORM_ID_SIZE);
     free(s);
     return 0;
 }

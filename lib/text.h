@@ -118,7 +118,7 @@ NEWSARC_WUR int na_text_to_utf8(const uint8_t *buf, size_t len, const char *char
 #define NA_NORM_UNIFY_ALEF_YEH 0x2u   /* Arabic-script letter variants: alef forms, yeh forms, keheh */
 #define NA_NORM_KNOWN 0x3u
 
-#define NA_NORM_ID_SIZE 32
+#define NA_NORM_ID_SIZE 16 /* NEWSARC_NORM_ID_SIZE */
 
 /**
  * The normalized text of buf (decoded from charset, or from the charset

@@ -1437,7 +1437,9 @@ static int text_attr(newsarc_writer *w, const uint8_t *p, size_t n, const char *
     size_t ul = 0;
     rc = na_text_normalize(p, n, ci.chosen, w->opt.norm_options, &u, &ul);
     if (rc == 0) {
-        na_hash(a->norm_id, u, ul);
+        uint8_t h[NA_HASH];
+        na_hash(h, u, ul);
+        memcpy(a->norm_id, h, NA_NORM_ID);
         char script[16];
         if (na_text_script((const uint8_t *)u, ul, script) == 0) memcpy(a->script, script, 4);
         a->flags |= NA_ATTR_NORM;
@@ -2012,7 +2014,9 @@ static int write_attr(build *b)
     for (size_t i = 0; i < b->n_uniq && !z.bad; i++) {
         const na_attr *a = &b->attrs[i];
         uint8_t rec[NA_ATTR_REC];
-        rec[0] = a->flags;
+        /* normalizing changed nothing: the norm_id is the id's prefix, stored as zeros (free after zstd) */
+        int is_id = (a->flags & NA_ATTR_NORM) && !memcmp(a->norm_id, w->arts[b->uniq[i]].id, NA_NORM_ID);
+        rec[0] = (uint8_t)(a->flags | (is_id ? NA_ATTR_NORM_IS_ID : 0));
         rec[1] = a->reason;
         rec[2] = a->decl_source;
         rec[3] = a->confidence;
@@ -2020,7 +2024,8 @@ static int write_attr(build *b)
         na_st16(rec + 8, renum[a->declared]);
         na_st16(rec + 10, renum[a->detected]);
         na_st16(rec + 12, renum[a->chosen]);
-        memcpy(rec + 14, a->norm_id, NA_HASH);
+        if (is_id) memset(rec + 14, 0, NA_NORM_ID);
+        else memcpy(rec + 14, a->norm_id, NA_NORM_ID);
         zsink_add(&z, rec, sizeof rec);
     }
     if (!z.bad) zsink_push(&z, ZSTD_e_end);

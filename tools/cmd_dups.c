@@ -296,7 +296,7 @@ int cmd_dups(int argc, char **argv)
                 if (exact) {
                     newsarc_text_info ta, tb;
                     if (newsarc_reader_text_info(r, a, &ta) == 0 && newsarc_reader_text_info(r, b, &tb) == 0 &&
-                        !memcmp(ta.norm_id, tb.norm_id, NEWSARC_ID_SIZE))
+                        !memcmp(ta.norm_id, tb.norm_id, NEWSARC_NORM_ID_SIZE))
                         unite(parent, a, b);
                 } else if (similarity(&sigs[a], &sigs[b]) >= threshold) {
                     unite(parent, a, b);

@@ -50,15 +50,15 @@ static void put_str_member(cli_out *o, const char *name, const char *v)
 }
 
 /* ids are public: a table beats libsodium's constant-time hex 3:1 here, which matters at a million lines */
-static void put_hex(cli_out *o, const uint8_t id[NEWSARC_ID_SIZE])
+static void put_hex(cli_out *o, const uint8_t *id, int size)
 {
     static const char digits[] = "0123456789abcdef";
-    char hex[NEWSARC_ID_HEX_SIZE];
-    for (int k = 0; k < NEWSARC_ID_SIZE; k++) {
+    char hex[2 * NEWSARC_ID_SIZE];
+    for (int k = 0; k < size; k++) {
         hex[2 * k] = digits[id[k] >> 4];
         hex[2 * k + 1] = digits[id[k] & 15];
     }
-    cli_out_bytes(o, hex, NEWSARC_ID_HEX_SIZE);
+    cli_out_bytes(o, hex, 2 * (size_t)size);
 }
 
 /* Text information: norm_id, script, and the charset evidence when the bytes are not plain UTF-8. */
@@ -69,7 +69,7 @@ static void list_text_info(cli_out *o, const newsarc_text_info *t)
     if (t->script[0]) put_str_member(o, "script", t->script);
     if (t->has_norm_id) {
         cli_out_str(o, ",\"norm_id\":\"");
-        put_hex(o, t->norm_id);
+        put_hex(o, t->norm_id, NEWSARC_NORM_ID_SIZE);
         cli_out_byte(o, '"');
     }
     if (!t->valid_utf8 || t->declared[0]) {
@@ -95,7 +95,7 @@ static int list_json(cli_out *o, const newsarc_entry *e, const newsarc_article_i
     char num[32];
     if (e->meta_len && cli_json_object_guard(e->meta, e->meta_len) != 0) return NEWSARC_E_CORRUPT;
     cli_out_bytes(o, "{\"id\":\"", 7);
-    put_hex(o, ai->id);
+    put_hex(o, ai->id, NEWSARC_ID_SIZE);
     cli_out_bytes(o, "\",\"size\":", 9);
     size_t nl = 0;
     uint64_t v = ai->size;

@@ -1,6 +1,7 @@
 /* Writer + reader + verify: round trips, determinism, lookups, damage. */
 #include "format.h"
 #include "newsarc.h"
+#include "reader.h" /* the attr records, to check how a norm_id is stored */
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -727,4 +728,46 @@ Test(archive, metadata_frame_damage_is_isolated, .timeout = 120)
     tu_buf_free(&d);
     tu_buf_free(&a);
     frame_items_free(it, n);
+}
+
+/*
+ * norm_id (attr): 16 bytes; when normalizing changes nothing it is the id's
+ * first 16 bytes and the record stores zeros (spec/FORMAT.md 4.9 flag bit 4).
+ */
+Test(archive, norm_id_is_the_id_prefix_only_when_normalizing_changes_nothing)
+{
+    static const tu_item its[] = {
+        {"plain.txt", "The minister said on Monday.\nThe talks would go on.", 0},
+        {"crlf.txt", "The minister said on Monday.\r\nThe talks would go on.", 0},
+        {"arabic.txt", "\xd9\x82\xd8\xa7\xd9\x84 \xd8\xa7\xd9\x84\xd9\x88\xd8\xb2\xd9\x8a\xd8\xb1", 0},
+    };
+    tu_buf b = {0};
+    newsarc_writer_options o = {.dict_size = UINT32_MAX, .threads = 1};
+    cr_assert_eq(tu_pack(its, 3, NULL, &o, &b, NULL, 0), 0);
+    newsarc_reader *r = open_buf(&b);
+    cr_assert_eq(newsarc_reader_verify(r, 1, NULL, NULL), 0);
+    uint8_t nid[3][NEWSARC_NORM_ID_SIZE];
+    int same[3];
+    for (int k = 0; k < 3; k++) {
+        uint64_t idx;
+        newsarc_article_info ai;
+        newsarc_text_info ti;
+        cr_assert_eq(newsarc_reader_select(r, its[k].name, strlen(its[k].name), &idx), 0);
+        cr_assert_eq(newsarc_reader_article(r, idx, &ai), 0);
+        cr_assert_eq(newsarc_reader_text_info(r, idx, &ti), 0);
+        cr_assert(ti.present && ti.has_norm_id, "%s has a norm_id", its[k].name);
+        memcpy(nid[k], ti.norm_id, sizeof nid[k]);
+        same[k] = !memcmp(ti.norm_id, ai.id, NEWSARC_NORM_ID_SIZE);
+        /* stored: flag bit 4 and a zero field exactly when it is the id's prefix */
+        const uint8_t *q = r->attr_recs + (size_t)idx * NA_ATTR_REC;
+        static const uint8_t zero[NA_NORM_ID];
+        cr_expect_eq((q[0] & NA_ATTR_NORM_IS_ID) != 0, same[k], "%s: flag", its[k].name);
+        cr_expect_eq(!memcmp(q + 14, zero, NA_NORM_ID), same[k], "%s: stored field", its[k].name);
+    }
+    cr_expect(same[0], "an already normalized text: norm_id is the id's prefix");
+    cr_expect(same[2], "Arabic without anything to normalize: the id's prefix");
+    cr_expect(!same[1], "CRLF is normalized: the norm_id is not the id's");
+    cr_expect(!memcmp(nid[0], nid[1], NEWSARC_NORM_ID_SIZE), "CRLF and LF copies share a norm_id");
+    newsarc_reader_free(r);
+    tu_buf_free(&b);
 }

@@ -10,6 +10,7 @@
  * space is capped so that a huge allocation shows up as NEWSARC_E_NOMEM).
  */
 #include "format.h"
+#include "internal.h" /* attr record flags */
 #include "newsarc.h"
 #include "testutil.h"
 
@@ -774,7 +775,7 @@ Test(hostile, unknown_and_optional_sections)
 
 /* An "attr" section (FORMAT.md 4.9) built by hand around a charset-name
  * table: sorted names are accepted, unsorted or repeated ones are damage. */
-static void attr_frame(tu_buf *out, uint32_t n_arts, const char *const *cs, int n_names)
+static void attr_frame(tu_buf *out, uint32_t n_arts, const char *const *cs, int n_names, uint8_t flags, uint8_t norm0)
 {
     tu_buf t = {0};
     uint8_t w[4];
@@ -789,8 +790,10 @@ static void attr_frame(tu_buf *out, uint32_t n_arts, const char *const *cs, int 
         put(&t, &l, 1);
         put(&t, cs[i], l);
     }
-    uint8_t rec[46] = {0};
-    rec[12] = 1; /* chosen: name 1 */
+    uint8_t rec[NA_ATTR_REC] = {0};
+    rec[0] = flags;
+    rec[12] = 1;     /* chosen: name 1 */
+    rec[14] = norm0; /* first byte of the norm_id field */
     for (uint32_t i = 0; i < n_arts; i++) put(&t, rec, sizeof rec);
     size_t cap = ZSTD_compressBound(t.len);
     uint8_t *z = malloc(cap);
@@ -831,7 +834,7 @@ Test(hostile, attr_charset_names)
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         arch a;
         split_archive(&b, &a);
-        attr_frame(&a.extra, n_arts, cases[k].names, cases[k].n);
+        attr_frame(&a.extra, n_arts, cases[k].names, cases[k].n, 0, 0);
         memcpy(a.extra_type, "attr", 5);
         a.list_extra = 1;
         tu_buf c;
@@ -844,6 +847,59 @@ Test(hostile, attr_charset_names)
         newsarc_reader_free(r);
         outcome o = run_all(&c);
         cr_expect_eq(o.open, 0, "%s: open", cases[k].what);
+        cr_expect_eq(o.verify, cases[k].verify, "%s: verify returns %d", cases[k].what, o.verify);
+        tu_buf_free(&c);
+        free_arch(&a);
+    }
+    tu_buf_free(&b);
+}
+
+/* Flag bit 4 (norm_id = the id's prefix): only with bit 3, and then the stored field is zero. */
+Test(hostile, attr_norm_id_as_the_id)
+{
+    tu_buf b;
+    base_archive(&b);
+    newsarc_reader *r0 = NULL;
+    cr_assert_eq(newsarc_reader_open_mem(&r0, b.data, b.len), 0);
+    uint32_t n_arts = (uint32_t)newsarc_reader_article_count(r0);
+    newsarc_article_info ai;
+    cr_assert_eq(newsarc_reader_article(r0, 0, &ai), 0);
+    newsarc_reader_free(r0);
+    static const char *const utf8_only[] = {"UTF-8"};
+    const uint8_t P = NA_ATTR_PRESENT, N = NA_ATTR_NORM, I = NA_ATTR_NORM_IS_ID;
+    struct {
+        uint8_t flags, norm0;
+        int verify;
+        const char *what;
+    } cases[] = {
+        {P | N | I, 0, 0, "bit 4 with bit 3 and a zero field"},
+        {P | N, 7, 0, "a stored norm_id"},
+        {P | I, 0, C, "bit 4 without bit 3"},
+        {P | N | I, 7, C, "bit 4 with a stored norm_id"},
+        {P | N | 0x20, 0, C, "reserved bit 5"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        arch a;
+        split_archive(&b, &a);
+        attr_frame(&a.extra, n_arts, utf8_only, 1, cases[k].flags, cases[k].norm0);
+        memcpy(a.extra_type, "attr", 5);
+        a.list_extra = 1;
+        tu_buf c;
+        assemble(&a, RESEAL, &c);
+        newsarc_reader *r = NULL;
+        cr_assert_eq(newsarc_reader_open_mem(&r, c.data, c.len), 0, "%s: open", cases[k].what);
+        newsarc_text_info ti;
+        int rt = newsarc_reader_text_info(r, 0, &ti);
+        cr_expect_eq(rt, cases[k].verify, "%s: text_info returns %d (%s)", cases[k].what, rt, newsarc_reader_error(r));
+        if (rt == 0) {
+            cr_expect(ti.has_norm_id, "%s: has a norm_id", cases[k].what);
+            uint8_t want[NEWSARC_NORM_ID_SIZE] = {0};
+            if (cases[k].flags & I) memcpy(want, ai.id, sizeof want);
+            else want[0] = cases[k].norm0;
+            cr_expect(!memcmp(ti.norm_id, want, sizeof want), "%s: the norm_id read back", cases[k].what);
+        }
+        newsarc_reader_free(r);
+        outcome o = run_all(&c);
         cr_expect_eq(o.verify, cases[k].verify, "%s: verify returns %d", cases[k].what, o.verify);
         tu_buf_free(&c);
         free_arch(&a);
