@@ -94,6 +94,13 @@ typedef struct na_json_split {
  */
 int na_json_split_line(const char *line, size_t len, const char *text_field, na_json_split *out, char msg[NA_ERRMSG]);
 void na_json_split_free(na_json_split *s);
+/* The two ways na_json_split_line works: without a tree (lib/jsonfast.c; 1
+ * done, 0 not sure: then out is empty) and with jansson's tree (any line).
+ * Exposed so that tests can compare them. */
+int na_json_split_fast(const char *line, size_t len, const char *text_field, na_json_split *out);
+int na_json_split_tree(const char *line, size_t len, const char *text_field, na_json_split *out, char msg[NA_ERRMSG]);
+/* longest string member a WHOLE object copies into its listing metadata */
+#define NA_WHOLE_META_MAX 256
 /*
  * Fast path for reading an article back (pack pass 2): append the decoded
  * string value of the top-level member `key` of the JSON object in line to

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* longest string member a WHOLE object copies into its listing metadata */
-#define NA_WHOLE_META_MAX 256
 
 static const char *const default_text_fields[] = {"maintext", "text", "content", "body"};
 static const char *const placement_fields[] = {"url", "link", "source_url"};
@@ -49,6 +47,12 @@ static int dump_meta(json_t *obj, na_json_split *out)
 }
 
 int na_json_split_line(const char *line, size_t len, const char *text_field, na_json_split *out, char msg[NA_ERRMSG])
+{
+    if (na_json_split_fast(line, len, text_field, out) == 1) return 0;
+    return na_json_split_tree(line, len, text_field, out, msg);
+}
+
+int na_json_split_tree(const char *line, size_t len, const char *text_field, na_json_split *out, char msg[NA_ERRMSG])
 {
     memset(out, 0, sizeof *out);
     json_error_t jerr;

@@ -691,3 +691,250 @@ int na_json_text_fast(const char *line, size_t len, const char *key, na_buf *out
     na_buf_free(&name);
     return rc;
 }
+
+/* ---- pass 1: a JSON Lines object split without a tree (na_json_split_fast) ---------- */
+
+/*
+ * Pack's first reading of a JSON line, where jansson's tree per object was
+ * a sixth of pack's time.  Every value is checked as jansson checks it and
+ * written back in jansson's JSON_COMPACT form as it is read: strings decoded,
+ * UTF-8 checked and escaped as jansson escapes them; integers of up to 18
+ * digits copied; literals copied; containers recursively.  Anything it is
+ * not sure of (reals, longer integers, -0, nesting over 64, objects over 64
+ * members, duplicate names, U+0000 in a name, any syntax error) answers 0
+ * and jansson decides, so the result is always what the tree would give.
+ * tests/unit/test_jsonentry.c and fuzz_jsonl compare the two.
+ */
+typedef struct js {
+    const char *p;
+    size_t n, i;
+    int depth;
+    na_buf tmp; /* the last decoded string */
+} js;
+
+/* Decode the string at p[i] into tmp; 1 ok, 0 not sure (malformed, not UTF-8, NUL in a name, no memory). */
+static int js_string(js *s, int name)
+{
+    s->tmp.len = 0;
+    size_t e = json_str(s->p, s->n, s->i, &s->tmp);
+    if (!e || !na_utf8_valid(s->tmp.data, s->tmp.len)) return 0;
+    if (name && s->tmp.len && memchr(s->tmp.data, 0, s->tmp.len)) return 0;
+    s->i = e;
+    return 1;
+}
+
+static int js_number(js *s, na_buf *out)
+{
+    const char *p = s->p;
+    size_t i = s->i, n = s->n, d = 0;
+    if (i < n && p[i] == '-') i++;
+    if (i >= n) return 0;
+    if (p[i] == '0') {
+        if (i > s->i) return 0; /* -0: jansson writes 0 */
+        i++;
+    } else {
+        for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) d++;
+        if (d == 0 || d > 18) return 0;
+    }
+    if (i < n && (p[i] == '.' || p[i] == 'e' || p[i] == 'E' || (p[i] >= '0' && p[i] <= '9'))) return 0;
+    if (na_buf_append(out, p + s->i, i - s->i) != 0) return 0;
+    s->i = i;
+    return 1;
+}
+
+static int js_value(js *s, na_buf *out);
+
+static int js_container(js *s, na_buf *out, char close)
+{
+    if (++s->depth > JC_MAX_DEPTH || na_buf_append(out, s->p + s->i, 1) != 0) return 0;
+    uint32_t at[JC_MAX_MEMBERS], len[JC_MAX_MEMBERS], count = 0;
+    s->i = skip_ws(s->p, s->n, s->i + 1);
+    if (s->i < s->n && s->p[s->i] == close) {
+        s->i++;
+        s->depth--;
+        return na_buf_append(out, &close, 1) == 0;
+    }
+    for (int first = 1;; first = 0) {
+        if (!first && na_buf_append(out, ",", 1) != 0) return 0;
+        if (close == '}') {
+            if (s->i >= s->n || s->p[s->i] != '"' || count >= JC_MAX_MEMBERS || !js_string(s, 1)) return 0;
+            size_t a = out->len;
+            if (put_string(out, (const char *)s->tmp.data, s->tmp.len) != 0 || out->len - a > UINT32_MAX) return 0;
+            /* equal names have equal compact forms */
+            for (uint32_t k = 0; k < count; k++)
+                if (len[k] == out->len - a && !memcmp(out->data + at[k], out->data + a, len[k])) return 0;
+            at[count] = (uint32_t)a;
+            len[count++] = (uint32_t)(out->len - a);
+            s->i = skip_ws(s->p, s->n, s->i);
+            if (s->i >= s->n || s->p[s->i] != ':' || na_buf_append(out, ":", 1) != 0) return 0;
+            s->i = skip_ws(s->p, s->n, s->i + 1);
+        }
+        if (!js_value(s, out)) return 0;
+        s->i = skip_ws(s->p, s->n, s->i);
+        if (s->i >= s->n) return 0;
+        if (s->p[s->i] == ',') {
+            s->i = skip_ws(s->p, s->n, s->i + 1);
+            continue;
+        }
+        if (s->p[s->i] != close) return 0;
+        s->i++;
+        s->depth--;
+        return na_buf_append(out, &close, 1) == 0;
+    }
+}
+
+static int js_lit(js *s, na_buf *out, const char *w, size_t l)
+{
+    if (s->n - s->i < l || memcmp(s->p + s->i, w, l) != 0 || na_buf_append(out, w, l) != 0) return 0;
+    s->i += l;
+    return 1;
+}
+
+static int js_value(js *s, na_buf *out)
+{
+    if (s->i >= s->n) return 0;
+    switch (s->p[s->i]) {
+    case '{': return js_container(s, out, '}');
+    case '[': return js_container(s, out, ']');
+    case '"': return js_string(s, 0) && put_string(out, (const char *)s->tmp.data, s->tmp.len) == 0;
+    case 't': return js_lit(s, out, "true", 4);
+    case 'f': return js_lit(s, out, "false", 5);
+    case 'n': return js_lit(s, out, "null", 4);
+    default: return js_number(s, out);
+    }
+}
+
+/* One top-level member: its decoded name and string value in strs, its compact name and value in vals. */
+typedef struct js_member {
+    size_t name, name_len;   /* decoded name, in strs */
+    size_t str, str_len;     /* decoded string value, in strs (strings only) */
+    size_t cname, cval, end; /* compact name [cname, cval), compact value [cval + 1, end) in vals (after ':') */
+    char kind;               /* first byte of the value: '"', '{', '[', or other */
+} js_member;
+
+static char *js_dup(const void *p, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        if (n) memcpy(d, p, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+static int js_name_is(const na_buf *strs, const js_member *m, const char *w)
+{
+    size_t l = strlen(w);
+    return m->name_len == l && !memcmp(strs->data + m->name, w, l);
+}
+
+int na_json_split_fast(const char *line, size_t len, const char *text_field, na_json_split *out)
+{
+    static const char *const text_fields[] = {"maintext", "text", "content", "body"};
+    static const char *const place_fields[] = {"url", "link", "source_url"};
+    memset(out, 0, sizeof *out);
+    js s = {line, len, 0, 0, {0}};
+    na_buf strs = {0}, vals = {0};
+    js_member m[JC_MAX_MEMBERS];
+    uint32_t count = 0;
+    int ok = na_buf_reserve(&s.tmp, 256) == 0 && na_buf_reserve(&strs, 256) == 0 && na_buf_reserve(&vals, 256) == 0;
+    s.i = skip_ws(line, len, 0);
+    ok = ok && s.i < len && line[s.i] == '{';
+    if (ok) s.i = skip_ws(line, len, s.i + 1);
+    if (ok && s.i < len && line[s.i] == '}') s.i++;
+    else
+        while (ok) {
+            js_member *x = &m[count];
+            ok = count < JC_MAX_MEMBERS && s.i < len && line[s.i] == '"' && js_string(&s, 1);
+            if (!ok) break;
+            x->name = strs.len;
+            x->name_len = s.tmp.len;
+            x->cname = vals.len;
+            ok = na_buf_append(&strs, s.tmp.data, s.tmp.len) == 0 &&
+                 put_string(&vals, (const char *)s.tmp.data, s.tmp.len) == 0;
+            for (uint32_t k = 0; ok && k < count; k++)
+                if (m[k].name_len == x->name_len && !memcmp(strs.data + m[k].name, strs.data + x->name, x->name_len))
+                    ok = 0; /* a duplicate name: jansson's lenient parse and WHOLE decide */
+            s.i = skip_ws(line, len, s.i);
+            ok = ok && s.i < len && line[s.i] == ':';
+            if (!ok) break;
+            s.i = skip_ws(line, len, s.i + 1);
+            x->cval = vals.len;
+            x->kind = s.i < len ? line[s.i] : 0;
+            ok = na_buf_append(&vals, ":", 1) == 0 && js_value(&s, &vals);
+            if (ok && x->kind == '"') { /* js_value left the decoded string in tmp */
+                x->str = strs.len;
+                x->str_len = s.tmp.len;
+                ok = na_buf_append(&strs, s.tmp.data, s.tmp.len) == 0;
+            }
+            x->end = vals.len;
+            count++;
+            s.i = skip_ws(line, len, s.i);
+            ok = ok && s.i < len;
+            if (!ok) break;
+            if (line[s.i] == ',') {
+                s.i = skip_ws(line, len, s.i + 1);
+                continue;
+            }
+            ok = line[s.i] == '}';
+            s.i++;
+            break;
+        }
+    ok = ok && skip_ws(line, len, s.i) == len;
+    /* the text member: the first candidate present with a string value */
+    int text = -1;
+    size_t nf = text_field ? 1 : sizeof text_fields / sizeof *text_fields;
+    for (size_t f = 0; ok && f < nf && text < 0; f++)
+        for (uint32_t k = 0; k < count && text < 0; k++)
+            if (m[k].kind == '"' && js_name_is(&strs, &m[k], text_field ? text_field : text_fields[f])) text = (int)k;
+    for (size_t f = 0; ok && f < sizeof place_fields / sizeof *place_fields && !out->place; f++)
+        for (uint32_t k = 0; k < count; k++)
+            if (m[k].kind == '"' && js_name_is(&strs, &m[k], place_fields[f])) {
+                /* as the tree path: the value up to its first U+0000 */
+                const char *v = (const char *)strs.data + m[k].str;
+                const char *z = memchr(v, 0, m[k].str_len);
+                if (!(out->place = js_dup(v, z ? (size_t)(z - v) : m[k].str_len))) ok = 0;
+                break;
+            }
+    /* metadata: every other member (TEXT_FIELD), or the short scalars (WHOLE) */
+    na_buf meta = {0};
+    uint32_t kept = 0;
+    for (uint32_t k = 0; ok && k < count; k++) {
+        if ((int)k == text) {
+            out->key_pos = k;
+            continue;
+        }
+        if (text < 0 && (m[k].kind == '{' || m[k].kind == '[' || (m[k].kind == '"' && m[k].str_len > NA_WHOLE_META_MAX)))
+            continue;
+        if (na_buf_append(&meta, kept++ ? "," : "{", 1) != 0 ||
+            na_buf_append(&meta, vals.data + m[k].cname, m[k].end - m[k].cname) != 0)
+            ok = 0;
+    }
+    if (ok && kept) {
+        if (na_buf_append(&meta, "}", 2) != 0) ok = 0; /* with the terminating NUL */
+        else {
+            out->meta = (char *)meta.data;
+            out->meta_len = meta.len - 1;
+            meta.data = NULL;
+        }
+    }
+    if (ok && text >= 0) {
+        out->flags = NEWSARC_ENTRY_JSON | NEWSARC_ENTRY_TEXT_FIELD;
+        out->owned = js_dup(strs.data + m[text].str, m[text].str_len);
+        out->key = js_dup(strs.data + m[text].name, m[text].name_len);
+        out->key_len = m[text].name_len;
+        out->text = (const uint8_t *)out->owned;
+        out->text_len = m[text].str_len;
+        if (!out->owned || !out->key) ok = 0;
+    } else if (ok) {
+        out->flags = NEWSARC_ENTRY_JSON | NEWSARC_ENTRY_WHOLE;
+        out->text = (const uint8_t *)line;
+        out->text_len = len;
+    }
+    na_buf_free(&meta);
+    na_buf_free(&s.tmp);
+    na_buf_free(&strs);
+    na_buf_free(&vals);
+    if (!ok) na_json_split_free(out); /* out of memory included: the tree path reports it */
+    return ok;
+}

@@ -11,7 +11,10 @@
  *  - it has one entry per accepted line, and each entry's JSON form gives
  *    back its line: WHOLE entries byte for byte, the others as an equal
  *    object with the members in the same order.
+ * And, per line: when the split without a tree (na_json_split_fast)
+ * answers, jansson's tree gives exactly the same split.
  */
+#include "internal.h"
 #include "newsarc.h"
 
 #include <jansson.h>
@@ -85,6 +88,33 @@ static void print_problem(void *ctx, const newsarc_problem *p)
             (long long)p->article, p->message);
 }
 
+static int same_bytes(const void *a, size_t al, const void *b, size_t bl)
+{
+    if (!a || !b) return !a && !b;
+    return al == bl && (al == 0 || !memcmp(a, b, al));
+}
+
+static void check_fast_split(const char *line, size_t len, const char *field)
+{
+    na_json_split f, t;
+    char msg[NA_ERRMSG];
+    int fr = na_json_split_fast(line, len, field, &f);
+    must(fr == 0 || fr == 1, "fast split answers 0 or 1");
+    if (fr == 0) {
+        must(!f.meta && !f.key && !f.owned && !f.place, "fast split: 'not sure' leaves nothing");
+        return;
+    }
+    must(na_json_split_tree(line, len, field, &t, msg) == 0, "fast split accepted a line jansson refuses");
+    must(f.flags == t.flags && f.key_pos == t.key_pos, "fast split: flags and key_pos");
+    must(same_bytes(f.meta, f.meta_len, t.meta, t.meta_len), "fast split: meta");
+    must(same_bytes(f.key, f.key_len, t.key, t.key_len), "fast split: key");
+    must(same_bytes(f.text, f.text_len, t.text, t.text_len), "fast split: text");
+    must(same_bytes(f.place, f.place ? strlen(f.place) : 0, t.place, t.place ? strlen(t.place) : 0),
+         "fast split: placement key");
+    na_json_split_free(&f);
+    na_json_split_free(&t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -100,6 +130,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         L.len[L.n] = end - at;
         L.n++;
         at = end + 1;
+    }
+
+    for (size_t i = 0; i < L.n; i++) {
+        check_fast_split(L.line[i], L.len[i], NULL);
+        check_fast_split(L.line[i], L.len[i], "title");
     }
 
     /* pack A: one by one, in memory */

@@ -162,3 +162,147 @@ Test(jsonentry, fast_text_refuses_what_it_cannot_read)
         na_buf_free(&out);
     }
 }
+
+/* ---- the split without a tree against jansson's (lib/jsonfast.c na_json_split_fast) ---------- */
+
+static int n_fast, n_compared;
+
+static int same_str(const char *a, size_t al, const char *b, size_t bl)
+{
+    if (!a || !b) return !a && !b;
+    return al == bl && !memcmp(a, b, al);
+}
+
+/* When the fast path answers, jansson's tree must give exactly the same split. */
+static void compare_split(const char *line, size_t len, const char *field)
+{
+    na_json_split f, t;
+    char msg[NA_ERRMSG];
+    int fr = na_json_split_fast(line, len, field, &f);
+    n_compared++;
+    if (fr != 1) {
+        cr_assert_eq(fr, 0);
+        cr_assert(!f.meta && !f.key && !f.owned && !f.place, "a 'not sure' answer leaves nothing behind");
+        return;
+    }
+    n_fast++;
+    int tr = na_json_split_tree(line, len, field, &t, msg);
+    cr_assert_eq(tr, 0, "fast path accepted what jansson refuses (%s): %.*s", msg, (int)len, line);
+    cr_expect_eq(f.flags, t.flags, "flags: %.*s", (int)len, line);
+    cr_expect(same_str(f.meta, f.meta_len, t.meta, t.meta_len), "meta %s vs %s: %.*s", f.meta ? f.meta : "(none)",
+              t.meta ? t.meta : "(none)", (int)len, line);
+    cr_expect(same_str(f.key, f.key_len, t.key, t.key_len), "key: %.*s", (int)len, line);
+    cr_expect_eq(f.key_pos, t.key_pos, "key_pos: %.*s", (int)len, line);
+    cr_expect(same_str((const char *)f.text, f.text_len, (const char *)t.text, t.text_len), "text: %.*s", (int)len, line);
+    cr_expect(same_str(f.place, f.place ? strlen(f.place) : 0, t.place, t.place ? strlen(t.place) : 0),
+              "place %s vs %s: %.*s", f.place ? f.place : "(none)", t.place ? t.place : "(none)", (int)len, line);
+    if (f.meta) cr_expect_eq(f.meta[f.meta_len], 0, "meta is NUL-terminated");
+    na_json_split_free(&f);
+    na_json_split_free(&t);
+}
+
+static const char *const edge_lines[] = {
+    "{}",
+    " {\"maintext\" : \"x\" , \"url\":\"u\" } ",
+    "{\"maintext\":\"\"}",
+    "{\"url\":\"http://a/\\u0000b\",\"maintext\":\"t\"}",
+    "{\"maintext\":\"a\\u0000b\",\"k\":\"\\u0001\\u001f\\b\\f\\n\\r\\t\\\"\\\\\\/\"}",
+    "{\"maintext\":\"\\ud83d\\ude00 \\u00e9\\u0627\",\"title\":\"\\u0627\\u0644\"}",
+    "{\"maintext\":\"x\",\"n\":[1,-2,0,123456789012345678,true,false,null,{},[],{\"a\":{\"b\":[]}}]}",
+    "{\"maintext\":\"x\",\"r\":1.5}",
+    "{\"maintext\":\"x\",\"r\":-0}",
+    "{\"maintext\":\"x\",\"r\":1e5}",
+    "{\"maintext\":\"x\",\"r\":1234567890123456789}",
+    "{\"maintext\":\"x\",\"r\":01}",
+    "{\"maintext\":\"x\",\"maintext\":\"y\"}",
+    "{\"maintext\":\"x\",\"o\":{\"a\":1,\"a\":2}}",
+    "{\"a\\u0000\":1,\"maintext\":\"x\"}",
+    "{\"maintext\":\"x\",\"o\":{\"\\u0061\":1,\"a\":2}}",
+    "{\"text\":1,\"body\":\"b\",\"content\":[\"c\"]}",
+    "{\"title\":\"t\",\"n\":5,\"arr\":[1],\"obj\":{\"x\":1},\"b\":true}",
+    "{\"link\":\"l\",\"url\":5,\"source_url\":\"s\"}",
+    "{\"maintext\":\"x\",}",
+    "{\"maintext\":\"x\" \"a\":1}",
+    "{\"maintext\":\"x\"} x",
+    "[1,2]",
+    "\"str\"",
+    "{\"maintext\":\"\xff\"}",
+    "{\"maintext\":\"\xed\xa0\x80\"}",
+    "{\"maintext\":\"\xc0\xaf\"}",
+    "{\"maintext\":\"\\ud800\"}",
+    "{\"maintext\":\"\\udc00\\ud800\"}",
+    "{\"maintext\":\"tab\there\"}",
+    "{\"maintext\":\"x\",\"t\":tru}",
+    "{\"maintext\":\"x\",\"t\":truex}",
+    "{\"maintext\":\"x\",\"a\":[1,]}",
+    "{\"maintext\":\"x\",\"a\":[,1]}",
+    "{\"maintext\":\"x\",\"s\":\"\\x\"}",
+    "{\"maintext\":\"x\",\"s\":\"\\u12\"}",
+    "{\"a\":\"\x7f\",\"maintext\":\"\xe2\x80\xa8\"}",
+};
+
+Test(jsonentry, fast_split_agrees_with_the_tree)
+{
+    n_fast = n_compared = 0;
+    for (size_t i = 0; i < sizeof edge_lines / sizeof *edge_lines; i++) {
+        compare_split(edge_lines[i], strlen(edge_lines[i]), NULL);
+        compare_split(edge_lines[i], strlen(edge_lines[i]), "title");
+    }
+    /* a long string in a WHOLE object is left out of its metadata: 256 bytes in, 257 out */
+    char whole[700];
+    for (int n = 255; n <= 258; n++) {
+        int l = snprintf(whole, sizeof whole, "{\"title\":\"%0*d\",\"x\":1}", n, 7);
+        compare_split(whole, (size_t)l, NULL);
+    }
+    /* deep nesting: 64 levels are handled, deeper ones go to jansson */
+    for (int depth = 60; depth <= 70; depth += 10) {
+        char d[400];
+        int l = snprintf(d, sizeof d, "{\"maintext\":\"x\",\"a\":");
+        for (int k = 0; k < depth; k++) d[l++] = '[';
+        for (int k = 0; k < depth; k++) d[l++] = ']';
+        d[l++] = '}';
+        compare_split(d, (size_t)l, NULL);
+    }
+    cr_expect_geq(n_fast, 20, "the fast path answered %d of %d", n_fast, n_compared);
+}
+
+/* Every line of the JSONL fixtures, and many mutations of them (deterministic). */
+Test(jsonentry, fast_split_agrees_on_fixtures_and_mutations)
+{
+    static const char *const files[] = {"news.jsonl", "hostile.jsonl", "numbers.jsonl", "textfield.jsonl",
+                                        "badutf8.jsonl", "broken.jsonl", "crlf.jsonl", "notobject.jsonl"};
+    static const char alphabet[] = "{}[]\",:\\ u0123456789-.eEtfn\x80\xc3\xa9\xff\x01";
+    uint64_t x = 88172645463325252ULL;
+    n_fast = n_compared = 0;
+    for (size_t fi = 0; fi < sizeof files / sizeof *files; fi++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/fixtures/jsonl/%s", NEWSARC_TEST_DIR, files[fi]);
+        FILE *fp = fopen(path, "rb");
+        cr_assert_not_null(fp, "%s", path);
+        char line[65536];
+        while (fgets(line, sizeof line, fp)) {
+            size_t len = strcspn(line, "\n");
+            compare_split(line, len, NULL);
+            for (int k = 0; k < 200 && len > 0; k++) {
+                char mut[65600];
+                memcpy(mut, line, len);
+                size_t ml = len;
+                for (int e = 0; e < 1 + k % 3; e++) {
+                    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                    size_t at = (size_t)(x >> 8) % ml;
+                    char c = alphabet[(x >> 40) % (sizeof alphabet - 1)];
+                    if (x & 1) mut[at] = c; /* replace */
+                    else if (ml < sizeof mut - 1) {
+                        memmove(mut + at + 1, mut + at, ml - at); /* insert */
+                        mut[at] = c;
+                        ml++;
+                    }
+                }
+                compare_split(mut, ml, (k & 4) ? "title" : NULL);
+            }
+        }
+        fclose(fp);
+    }
+    cr_expect_geq(n_fast, 500, "the fast path answered %d of %d", n_fast, n_compared);
+    cr_log_info("fast path answered %d of %d", n_fast, n_compared);
+}
