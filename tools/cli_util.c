@@ -83,7 +83,13 @@ int cli_write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-bool cli_progress_enabled(void) { return isatty(2) && !getenv("NEWSARC_NO_PROGRESS"); }
+/* asked once: pack asks per article, and isatty is a system call (200,000 of them on m200k) */
+bool cli_progress_enabled(void)
+{
+    static int on = -1;
+    if (on < 0) on = isatty(2) && !getenv("NEWSARC_NO_PROGRESS");
+    return on;
+}
 
 bool cli_parse_long(const char *s, long min, long max, long *out)
 {
