@@ -26,6 +26,7 @@
 
 #define NA_ICU_FUNCTIONS(X)                                                                                            \
     X(u_charType)                                                                                                      \
+    X(u_getIntPropertyValue)                                                                                           \
     X(u_isUWhiteSpace)                                                                                                 \
     X(u_strFoldCase)                                                                                                   \
     X(u_strFromUTF8WithSub)                                                                                            \

@@ -4,10 +4,13 @@
  * spec/NORMALIZATION.md for the exact normalization).
  *
  * The module is self-contained (ICU + libsodium) so it can be built and
- * tested on its own.  It never prints and never keeps state between calls.
+ * tested on its own.  It never prints and keeps no state between calls
+ * except two read-only tables of per-character properties built from ICU
+ * on first use (fast paths of normalization and script).
  */
 #include "text.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -940,7 +943,123 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
     return choose_legacy(buf, len, source_hint_charset, out);
 }
 
+/* ---- per-character tables (the fast paths) ------------------------------ */
+
+/*
+ * For every BMP code point, built once from ICU: its class for the
+ * normalization fast path, and its script when it is a letter that counts
+ * for na_text_script.  ~190 KB, ~10 ms to build.
+ */
+enum { FC_SLOW = 0, FC_KEEP, FC_WS, FC_WS_LF, FC_DROP };
+static uint8_t *g_fast_class;
+static int16_t *g_letter_script; /* script code, or -1 */
+static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
+
+static bool is_white_space(UChar32 c);
+
+static void build_tables(void)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    const UNormalizer2 *nfc = na_icu.unorm2_getNFCInstance(&e);
+    uint8_t *fc = malloc(0x10000);
+    int16_t *ls = malloc(0x10000 * sizeof *ls);
+    if (U_FAILURE(e) || !fc || !ls) {
+        free(fc);
+        free(ls);
+        return;
+    }
+    for (UChar32 c = 0; c < 0x10000; c++) {
+        uint8_t k = FC_SLOW;
+        if (c >= 0xD800 && c <= 0xDFFF) k = FC_SLOW;
+        else if (c == 0x0640 || c == 0xFEFF) k = FC_DROP; /* tatweel, BOM (step 4a) */
+        else if (c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x85 || c == 0x2028 || c == 0x2029)
+            k = FC_WS_LF; /* line terminators: LF after step 2 */
+        else if (is_white_space(c))
+            k = FC_WS;
+        else if (na_icu.u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) == UNORM_YES &&
+                 na_icu.unorm2_getCombiningClass(nfc, c) == 0)
+            k = FC_KEEP;
+        fc[c] = k;
+        int16_t sc = -1;
+        int8_t gc = na_icu.u_charType(c);
+        if (gc == U_UPPERCASE_LETTER || gc == U_LOWERCASE_LETTER || gc == U_TITLECASE_LETTER ||
+            gc == U_MODIFIER_LETTER || gc == U_OTHER_LETTER) {
+            UErrorCode se = U_ZERO_ERROR;
+            int32_t s = na_icu.uscript_getScript(c, &se);
+            if (U_SUCCESS(se) && s >= 0 && s < USCRIPT_CODE_LIMIT && s < INT16_MAX && s != USCRIPT_COMMON &&
+                s != USCRIPT_INHERITED && s != USCRIPT_UNKNOWN)
+                sc = (int16_t)s;
+        }
+        ls[c] = sc;
+    }
+    g_fast_class = fc;
+    g_letter_script = ls;
+}
+
+/* After na_icu_load(): true when the tables are there (else: the ICU paths). */
+static bool tables_ready(void)
+{
+    pthread_once(&g_tables_once, build_tables);
+    return g_fast_class != NULL;
+}
+
 /* ---- normalization (spec/NORMALIZATION.md) ------------------------------ */
+
+/*
+ * Steps 1-7 for the common case without ICU: valid UTF-8 read as UTF-8, the
+ * default options, and every code point in the BMP with NFC_Quick_Check Yes
+ * and combining class 0 (or white space, a line terminator, tatweel, BOM).
+ * Such a text is NFC; its NFD only decomposes characters that NFC composes
+ * back, and no character of it can compose with the one before it (those
+ * have NFC_QC Maybe), so steps 3-6 reduce to the deletions and whitespace
+ * runs of steps 2, 4 and 5 applied to the code points as they are.  Returns
+ * 1 with *out (malloc'd, NUL-terminated) and *unchanged, or 0 when the ICU
+ * path must decide (also out of memory).  tests/test_text.c compares the two.
+ */
+static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
+                          size_t *out_len, bool *unchanged)
+{
+    if (options || !charset || strcmp(charset, "UTF-8") != 0 || len > NA_TEXT_MAX_INPUT || (!buf && len) ||
+        !tables_ready())
+        return 0;
+    char *o = malloc(len + 1);
+    if (!o) return 0;
+    size_t k = 0;
+    bool pending = false, pending_lf = false;
+    for (size_t i = 0; i < len;) {
+        uint32_t c = buf[i];
+        size_t l = 1;
+        if (c >= 0x80) {
+            l = utf8_seq(buf + i, len - i);
+            if (l == 0 || l == 4) { /* invalid (substituted by ICU), or beyond the BMP */
+                free(o);
+                return 0;
+            }
+            c = l == 2 ? (c & 0x1F) << 6 | (buf[i + 1] & 0x3F)
+                       : (c & 0x0F) << 12 | (uint32_t)(buf[i + 1] & 0x3F) << 6 | (buf[i + 2] & 0x3F);
+        }
+        switch (g_fast_class[c]) {
+        case FC_KEEP:
+            if (pending) {
+                if (k > 0) o[k++] = pending_lf ? '\n' : ' ';
+                pending = pending_lf = false;
+            }
+            memcpy(o + k, buf + i, l);
+            k += l;
+            break;
+        case FC_WS_LF: pending_lf = true; /* fall through */
+        case FC_WS: pending = true; break;
+        case FC_DROP: break;
+        default: free(o); return 0;
+        }
+        i += l;
+    }
+    o[k] = 0;
+    *unchanged = k == len && memcmp(o, buf, len) == 0;
+    *out = o;
+    *out_len = k;
+    return 1;
+}
 
 /* Step 2: line terminators.  CR LF, CR, VT, FF, NEL, LS, PS -> LF.  In place. */
 static int32_t unify_line_ends(UChar *u, int32_t n)
@@ -1093,6 +1212,25 @@ static int normalize_uchars(const uint8_t *buf, size_t len, const char *charset,
 int na_text_normalize(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
                       size_t *out_len)
 {
+    bool unchanged;
+    return na_text_normalize_ex(buf, len, charset, options, out, out_len, &unchanged);
+}
+
+int na_text_normalize_ex(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
+                         size_t *out_len, bool *unchanged)
+{
+    if (!out || !out_len || !unchanged) return NEWSARC_E_ARG;
+    *out = NULL;
+    *out_len = 0;
+    *unchanged = false;
+    if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
+    if (normalize_fast(buf, len, charset, options, out, out_len, unchanged)) return 0;
+    return na_text_normalize_icu(buf, len, charset, options, out, out_len);
+}
+
+int na_text_normalize_icu(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
+                          size_t *out_len)
+{
     if (!out || !out_len) return NEWSARC_E_ARG;
     *out = NULL;
     *out_len = 0;
@@ -1142,6 +1280,7 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
         return NEWSARC_E_NOMEM;
     }
     int32_t order = 0;
+    bool tables = tables_ready();
     for (size_t i = 0; i < len;) {
         size_t k = utf8_seq(utf8 + i, len - i);
         if (k == 0) {
@@ -1152,6 +1291,11 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
         int32_t j = 0;
         U8_NEXT_UNSAFE(utf8 + i, j, c);
         i += k;
+        if (c < 0x10000 && tables) { /* the same answer from the table */
+            int16_t s = g_letter_script[c];
+            if (s >= 0 && count[s]++ == 0) first_seen[s] = order++;
+            continue;
+        }
         int8_t gc = na_icu.u_charType(c);
         if (gc != U_UPPERCASE_LETTER && gc != U_LOWERCASE_LETTER && gc != U_TITLECASE_LETTER &&
             gc != U_MODIFIER_LETTER && gc != U_OTHER_LETTER)

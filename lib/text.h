@@ -129,6 +129,13 @@ NEWSARC_WUR int na_text_to_utf8(const uint8_t *buf, size_t len, const char *char
  */
 NEWSARC_WUR int na_text_normalize(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
                                   size_t *out_len);
+/* The same, and *unchanged = true when the normalized text is certainly the
+ * input bytes (only the fast path says so; false says nothing). */
+NEWSARC_WUR int na_text_normalize_ex(const uint8_t *buf, size_t len, const char *charset, uint32_t options,
+                                     char **out, size_t *out_len, bool *unchanged);
+/* The same through ICU only, without the fast path (for tests that compare them). */
+NEWSARC_WUR int na_text_normalize_icu(const uint8_t *buf, size_t len, const char *charset, uint32_t options,
+                                      char **out, size_t *out_len);
 
 /**
  * norm_id = BLAKE2b-256 of na_text_normalize's output, into out.  Copies

@@ -1416,7 +1416,8 @@ static uint16_t intern_charset(newsarc_writer *w, const char *name)
  * (spec/FORMAT.md "attr", spec/NORMALIZATION.md).  The original bytes are
  * never changed; this only describes them.
  */
-static int text_attr(newsarc_writer *w, const uint8_t *p, size_t n, const char *hint, na_attr *a, char msg[NA_ERRMSG])
+static int text_attr(newsarc_writer *w, const uint8_t *p, size_t n, const uint8_t id[NA_HASH], const char *hint,
+                     na_attr *a, char msg[NA_ERRMSG])
 {
     memset(a, 0, sizeof *a);
     na_charset_info ci;
@@ -1435,11 +1436,13 @@ static int text_attr(newsarc_writer *w, const uint8_t *p, size_t n, const char *
     a->chosen = intern_charset(w, ci.chosen);
     char *u = NULL;
     size_t ul = 0;
-    rc = na_text_normalize(p, n, ci.chosen, w->opt.norm_options, &u, &ul);
+    bool unchanged;
+    rc = na_text_normalize_ex(p, n, ci.chosen, w->opt.norm_options, &u, &ul, &unchanged);
     if (rc == 0) {
+        /* unchanged: the normalized text is the article, so its hash is the id */
         uint8_t h[NA_HASH];
-        na_hash(h, u, ul);
-        memcpy(a->norm_id, h, NA_NORM_ID);
+        if (!unchanged) na_hash(h, u, ul);
+        memcpy(a->norm_id, unchanged ? id : h, NA_NORM_ID);
         char script[16];
         if (na_text_script((const uint8_t *)u, ul, script) == 0) memcpy(a->script, script, 4);
         a->flags |= NA_ATTR_NORM;
@@ -1560,7 +1563,9 @@ static int apply_source_hints(build *b)
             if (it[i].role != 2 || strcmp(w->charsets[it[i].cs], hint) == 0) continue;
             art.len = 0;
             rc = fetch_article(w, &f, a, &art, w->msg);
-            if (!rc) rc = text_attr(w, a->size ? art.data : (const uint8_t *)"", a->size, hint, &attrs[it[i].uniq], w->msg);
+            if (!rc)
+                rc = text_attr(w, a->size ? art.data : (const uint8_t *)"", a->size, a->id, hint, &attrs[it[i].uniq],
+                               w->msg);
         }
     }
     na_buf_free(&f.src);
@@ -1611,8 +1616,8 @@ static void fill_and_compress(cpool *p, int t, cjob *j)
         size_t at = j->raw.len;
         j->rc = fetch_article(p->w, &p->fetchers[t], a, &j->raw, j->msg);
         if (!j->rc && !p->w->opt.no_text_info)
-            j->rc = text_attr(p->w, a->size ? j->raw.data + at : (const uint8_t *)"", a->size, NULL, &p->attrs[p->place[i]],
-                              j->msg);
+            j->rc = text_attr(p->w, a->size ? j->raw.data + at : (const uint8_t *)"", a->size, a->id, NULL,
+                              &p->attrs[p->place[i]], j->msg);
     }
     if (j->rc) return;
     size_t bound = ZSTD_compressBound(j->raw.len);

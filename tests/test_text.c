@@ -565,10 +565,27 @@ static bool column_utf8(const char *col, char *out, size_t cap, size_t *len)
     return plain;
 }
 
+/* na_text_normalize (fast path where it applies) gives what the ICU path gives; *unchanged only when it is so. */
+static void fast_matches_icu(const uint8_t *in, size_t n, const char *charset, uint32_t options)
+{
+    char *a, *b;
+    size_t al, bl;
+    bool unchanged;
+    int ra = na_text_normalize_ex(in, n, charset, options, &a, &al, &unchanged);
+    int rb = na_text_normalize_icu(in, n, charset, options, &b, &bl);
+    cr_assert_eq(ra, rb, "return codes differ");
+    if (ra) return;
+    cr_assert(al == bl && memcmp(a, b, al) == 0, "fast and ICU normalizations differ on %zu bytes", n);
+    if (unchanged) cr_assert(al == n && memcmp(a, in, n) == 0, "'unchanged' for a changed text");
+    free(a);
+    free(b);
+}
+
 static void nfc_expect(const char *in, size_t n, const char *want, size_t wn, bool want_plain, int line_no)
 {
     char *got;
     size_t got_len;
+    fast_matches_icu((const uint8_t *)in, n, "UTF-8", 0);
     cr_assert_eq(na_text_normalize((const uint8_t *)in, n, "UTF-8", 0, &got, &got_len), 0);
     if (want_plain) {
         cr_assert(got_len == wn && memcmp(got, want, wn) == 0, "NormalizationTest line %d", line_no);
@@ -647,6 +664,51 @@ Test(norm, nfc_conformance, .timeout = 120)
         }
     }
     free(part1);
+}
+
+/*
+ * The fast path (lib/text.c normalize_fast) against ICU on random strings
+ * over a palette of the characters that decide it: white space and line
+ * terminators, tatweel and BOM, Arabic hamza letters and marks, precomposed
+ * and combining Latin, Hangul syllables and jamo, composition exclusions,
+ * singletons, supplementary characters and broken UTF-8.
+ */
+Test(norm, fast_path_agrees_with_icu)
+{
+    static const uint32_t palette[] = {
+        'a', 'Z', '0', '.', ' ', ' ', '\t', '\n', '\r', 0x0B, 0x0C, 0x85, 0xA0, 0x2000, 0x2028, 0x2029, 0x3000,
+        0x0640, 0xFEFF, 0x0627, 0x0644, 0x0622, 0x0623, 0x0625, 0x0624, 0x0626, 0x064E, 0x0651, 0x0653, 0x0654,
+        0x0655, 0x0670, 0x06CC, 0x06A9, 0x0671, 0x00E9, 0x0065, 0x0301, 0x0340, 0x0344, 0x0386, 0x1E9B, 0xAC00,
+        0x1100, 0x1161, 0x11A8, 0x0F73, 0x0B47, 0x0B3E, 0x0958, 0x2126, 0xF900, 0x05B7, 0x05D0, 0x0915, 0x093C,
+        0x1F600, 0x10400, 0x00, 0x7F, 0x200D, 0x202E, 0xFFFD};
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    uint8_t buf[4 * 48 + 8];
+    for (int t = 0; t < 30000; t++) {
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int len = (int)(x % 40);
+        for (int k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint32_t c = palette[(x >> 16) % (sizeof palette / sizeof *palette)];
+            if ((x & 0xFF) == 7) { /* now and then a broken sequence */
+                buf[n++] = 0xD9;
+                continue;
+            }
+            UBool err = false;
+            U8_APPEND(buf, n, (int32_t)sizeof buf, (UChar32)c, err);
+            cr_assert_not(err);
+        }
+        fast_matches_icu(buf, n, "UTF-8", 0);
+        if (t % 8 == 0) fast_matches_icu(buf, n, "UTF-8", NA_NORM_STRIP_DIACRITICS); /* options: ICU path */
+    }
+    /* the committed texts, whole */
+    static const char *const files[] = {"arabic.utf8.txt", "persian.utf8.txt", "article.txt", "article_syndicated.txt",
+                                        "article_unrelated.txt"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        blob b = fixture(files[i]);
+        fast_matches_icu(b.p, b.n, "UTF-8", 0);
+        free(b.p);
+    }
 }
 
 /* ---- script ------------------------------------------------------------- */
