@@ -112,6 +112,11 @@ static void check_blocks(void *arg, int t)
                 j->blk_status[b] = BLK_BOUNDS;
                 continue;
             }
+#if defined(__GNUC__)
+            /* the ids are spread over the article table: ask for them now, compare them after the hashing */
+            for (uint64_t k = j->first[b]; k < j->first[b + 1] && k - j->first[b] < 4096; k++)
+                __builtin_prefetch(r->arts_tab + (size_t)j->recs[k].art * NA_ARTICLE_REC);
+#endif
             uint8_t h[NA_HASH];
             na_hash(h, r->file + br.offset, br.csize);
             if (memcmp(h, br.hash, NA_HASH) != 0) j->blk_status[b] = BLK_HASH;
