@@ -64,29 +64,59 @@ size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_o
     return i;
 }
 
-static size_t skip_ascii_plain(const unsigned char *p, size_t n, size_t i) { return na_json_plain_run(p, n, i, 1); }
+/*
+ * Whole 8-byte words of ASCII and 2-byte UTF-8 sequences (C2-DF, 80-BF;
+ * most of Arabic, Persian, Cyrillic...), a sequence possibly split between
+ * two words; with json, ASCII other than quote, backslash and controls.
+ * Returns where the first word that is not wholly such starts, or the byte
+ * before it when a sequence is split there, so that the caller goes on at
+ * the start of a sequence (and finds the exact stop one byte at a time).
+ */
+static size_t run_2byte(const unsigned char *p, size_t n, size_t i, int json)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t carry = 0; /* 0x80: the word before ended with a lead byte */
+    while (n - i >= 8) {
+        uint64_t v, bad = 0, next = 0;
+        memcpy(&v, p + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        v = __builtin_bswap64(v); /* byte k of the text in bits 8k..8k+7 */
+#endif
+        if (json) {
+            uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+            bad = ((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v);
+        }
+        uint64_t high = v & highs;
+        if (high | carry) {
+            uint64_t b6 = (v << 1) & highs, b5 = (v << 2) & highs;
+            uint64_t lead = high & b6, cont = high & ~b6;
+            uint64_t c0 = (v & (ones * 0xFE)) ^ (ones * 0xC0); /* zero byte: C0 or C1 (overlong) */
+            bad |= (lead & b5) | (cont ^ ((lead << 8) | carry)) | ((c0 - ones) & ~c0);
+            next = lead >> 56;
+        }
+        if (bad & highs) break;
+        carry = next;
+        i += 8;
+    }
+    return carry ? i - 1 : i;
+}
 
 /*
  * Skip what a compact string holds as it is: ASCII other than quote,
- * backslash and controls, and valid UTF-8 sequences (2-byte ones, most of
- * Arabic, Persian, Cyrillic..., inline).  Stops at the first byte that is
- * none of these (or at n).
+ * backslash and controls, and valid UTF-8 sequences.  Stops at the first
+ * byte that is none of these (or at n).
  */
 static size_t skip_string_plain(const unsigned char *p, size_t n, size_t i)
 {
     for (;;) {
-        i = skip_ascii_plain(p, n, i);
+        i = run_2byte(p, n, i, 1);
         if (i >= n) return i;
-        unsigned char b = p[i];
-        if (b < 0x80) {
-            if (b < 0x20 || b == '"' || b == '\\') return i;
-            i++;
-            continue;
-        }
-        while (i < n && p[i] >= 0x80) {
-            unsigned char c = p[i];
-            if (c >= 0xC2 && c < 0xE0 && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
-                i += 2;
+        size_t stop = n - i < 8 ? n : i + 8; /* the word the fast path refused, one sequence at a time */
+        while (i < stop) {
+            unsigned char b = p[i];
+            if (b < 0x80) {
+                if (b < 0x20 || b == '"' || b == '\\') return i;
+                i++;
                 continue;
             }
             size_t l = utf8_len(p + i, n - i);
@@ -332,29 +362,17 @@ int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char
 int na_utf8_valid(const void *s, size_t n)
 {
     const unsigned char *p = s;
-    for (size_t i = 0; i < n;) {
-        const uint64_t highs = 0x8080808080808080u;
-        while (n - i >= 8) {
-            uint64_t v;
-            memcpy(&v, p + i, 8);
-            if (v & highs) break;
-            i += 8;
+    size_t i = 0;
+    for (;;) {
+        i = run_2byte(p, n, i, 0);
+        if (i >= n) return 1;
+        size_t stop = n - i < 8 ? n : i + 8; /* the word the fast path refused, one sequence at a time */
+        while (i < stop) {
+            size_t l = utf8_len(p + i, n - i);
+            if (!l) return 0;
+            i += l;
         }
-        if (i >= n) break;
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c < 0xE0 && i + 1 < n && (p[i + 1] & 0xC0) == 0x80) {
-            i += 2;
-            continue;
-        }
-        size_t l = utf8_len(p + i, n - i);
-        if (!l) return 0;
-        i += l;
     }
-    return 1;
 }
 
 int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, na_buf *out)

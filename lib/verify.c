@@ -9,18 +9,28 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * Per article, filled by the entry checks on several threads: the low bits
+ * hold 1 + the index of the first entry that refers to the article (0: none
+ * yet), the top two bits whether some entry is a JSON text member of it
+ * (must be UTF-8) or a whole JSON object (one line).
+ */
+#define AS_INDEX ((UINT64_C(1) << 62) - 1)
+#define AS_TEXT (UINT64_C(1) << 62)
+#define AS_WHOLE (UINT64_C(1) << 63)
 
 typedef struct vctx {
     newsarc_reader *r;
     newsarc_problem_fn cb;
     void *cb_ctx;
     int problems;
-    const char **art_name; /* article -> first entry name (if known) */
-    uint8_t *text_art;     /* bit 0: text member of a JSON entry (UTF-8); bit 1: whole JSON object (one line) */
-    size_t *art_name_len;
+    _Atomic uint64_t *art_state; /* per article (AS_*), NULL if the entries could not be read */
+    uint64_t name_before;        /* reports name an article after its first entry if that is below this */
 } vctx;
 
 static void report(vctx *v, const char *section, int64_t block, int64_t article, const char *fmt, ...)
@@ -38,9 +48,13 @@ static void report(vctx *v, const char *section, int64_t block, int64_t article,
         na_article_decode(v->r->arts_tab + (size_t)article * NA_ARTICLE_REC, &a);
         char hex[2 * NA_HASH + 1];
         na_hex(hex, a.id, NA_HASH);
-        if (v->art_name && v->art_name_len[article])
+        uint64_t first = v->art_state ? atomic_load_explicit(&v->art_state[article], memory_order_relaxed) & AS_INDEX : 0;
+        newsarc_entry e = {0};
+        uint32_t ea;
+        if (first && first - 1 < v->name_before) na_reader_entry_at(v->r, first - 1, &e, &ea);
+        if (e.name_len)
             snprintf(msg + n, sizeof msg - (size_t)n, " (article %s '%.*s')", hex,
-                     (int)(v->art_name_len[article] > 300 ? 300 : v->art_name_len[article]), v->art_name[article]);
+                     (int)(e.name_len > 300 ? 300 : e.name_len), e.name);
         else
             snprintf(msg + n, sizeof msg - (size_t)n, " (article %s)", hex);
     }
@@ -55,96 +69,84 @@ static void report(vctx *v, const char *section, int64_t block, int64_t article,
 
 enum { BLK_OK = 0, BLK_BOUNDS, BLK_HASH, BLK_DECOMP };
 
+/* An article within its block, gathered in block order (sorted by offset) by check_tables. */
+typedef struct vart {
+    uint32_t off, len, art;
+    uint32_t text; /* 1: must be UTF-8 (JSON text member), 2: must hold no line feed (whole JSON object) */
+} vart;
+
 typedef struct bjob {
     newsarc_reader *r;
-    int threads, t;
     uint8_t *blk_status;   /* per block */
     char (*blk_msg)[128];  /* per block decompression message */
-    uint8_t *art_bad;      /* per article: 1 = id mismatch */
-    const uint32_t *by_block; /* articles grouped by block */
-    const uint64_t *first;    /* by_block range start per block (n_blocks + 1) */
-    int nomem;
-    uint8_t *meta_bad;        /* per entry: 1 metadata not a JSON object, 2 text member rules (NULL: skip) */
-    const uint8_t *text_art;  /* per article: must be UTF-8 (may be NULL) */
+    uint8_t *art_bad;      /* per article: 1 = id mismatch, 2 not UTF-8, 3 holds a line feed */
+    const vart *recs;      /* articles grouped by block */
+    const uint64_t *first; /* recs range start per block (n_blocks + 1) */
+    atomic_uint_fast64_t next; /* next block to take: the split depends on timing, the results do not */
+    atomic_int nomem;
 } bjob;
 
-static void *check_blocks(void *arg)
+enum { BLK_CHUNK = 4 };
+
+static void check_blocks(void *arg, int t)
 {
+    (void)t;
     bjob *j = arg;
     newsarc_reader *r = j->r;
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
     uint8_t *buf = NULL;
     size_t cap = 0;
     if (!dctx) {
-        j->nomem = 1;
-        return NULL;
+        atomic_store(&j->nomem, 1);
+        return;
     }
-    /* metadata JSON validity, entries shared round-robin */
-    for (uint64_t i = (uint64_t)j->t; j->meta_bad && i < r->n_ents; i += (uint64_t)j->threads) {
-        newsarc_entry e;
-        uint32_t art;
-        na_reader_entry_at(r, i, &e, &art);
-        if (!e.meta_len) {
-            if ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && e.text_pos != 0) j->meta_bad[i] = 2;
-            continue;
-        }
-        uint32_t members;
-        if (na_json_compact_object(e.meta, e.meta_len, &members)) { /* fast path, jansson when unsure */
-            int has = (e.flags & NEWSARC_ENTRY_TEXT_FIELD)
-                          ? na_json_compact_has(e.meta, e.meta_len, members, e.text_key, e.text_key_len)
-                          : 0;
-            if (has >= 0) {
-                if ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.text_pos > members || has)) j->meta_bad[i] = 2;
+    for (;;) {
+        uint64_t b0 = atomic_fetch_add_explicit(&j->next, BLK_CHUNK, memory_order_relaxed);
+        if (b0 >= r->n_blocks || atomic_load_explicit(&j->nomem, memory_order_relaxed)) break;
+        uint64_t b1 = r->n_blocks - b0 < BLK_CHUNK ? r->n_blocks : b0 + BLK_CHUNK;
+        for (uint64_t b = b0; b < b1; b++) {
+            na_block_rec br;
+            na_block_decode(r->blocks_tab + (size_t)b * NA_BLOCK_REC, &br);
+            if (br.offset < r->blks_off || !na_add_ok(br.offset, br.csize, r->blks_end) ||
+                br.usize > NA_MAX_BLOCK_CONTENT || br.usize > (uint64_t)br.csize * NA_MAX_EXPANSION) {
+                j->blk_status[b] = BLK_BOUNDS;
                 continue;
             }
-        }
-        json_t *m = json_loadb(e.meta, e.meta_len, JSON_ALLOW_NUL, NULL);
-        if (!m || !json_is_object(m)) j->meta_bad[i] = 1;
-        else if ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) &&
-                 (e.text_pos > json_object_size(m) || json_object_getn(m, e.text_key, e.text_key_len)))
-            j->meta_bad[i] = 2;
-        json_decref(m);
-    }
-    for (uint64_t b = (uint64_t)j->t; b < r->n_blocks; b += (uint64_t)j->threads) {
-        na_block_rec br;
-        na_block_decode(r->blocks_tab + (size_t)b * NA_BLOCK_REC, &br);
-        if (br.offset < r->blks_off || !na_add_ok(br.offset, br.csize, r->blks_end) || br.usize > NA_MAX_BLOCK_CONTENT ||
-            br.usize > (uint64_t)br.csize * NA_MAX_EXPANSION) {
-            j->blk_status[b] = BLK_BOUNDS;
-            continue;
-        }
-        uint8_t h[NA_HASH];
-        na_hash(h, r->file + br.offset, br.csize);
-        if (memcmp(h, br.hash, NA_HASH) != 0) j->blk_status[b] = BLK_HASH;
-        if (cap < br.usize || !buf) {
-            uint8_t *nb = realloc(buf, br.usize ? br.usize : 1);
-            if (!nb) {
-                j->nomem = 1;
-                break;
+#if defined(__GNUC__)
+            /* the ids are spread over the article table: ask for them now, compare them after the hashing */
+            for (uint64_t k = j->first[b]; k < j->first[b + 1] && k - j->first[b] < 4096; k++)
+                __builtin_prefetch(r->arts_tab + (size_t)j->recs[k].art * NA_ARTICLE_REC);
+#endif
+            uint8_t h[NA_HASH];
+            na_hash(h, r->file + br.offset, br.csize);
+            if (memcmp(h, br.hash, NA_HASH) != 0) j->blk_status[b] = BLK_HASH;
+            if (cap < br.usize || !buf) {
+                uint8_t *nb = realloc(buf, br.usize ? br.usize : 1);
+                if (!nb) {
+                    atomic_store(&j->nomem, 1);
+                    goto out;
+                }
+                buf = nb;
+                cap = br.usize;
             }
-            buf = nb;
-            cap = br.usize;
-        }
-        if (na_reader_decompress(r, dctx, &br, buf, j->blk_msg[b], sizeof j->blk_msg[b]) != 0) {
-            j->blk_status[b] = BLK_DECOMP;
-            continue;
-        }
-        for (uint64_t k = j->first[b]; k < j->first[b + 1]; k++) {
-            na_article_rec a;
-            na_article_decode(r->arts_tab + (size_t)j->by_block[k] * NA_ARTICLE_REC, &a);
-            na_hash(h, buf + a.offset, a.length); /* bounds checked before the threads start */
-            if (memcmp(h, a.id, NA_HASH) != 0) j->art_bad[j->by_block[k]] = 1;
-            else if (j->text_art && (j->text_art[j->by_block[k]] & 1)) {
-                /* the string value of a JSON member: must be UTF-8 */
-                if (!na_utf8_valid(buf + a.offset, a.length)) j->art_bad[j->by_block[k]] = 2;
+            if (na_reader_decompress(r, dctx, &br, buf, j->blk_msg[b], sizeof j->blk_msg[b]) != 0) {
+                j->blk_status[b] = BLK_DECOMP;
+                continue;
             }
-            if (j->text_art && (j->text_art[j->by_block[k]] & 2) && memchr(buf + a.offset, '\n', a.length))
-                j->art_bad[j->by_block[k]] = 3; /* a whole JSON object is one line */
+            for (uint64_t k = j->first[b]; k < j->first[b + 1]; k++) {
+                const vart *a = &j->recs[k];
+                const uint8_t *p = buf + a->off; /* bounds checked before the threads start */
+                na_hash(h, p, a->len);
+                if (memcmp(h, r->arts_tab + (size_t)a->art * NA_ARTICLE_REC, NA_HASH) != 0) j->art_bad[a->art] = 1;
+                else if ((a->text & 1) && !na_utf8_valid(p, a->len))
+                    j->art_bad[a->art] = 2; /* the string value of a JSON member: must be UTF-8 */
+                if ((a->text & 2) && memchr(p, '\n', a->len)) j->art_bad[a->art] = 3; /* a whole JSON object is one line */
+            }
         }
     }
+out:
     free(buf);
     ZSTD_freeDCtx(dctx);
-    return NULL;
 }
 
 /* ---- sections ------------------------------------------------------------------------ */
@@ -206,15 +208,18 @@ static void report_sections(vctx *v, const shash *x)
     if (x->root_bad) report(v, "INDX", -1, -1, "root hash over the ids does not match the manifest");
 }
 
-static int cmp_u64_pair(const void *a, const void *b)
+static int cmp_vart(const void *a, const void *b)
 {
-    const uint64_t *x = a, *y = b;
-    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
-    return x[1] < y[1] ? -1 : x[1] > y[1];
+    const vart *x = a, *y = b;
+    /* offset, then empty articles first (an empty article may share its
+     * offset with the next one), then index */
+    if (x->off != y->off) return x->off < y->off ? -1 : 1;
+    if ((x->len != 0) != (y->len != 0)) return x->len != 0 ? 1 : -1;
+    return x->art < y->art ? -1 : x->art > y->art;
 }
 
 /* Block table contiguity, article order and bounds, tiling of every block. */
-static int check_tables(vctx *v, uint32_t **by_block_out, uint64_t **first_out, uint8_t *art_ok_bounds)
+static int check_tables(vctx *v, vart **recs_out, uint64_t **first_out)
 {
     newsarc_reader *r = v->r;
     uint64_t pos = r->blks_off;
@@ -226,79 +231,68 @@ static int check_tables(vctx *v, uint32_t **by_block_out, uint64_t **first_out, 
     }
     if (pos != r->blks_end) report(v, "INDX", -1, -1, "blocks do not end where the blocks region ends");
     uint64_t *first = calloc((size_t)r->n_blocks + 1, sizeof *first);
-    uint32_t *by_block = malloc(sizeof *by_block * r->n_arts);
-    uint64_t *fill = calloc((size_t)r->n_blocks + 1, sizeof *fill);
-    if (!first || !by_block || !fill) {
+    uint64_t *fill = malloc(((size_t)r->n_blocks + 1) * sizeof *fill);
+    uint8_t *ok = calloc(r->n_arts ? r->n_arts : 1, 1);
+    if (!first || !fill || !ok) {
         free(first);
-        free(by_block);
         free(fill);
+        free(ok);
         return NEWSARC_E_NOMEM;
     }
+    uint64_t n_ok = 0;
     for (uint32_t a = 0; a < r->n_arts; a++) {
-        na_article_rec ar;
-        na_article_decode(r->arts_tab + (size_t)a * NA_ARTICLE_REC, &ar);
-        if (a > 0 && memcmp(r->arts_tab + (size_t)(a - 1) * NA_ARTICLE_REC, ar.id, NA_HASH) >= 0)
+        const uint8_t *rec = r->arts_tab + (size_t)a * NA_ARTICLE_REC;
+        if (a > 0 && memcmp(rec - NA_ARTICLE_REC, rec, NA_HASH) >= 0)
             report(v, "INDX", -1, a, "article ids are not strictly increasing");
-        na_block_rec br;
-        if (ar.block >= r->n_blocks) {
+        uint32_t blk = na_ld32(rec + 32), off = na_ld32(rec + 36), len = na_ld32(rec + 40);
+        if (blk >= r->n_blocks) {
             report(v, "INDX", -1, a, "article refers to a block that does not exist");
             continue;
         }
-        na_block_decode(r->blocks_tab + (size_t)ar.block * NA_BLOCK_REC, &br);
-        if ((uint64_t)ar.offset + ar.length > br.usize) {
-            report(v, "INDX", ar.block, a, "article extends past the end of its block");
+        if ((uint64_t)off + len > na_ld32(r->blocks_tab + (size_t)blk * NA_BLOCK_REC + 12)) {
+            report(v, "INDX", blk, a, "article extends past the end of its block");
             continue;
         }
-        art_ok_bounds[a] = 1;
-        first[ar.block + 1]++;
+        ok[a] = 1;
+        first[blk + 1]++;
+        n_ok++;
     }
     for (uint32_t b = 0; b < r->n_blocks; b++) first[b + 1] += first[b];
-    for (uint32_t a = 0; a < r->n_arts; a++) {
-        if (!art_ok_bounds[a]) continue;
-        uint32_t blk = na_ld32(r->arts_tab + (size_t)a * NA_ARTICLE_REC + 32);
-        by_block[first[blk] + fill[blk]++] = a;
+    memcpy(fill, first, ((size_t)r->n_blocks + 1) * sizeof *fill);
+    vart *recs = malloc(sizeof *recs * (size_t)(n_ok ? n_ok : 1));
+    if (!recs) {
+        free(first);
+        free(fill);
+        free(ok);
+        return NEWSARC_E_NOMEM;
     }
+    for (uint32_t a = 0; a < r->n_arts; a++) {
+        if (!ok[a]) continue;
+        const uint8_t *rec = r->arts_tab + (size_t)a * NA_ARTICLE_REC;
+        uint64_t st = v->art_state ? atomic_load_explicit(&v->art_state[a], memory_order_relaxed) : 0;
+        recs[fill[na_ld32(rec + 32)]++] =
+            (vart){na_ld32(rec + 36), na_ld32(rec + 40), a, ((st & AS_TEXT) ? 1u : 0u) | ((st & AS_WHOLE) ? 2u : 0u)};
+    }
+    free(fill);
+    free(ok);
     /* tiling: within each block, articles sorted by offset cover [0, usize) exactly */
     for (uint32_t b = 0; b < r->n_blocks; b++) {
         uint64_t lo = first[b], hi = first[b + 1];
-        /* sort the block's articles by offset (index-order ties cannot occur
-         * in a valid block; if they do, the tiling check reports it) */
-        if (hi - lo > 1) {
-            uint64_t *pairs = malloc(2 * sizeof *pairs * (size_t)(hi - lo));
-            if (!pairs) {
-                free(fill);
-                free(first);
-                free(by_block);
-                return NEWSARC_E_NOMEM;
-            }
-            /* key: offset, then empty articles first (an empty article may
-             * share its offset with the next one), then index */
-            for (uint64_t i = lo; i < hi; i++) {
-                const uint8_t *rec = r->arts_tab + (size_t)by_block[i] * NA_ARTICLE_REC;
-                pairs[2 * (i - lo)] = ((uint64_t)na_ld32(rec + 36) << 1) | (na_ld32(rec + 40) != 0);
-                pairs[2 * (i - lo) + 1] = by_block[i];
-            }
-            qsort(pairs, (size_t)(hi - lo), 2 * sizeof *pairs, cmp_u64_pair);
-            for (uint64_t i = lo; i < hi; i++) by_block[i] = (uint32_t)pairs[2 * (i - lo) + 1];
-            free(pairs);
-        }
+        /* index-order ties cannot occur in a valid block; if they do, the tiling check reports it */
+        if (hi - lo > 1) qsort(recs + lo, (size_t)(hi - lo), sizeof *recs, cmp_vart);
         uint64_t at = 0;
         for (uint64_t i = lo; i < hi; i++) {
-            na_article_rec ar;
-            na_article_decode(r->arts_tab + (size_t)by_block[i] * NA_ARTICLE_REC, &ar);
-            if (ar.offset != at) {
-                report(v, "INDX", b, by_block[i], "articles of block %u overlap or leave a gap", b);
+            if (recs[i].off != at) {
+                report(v, "INDX", b, recs[i].art, "articles of block %u overlap or leave a gap", b);
                 break;
             }
-            at += ar.length;
+            at += recs[i].len;
         }
-        na_block_rec br;
-        na_block_decode(r->blocks_tab + (size_t)b * NA_BLOCK_REC, &br);
+        uint32_t usize = na_ld32(r->blocks_tab + (size_t)b * NA_BLOCK_REC + 12);
         if (hi == lo) report(v, "INDX", b, -1, "block %u holds no article", b);
-        else if (at != br.usize) report(v, "INDX", b, -1, "articles do not fill block %u exactly", b);
+        else if (at != usize) report(v, "INDX", b, -1, "articles do not fill block %u exactly", b);
     }
-    free(fill);
-    *by_block_out = by_block;
+    *recs_out = recs;
     *first_out = first;
     return 0;
 }
@@ -310,36 +304,67 @@ static int cmp_span(const char *a, size_t an, const char *b, size_t bn)
     return c ? c : (an < bn ? -1 : an > bn);
 }
 
-/* Metadata: structure (checked at load), canonical order, names, coverage. */
-static void check_meta(vctx *v, int threads)
+/* ---- entries ------------------------------------------------------------------------ */
+
+/* What is wrong with an entry: found on several threads, reported in entry order. */
+enum {
+    EB_NAME = 1,      /* name problem */
+    EB_FLAGS = 2,     /* inconsistent flags */
+    EB_ORDER = 4,     /* out of canonical order */
+    EB_DUPNAME = 8,   /* the name is also given to another article */
+    EB_NOTOBJ = 16,   /* metadata is not a JSON object */
+    EB_TEXTPOS = 32,  /* text member position or name clashes with the metadata */
+};
+
+typedef struct ejob {
+    newsarc_reader *r;
+    int threads;
+    uint8_t *bad;                /* per entry, EB_* */
+    _Atomic uint64_t *art_state; /* per article, AS_* */
+} ejob;
+
+/* 1 metadata is not a JSON object, 2 text member rules, 0 fine. */
+static int meta_problem(const newsarc_entry *e)
 {
-    newsarc_reader *r = v->r;
-    if (na_reader_load_meta(r, threads) != 0) {
-        report(v, "META", -1, -1, "%s", r->msg);
-        return;
+    if (!e->meta_len) return (e->flags & NEWSARC_ENTRY_TEXT_FIELD) && e->text_pos != 0 ? 2 : 0;
+    uint32_t members;
+    if (na_json_compact_object(e->meta, e->meta_len, &members)) { /* fast path, jansson when unsure */
+        int has = (e->flags & NEWSARC_ENTRY_TEXT_FIELD)
+                      ? na_json_compact_has(e->meta, e->meta_len, members, e->text_key, e->text_key_len)
+                      : 0;
+        if (has >= 0) return (e->flags & NEWSARC_ENTRY_TEXT_FIELD) && (e->text_pos > members || has) ? 2 : 0;
     }
-    uint8_t *seen = calloc(r->n_arts, 1);
-    v->art_name = calloc(r->n_arts, sizeof *v->art_name);
-    v->text_art = calloc(r->n_arts, 1);
-    v->art_name_len = calloc(r->n_arts, sizeof *v->art_name_len);
-    if (!seen || !v->art_name || !v->art_name_len || !v->text_art) {
-        free(seen);
-        report(v, "META", -1, -1, "out of memory");
-        return;
-    }
+    int bad = 0;
+    json_t *m = json_loadb(e->meta, e->meta_len, JSON_ALLOW_NUL, NULL);
+    if (!m || !json_is_object(m)) bad = 1;
+    else if ((e->flags & NEWSARC_ENTRY_TEXT_FIELD) &&
+             (e->text_pos > json_object_size(m) || json_object_getn(m, e->text_key, e->text_key_len)))
+        bad = 2;
+    json_decref(m);
+    return bad;
+}
+
+/* Entries [n*t/threads, n*(t+1)/threads): names, flags, order, metadata JSON; first entry of each article. */
+static void check_entries(void *arg, int t)
+{
+    ejob *j = arg;
+    newsarc_reader *r = j->r;
+    uint64_t n = r->n_ents, lo = n / (uint64_t)j->threads * (uint64_t)t, hi = n / (uint64_t)j->threads * (uint64_t)(t + 1);
+    if (t == j->threads - 1) hi = n;
     newsarc_entry prev = {0};
     uint32_t prev_art = 0;
-    for (uint64_t i = 0; i < r->n_ents; i++) {
+    if (lo > 0 && lo < hi) na_reader_entry_at(r, lo - 1, &prev, &prev_art);
+    for (uint64_t i = lo; i < hi; i++) {
         newsarc_entry e;
         uint32_t art;
         na_reader_entry_at(r, i, &e, &art);
-        const char *np = na_name_problem(e.name, e.name_len);
-        if (np) report(v, "META", -1, art, "entry %llu: %s", (unsigned long long)i, np);
+        uint8_t bad = 0;
+        if (na_name_problem(e.name, e.name_len)) bad |= EB_NAME;
         int jsonish = (e.flags & (NEWSARC_ENTRY_TEXT_FIELD | NEWSARC_ENTRY_WHOLE)) != 0;
         if (jsonish != ((e.flags & NEWSARC_ENTRY_JSON) != 0) ||
             ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.flags & NEWSARC_ENTRY_WHOLE)) ||
             (!(e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.text_key_len || e.text_pos)))
-            report(v, "META", -1, art, "entry %llu has inconsistent flags", (unsigned long long)i);
+            bad |= EB_FLAGS;
         if (i > 0) {
             int c = cmp_span(prev.name, prev.name_len, e.name, e.name_len);
             if (!c) c = prev_art < art ? -1 : prev_art > art;
@@ -347,28 +372,75 @@ static void check_meta(vctx *v, int threads)
             if (!c) c = prev.text_pos < e.text_pos ? -1 : prev.text_pos > e.text_pos;
             if (!c) c = cmp_span(prev.meta, prev.meta_len, e.meta, e.meta_len);
             if (!c) c = prev.flags < e.flags ? -1 : prev.flags > e.flags;
-            if (c > 0) report(v, "META", -1, art, "entry %llu is out of canonical order", (unsigned long long)i);
+            if (c > 0) bad |= EB_ORDER;
             if (e.name_len && e.name_len == prev.name_len && !memcmp(e.name, prev.name, e.name_len) && art != prev_art)
-                report(v, "META", -1, art, "entry %llu: the name is also given to another article", (unsigned long long)i);
+                bad |= EB_DUPNAME;
         }
-        if (e.flags & NEWSARC_ENTRY_TEXT_FIELD) v->text_art[art] |= 1;
-        if (e.flags & NEWSARC_ENTRY_WHOLE) v->text_art[art] |= 2;
-        if (!seen[art]) {
-            seen[art] = 1;
-            v->art_name[art] = e.name;
-            v->art_name_len[art] = e.name_len;
+        int mp = meta_problem(&e);
+        if (mp) bad |= mp == 1 ? EB_NOTOBJ : EB_TEXTPOS;
+        j->bad[i] = bad;
+        /* first entry of the article (lowest index) and its text rules, whichever thread gets there first */
+        uint64_t tb = ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) ? AS_TEXT : 0) | ((e.flags & NEWSARC_ENTRY_WHOLE) ? AS_WHOLE : 0);
+        _Atomic uint64_t *s = &j->art_state[art];
+        uint64_t old = atomic_load_explicit(s, memory_order_relaxed);
+        for (;;) {
+            uint64_t idx = old & AS_INDEX;
+            uint64_t nv = (old & ~AS_INDEX) | tb | (idx && idx <= i + 1 ? idx : i + 1);
+            if (nv == old ||
+                atomic_compare_exchange_weak_explicit(s, &old, nv, memory_order_relaxed, memory_order_relaxed))
+                break;
         }
         prev = e;
         prev_art = art;
     }
+}
+
+/*
+ * Metadata: structure (checked at load), canonical order, names, coverage,
+ * and the metadata JSON of every entry (reported after the blocks, in *ebad).
+ */
+static void check_meta(vctx *v, int threads, uint8_t **ebad)
+{
+    newsarc_reader *r = v->r;
+    *ebad = NULL;
+    if (na_reader_load_meta(r, threads) != 0) {
+        report(v, "META", -1, -1, "%s", r->msg);
+        return;
+    }
+    uint8_t *bad = malloc(r->n_ents ? r->n_ents : 1);
+    _Atomic uint64_t *st = calloc(r->n_arts ? r->n_arts : 1, sizeof *st);
+    if (!bad || !st) {
+        free(bad);
+        free(st);
+        report(v, "META", -1, -1, "out of memory");
+        return;
+    }
+    ejob j = {r, threads, bad, st};
+    if ((uint64_t)j.threads > r->n_ents / 1024 + 1) j.threads = (int)(r->n_ents / 1024 + 1);
+    na_run_threads(j.threads, check_entries, &j);
+    v->art_state = st;
+    for (uint64_t i = 0; i < r->n_ents; i++) {
+        if (!(bad[i] & (EB_NAME | EB_FLAGS | EB_ORDER | EB_DUPNAME))) continue;
+        newsarc_entry e;
+        uint32_t art;
+        na_reader_entry_at(r, i, &e, &art);
+        v->name_before = i; /* as when the entries were checked one by one: named by an earlier entry only */
+        if (bad[i] & EB_NAME) report(v, "META", -1, art, "entry %llu: %s", (unsigned long long)i, na_name_problem(e.name, e.name_len));
+        if (bad[i] & EB_FLAGS) report(v, "META", -1, art, "entry %llu has inconsistent flags", (unsigned long long)i);
+        if (bad[i] & EB_ORDER) report(v, "META", -1, art, "entry %llu is out of canonical order", (unsigned long long)i);
+        if (bad[i] & EB_DUPNAME)
+            report(v, "META", -1, art, "entry %llu: the name is also given to another article", (unsigned long long)i);
+    }
+    v->name_before = UINT64_MAX;
     for (uint32_t a = 0; a < r->n_arts; a++)
-        if (!seen[a]) report(v, "META", -1, a, "article is not referenced by any entry");
-    free(seen);
+        if (!(atomic_load_explicit(&st[a], memory_order_relaxed) & AS_INDEX))
+            report(v, "META", -1, a, "article is not referenced by any entry");
+    *ebad = bad;
 }
 
 int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb, void *cb_ctx)
 {
-    vctx v = {r, cb, cb_ctx, 0, NULL, NULL, NULL};
+    vctx v = {r, cb, cb_ctx, 0, NULL, UINT64_MAX};
     if (threads < 1) threads = 1;
     if (threads > 64) threads = 64;
     shash sh = {.r = r};
@@ -376,70 +448,56 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
     bool hashing = threads > 1 && pthread_create(&hth, NULL, hash_sections, &sh) == 0;
     if (!hashing) hash_sections(&sh);
     if (na_reader_load_attr(r) != 0) report(&v, "attr", -1, -1, "%s", r->msg);
-    check_meta(&v, threads); /* first, so later reports can name articles */
+    uint8_t *ebad = NULL;
+    check_meta(&v, threads, &ebad); /* first, so later reports can name articles */
     if (na_reader_ddict(r) != 0) report(&v, "DICT", -1, -1, "%s", r->msg);
-    uint8_t *bounds_ok = calloc(r->n_arts, 1);
-    uint32_t *by_block = NULL;
+    vart *recs = NULL;
     uint64_t *first = NULL;
-    bjob *jobs = calloc((size_t)threads, sizeof *jobs);
     uint8_t *blk_status = calloc((size_t)r->n_blocks + 1, 1);
     char(*blk_msg)[128] = calloc((size_t)r->n_blocks + 1, sizeof *blk_msg);
-    uint8_t *art_bad = calloc(r->n_arts, 1);
-    uint8_t *meta_bad = r->meta_state == 1 ? calloc(r->n_ents ? r->n_ents : 1, 1) : NULL;
+    uint8_t *art_bad = calloc(r->n_arts ? r->n_arts : 1, 1);
     int rc = 0;
-    if (!bounds_ok || !jobs || !blk_status || !blk_msg || !art_bad || check_tables(&v, &by_block, &first, bounds_ok) != 0)
+    if (!blk_status || !blk_msg || !art_bad || check_tables(&v, &recs, &first) != 0)
         rc = na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
     if (!rc && (r->dict_len == 0 || r->ddict)) {
-        pthread_t th[64];
-        int started[64] = {0};
-        for (int t = 0; t < threads; t++) {
-            jobs[t] = (bjob){r, threads, t, blk_status, blk_msg, art_bad, by_block, first, 0, meta_bad, v.text_art};
-            if (t > 0) started[t] = pthread_create(&th[t], NULL, check_blocks, &jobs[t]) == 0;
-        }
-        check_blocks(&jobs[0]);
-        for (int t = 1; t < threads; t++) {
-            if (started[t]) pthread_join(th[t], NULL);
-            else check_blocks(&jobs[t]);
-        }
-        for (int t = 0; t < threads; t++)
-            if (jobs[t].nomem) rc = na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+        bjob j = {.r = r, .blk_status = blk_status, .blk_msg = blk_msg, .art_bad = art_bad, .recs = recs, .first = first};
+        atomic_init(&j.next, 0);
+        atomic_init(&j.nomem, 0);
+        na_run_threads(threads, check_blocks, &j);
+        if (atomic_load(&j.nomem)) rc = na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
         for (uint32_t b = 0; b < r->n_blocks && !rc; b++) {
             if (blk_status[b] == BLK_BOUNDS) report(&v, "BLKS", b, -1, "block %u lies outside the blocks region", b);
             if (blk_status[b] == BLK_HASH) report(&v, "BLKS", b, -1, "block %u: hash does not match the index", b);
             if (blk_status[b] == BLK_DECOMP) {
                 report(&v, "BLKS", b, -1, "block %u: %s", b, blk_msg[b]);
                 for (uint64_t k = first[b]; k < first[b + 1]; k++)
-                    report(&v, "BLKS", b, by_block[k], "article in damaged block %u cannot be read", b);
+                    report(&v, "BLKS", b, recs[k].art, "article in damaged block %u cannot be read", b);
             }
         }
         for (uint32_t a = 0; a < r->n_arts && !rc; a++)
             if (art_bad[a] == 1) report(&v, "BLKS", -1, a, "article bytes do not match the id");
             else if (art_bad[a] == 2) report(&v, "BLKS", -1, a, "a JSON text member's article is not valid UTF-8");
             else if (art_bad[a] == 3) report(&v, "BLKS", -1, a, "a whole JSON object's article holds a line feed");
-        for (uint64_t i = 0; meta_bad && i < r->n_ents && !rc; i++)
-            if (meta_bad[i]) {
+        for (uint64_t i = 0; ebad && i < r->n_ents && !rc; i++)
+            if (ebad[i] & (EB_NOTOBJ | EB_TEXTPOS)) {
                 newsarc_entry e;
                 uint32_t art;
                 na_reader_entry_at(r, i, &e, &art);
                 report(&v, "META", -1, art,
-                       meta_bad[i] == 1 ? "entry %llu: metadata is not a JSON object"
-                                        : "entry %llu: text member position or name clashes with the metadata",
+                       (ebad[i] & EB_NOTOBJ) ? "entry %llu: metadata is not a JSON object"
+                                             : "entry %llu: text member position or name clashes with the metadata",
                        (unsigned long long)i);
             }
     }
     if (hashing) pthread_join(hth, NULL);
     report_sections(&v, &sh);
-    free(bounds_ok);
-    free(by_block);
+    free(recs);
     free(first);
-    free(jobs);
     free(blk_status);
     free(blk_msg);
     free(art_bad);
-    free(meta_bad);
-    free(v.art_name);
-    free(v.text_art);
-    free(v.art_name_len);
+    free(ebad);
+    free(v.art_state);
     if (rc) return rc;
     if (v.problems) return na_set_error(r->msg, NEWSARC_E_CORRUPT, "%d problem%s found", v.problems, v.problems == 1 ? "" : "s");
     return 0;
