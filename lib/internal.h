@@ -74,6 +74,9 @@ typedef struct na_attr {
     uint8_t norm_id[NA_NORM_ID];
 } na_attr;
 
+/* A hint: article `index`'s index record will be read soon through c (lib/reader.c). */
+void na_reader_prefetch_article(const newsarc_cursor *c, uint64_t index);
+
 /* JSON entry helpers (lib/jsonentry.c). */
 typedef struct na_json_split {
     uint32_t flags;      /* NEWSARC_ENTRY_* */

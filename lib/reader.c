@@ -534,6 +534,11 @@ void newsarc_cursor_free(newsarc_cursor *c)
 
 const char *newsarc_cursor_error(const newsarc_cursor *c) { return c ? c->msg : "out of memory"; }
 
+void na_reader_prefetch_article(const newsarc_cursor *c, uint64_t index)
+{
+    if (index < c->r->n_arts) __builtin_prefetch(c->r->arts_tab + (size_t)index * NA_ARTICLE_REC);
+}
+
 int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, size_t *len)
 {
     const newsarc_reader *r = c->r;

@@ -119,7 +119,8 @@ static int write_entry_file(int root, const char *name, size_t len, const void *
  */
 typedef struct xjob {
     const xitem *items;
-    newsarc_entry *ents; /* gathered by the reader's thread */
+    newsarc_reader *r;   /* every entry loaded: reading them is safe on any thread */
+    newsarc_entry *ents; /* gathered by the worker */
     size_t n, done;      /* done: lines before the first failure (n if none) */
     newsarc_cursor *cur;
     na_buf out;
@@ -127,15 +128,36 @@ typedef struct xjob {
     char msg[600];
 } xjob;
 
+#define XJOB_AHEAD 6
+
 static void *xjob_run(void *arg)
 {
     xjob *j = arg;
     j->out.len = 0;
     j->rc = 0;
-    for (j->done = 0; j->done < j->n; j->done++) {
+    size_t n = j->n;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t art;
+        int rc = newsarc_reader_entry(j->r, j->items[k].entry, &j->ents[k], &art);
+        if (rc) { /* cannot happen once newsarc_reader_load_entries succeeded; stop before entry k */
+            snprintf(j->msg, sizeof j->msg, "entry %llu cannot be read", (unsigned long long)j->items[k].entry);
+            j->rc = rc;
+            n = k;
+        }
+    }
+    int gather_rc = j->rc;
+    j->rc = 0;
+    for (j->done = 0; j->done < n; j->done++) {
         const xitem *it = &j->items[j->done];
         const void *data;
         size_t len;
+        /* entries and index records are met in block order, scattered in memory: ask for them ahead */
+        if (j->done + XJOB_AHEAD < n) {
+            const newsarc_entry *ahead = &j->ents[j->done + XJOB_AHEAD];
+            __builtin_prefetch(ahead->text_key);
+            __builtin_prefetch(ahead->meta);
+            na_reader_prefetch_article(j->cur, j->items[j->done + XJOB_AHEAD].article);
+        }
         int rc = newsarc_cursor_read(j->cur, it->article, &data, &len);
         if (rc) {
             snprintf(j->msg, sizeof j->msg, "%s", newsarc_cursor_error(j->cur));
@@ -165,6 +187,7 @@ static void *xjob_run(void *arg)
             return NULL;
         }
     }
+    j->rc = gather_rc;
     return NULL;
 }
 
@@ -203,14 +226,7 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xite
             j->items = uniq + base;
             j->ents = ents + (size_t)used * (chunk + 4096);
             j->n = end - base;
-            for (size_t k = 0; k < j->n && !rc; k++) {
-                uint64_t art;
-                int e = newsarc_reader_entry(r, j->items[k].entry, &j->ents[k], &art);
-                if (e) {
-                    cli_err("'%s': %s", path, newsarc_reader_error(r));
-                    rc = cli_exit_for(e);
-                }
-            }
+            j->r = r;
             base = end;
         }
         if (rc) break;
@@ -305,7 +321,8 @@ int cmd_extract(int argc, char **argv)
             rc = cli_exit_for(e);
         }
     }
-    for (int pass = 0; pass < 2 && !rc; pass++) {
+    if (nsel == 0 && !rc) memset(want, 1, n ? n : 1); /* everything: no need to look at the entries */
+    for (int pass = 0; pass < 2 && nsel > 0 && !rc; pass++) {
         for (uint64_t i = 0; i < n && !rc; i++) {
             newsarc_entry e;
             uint64_t art;
@@ -323,19 +340,35 @@ int cmd_extract(int argc, char **argv)
             }
         }
     }
+    /* each article's block, read from the index in order (entries reach articles in random order) */
+    uint64_t na = newsarc_reader_article_count(r);
+    uint32_t *block_of = malloc(sizeof *block_of * (na ? na : 1));
+    if (!block_of && !rc) {
+        cli_err("out of memory");
+        rc = EXIT_USAGE;
+    }
+    for (uint64_t a = 0; a < na && !rc; a++) {
+        newsarc_article_info ai;
+        if (newsarc_reader_article(r, a, &ai) != 0) {
+            cli_err("'%s': %s", path, newsarc_reader_error(r));
+            rc = EXIT_DATA;
+            break;
+        }
+        block_of[a] = ai.block;
+    }
     size_t ni = 0;
     for (uint64_t i = 0; i < n && !rc; i++) {
         if (!want[i]) continue;
         newsarc_entry e;
         uint64_t art;
-        newsarc_article_info ai;
-        if (newsarc_reader_entry(r, i, &e, &art) != 0 || newsarc_reader_article(r, art, &ai) != 0) {
+        if (newsarc_reader_entry(r, i, &e, &art) != 0) {
             cli_err("'%s': %s", path, newsarc_reader_error(r));
             rc = EXIT_DATA;
             break;
         }
-        items[ni++] = (xitem){i, art, ai.block};
+        items[ni++] = (xitem){i, art, block_of[art]};
     }
+    free(block_of);
     free(want);
     qsort(items, ni, sizeof *items, cmp_item);
     int root = -1;

@@ -138,11 +138,13 @@ typedef struct list_item {
 } list_item;
 
 typedef struct list_job {
-    const list_item *items;
+    newsarc_reader *r; /* entries and text information loaded: read-only from here, on any thread */
+    list_item *items;
     uint64_t first; /* entry index of items[0] */
     size_t n, done; /* done: lines formatted before a bad entry (n if none) */
     cli_out *out;   /* fd -1: memory */
-    int rc;
+    int rc;         /* a malformed entry */
+    int rrc;        /* the reader refused entry first + n (n shortened to it) */
 } list_job;
 
 static void *list_format(void *arg)
@@ -151,6 +153,18 @@ static void *list_format(void *arg)
     cli_out *o = j->out;
     o->len = o->mem_len = 0;
     o->err = 0;
+    /* gather on this thread: entries, index and attr records of the chunk */
+    for (size_t k = 0; k < j->n; k++) {
+        uint64_t art;
+        list_item *it = &j->items[k];
+        int rrc = newsarc_reader_entry(j->r, j->first + k, &it->e, &art);
+        if (!rrc) rrc = newsarc_reader_article(j->r, art, &it->ai);
+        if (!rrc) rrc = newsarc_reader_text_info(j->r, art, &it->ti);
+        if (rrc) {
+            j->rrc = rrc;
+            j->n = k;
+        }
+    }
     for (j->done = 0; j->done < j->n; j->done++) {
         size_t mark = o->mem_len + o->len;
         if (list_json(o, &j->items[j->done].e, &j->items[j->done].ai, &j->items[j->done].ti) != 0) {
@@ -186,23 +200,21 @@ static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int th
     if (chunk < 16) chunk = 16;
     if (chunk > LIST_CHUNK) chunk = LIST_CHUNK;
     int rc = 0;
+    /* text information decoded once, before the threads read it */
+    newsarc_text_info ti0;
+    int rrc = n ? newsarc_reader_text_info(r, 0, &ti0) : 0;
+    if (rrc) {
+        cli_err("'%s': %s", path, newsarc_reader_error(r));
+        rc = rrc;
+    }
     for (uint64_t base = 0; base < n && !rc;) {
         list_job jobs[CLI_MAX_JOBS];
-        int used = 0, rrc = 0;
-        /* collect: reader calls on this thread only */
-        for (; used < T && base < n && !rrc; used++) {
-            list_item *it = items + (size_t)used * chunk;
-            uint64_t first = base;
-            size_t m = 0;
-            for (; m < chunk && base < n; m++, base++) {
-                uint64_t art;
-                rrc = newsarc_reader_entry(r, base, &it[m].e, &art);
-                if (!rrc) rrc = newsarc_reader_article(r, art, &it[m].ai);
-                if (!rrc) rrc = newsarc_reader_text_info(r, art, &it[m].ti);
-                if (rrc) break;
-            }
+        int used = 0;
+        for (; used < T && base < n; used++) {
+            size_t m = n - base < chunk ? (size_t)(n - base) : chunk;
             outs[used].fd = -1;
-            jobs[used] = (list_job){.items = it, .first = first, .n = m, .out = &outs[used]};
+            jobs[used] = (list_job){.r = r, .items = items + (size_t)used * chunk, .first = base, .n = m, .out = &outs[used]};
+            base += m;
         }
         cli_run_jobs(list_format, jobs, sizeof *jobs, used);
         /* write in order, up to the first bad entry */
@@ -217,11 +229,10 @@ static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int th
                 cli_err("'%s': entry %llu has malformed metadata", path,
                         (unsigned long long)(jobs[t].first + jobs[t].done));
                 rc = jobs[t].rc;
+            } else if (jobs[t].rrc) {
+                cli_err("'%s': %s", path, newsarc_reader_error(r));
+                rc = jobs[t].rrc;
             }
-        }
-        if (!rc && rrc) {
-            cli_err("'%s': %s", path, newsarc_reader_error(r));
-            rc = rrc;
         }
     }
     for (int t = 0; t < T; t++) free(outs[t].mem);
