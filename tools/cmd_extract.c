@@ -32,6 +32,39 @@ static int cmp_item(const void *a, const void *b)
     return x->entry < y->entry ? -1 : x->entry > y->entry;
 }
 
+/*
+ * Items in (block, article, entry) order: counted into their blocks first
+ * (linear), then each block's few hundred sorted; a million items sorted
+ * whole took a tenth of extract's time.  -1 out of memory.
+ */
+static int sort_items(xitem *items, size_t n, uint32_t blocks)
+{
+    /* bucket b for block b; a block number out of range (a damaged index,
+     * reported when read) goes to the last bucket, still in cmp_item order */
+    size_t nb = (size_t)blocks + 1;
+    size_t *end = calloc(nb + 1, sizeof *end);
+    xitem *tmp = malloc(sizeof *tmp * (n ? n : 1));
+    if (!end || !tmp) {
+        free(end);
+        free(tmp);
+        return -1;
+    }
+#define BUCKET(it) ((it).block < blocks ? (size_t)(it).block : (size_t)blocks)
+    for (size_t i = 0; i < n; i++) end[BUCKET(items[i]) + 1]++;
+    for (size_t b = 0; b < nb; b++) end[b + 1] += end[b];
+    for (size_t i = 0; i < n; i++) tmp[end[BUCKET(items[i])]++] = items[i];
+#undef BUCKET
+    /* end[b] is now where bucket b ends */
+    for (size_t b = 0; b < nb; b++) {
+        size_t lo = b ? end[b - 1] : 0;
+        qsort(tmp + lo, end[b] - lo, sizeof *tmp, cmp_item);
+    }
+    memcpy(items, tmp, sizeof *tmp * n);
+    free(end);
+    free(tmp);
+    return 0;
+}
+
 /* Open (creating if needed) the directory holding name's last component. */
 static int open_parent(int root, const char *name, size_t len, const char **base)
 {
@@ -370,7 +403,12 @@ int cmd_extract(int argc, char **argv)
     }
     free(block_of);
     free(want);
-    qsort(items, ni, sizeof *items, cmp_item);
+    newsarc_info info;
+    newsarc_reader_info(r, &info);
+    if (!rc && sort_items(items, ni, (uint32_t)info.block_count) != 0) {
+        cli_err("out of memory");
+        rc = EXIT_USAGE;
+    }
     int root = -1;
     if (!rc && !jsonl) {
         if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
