@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -825,23 +827,49 @@ typedef struct jprep {
     uint32_t sig[NA_MINHASH_K];
 } jprep;
 
+/*
+ * A batch is prepared (split, hashed, MinHashed) in chunks of JB_CHUNK lines
+ * claimed by the helper threads and by the caller's thread; the caller adds
+ * the prepared lines in order (add_prepared, which is serial) as soon as
+ * their chunk is ready, and prepares a chunk itself when the next one is not
+ * ready yet.  So the serial adding overlaps the parallel preparing instead
+ * of following it; the lines are added in the same order as before.
+ */
+#define JB_CHUNK 32
+
 typedef struct jbatch {
     jprep *p;
-    size_t n;
+    size_t n, chunks;
     const char *text_field;
-    int threads, t;
+    atomic_size_t next;   /* next chunk to claim */
+    atomic_uchar *ready;  /* per chunk: prepared */
 } jbatch;
 
-static void *prepare_lines(void *arg)
+static void prepare_chunk(jbatch *b, size_t c)
 {
-    jbatch *b = arg;
-    for (size_t i = (size_t)b->t; i < b->n; i += (size_t)b->threads) {
+    size_t end = (c + 1) * JB_CHUNK < b->n ? (c + 1) * JB_CHUNK : b->n;
+    for (size_t i = c * JB_CHUNK; i < end; i++) {
         jprep *p = &b->p[i];
         p->rc = na_json_split_line(p->line, p->len, b->text_field, &p->s, p->msg);
         if (p->rc) continue;
         na_hash(p->id, p->s.text, p->s.text_len);
         na_minhash(p->s.text, p->s.text_len, p->sig);
     }
+    atomic_store_explicit(&b->ready[c], 1, memory_order_release);
+}
+
+/* 1 if a chunk was claimed and prepared, 0 if none was left. */
+static int prepare_next(jbatch *b)
+{
+    size_t c = atomic_fetch_add_explicit(&b->next, 1, memory_order_relaxed);
+    if (c >= b->chunks) return 0;
+    prepare_chunk(b, c);
+    return 1;
+}
+
+static void *prepare_lines(void *arg)
+{
+    while (prepare_next(arg)) {}
     return NULL;
 }
 
@@ -851,48 +879,57 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
     *done = 0;
     if (w->finished) return na_set_error(w->msg, NEWSARC_E_STATE, "the writer is finished");
     if (n == 0) return 0;
-    jprep *p = calloc(n, sizeof *p);
-    int T = w->opt.threads > 16 ? 16 : w->opt.threads;
-    if ((size_t)T > n) T = (int)n;
-    jbatch jb[16];
-    pthread_t th[16];
-    int started[16] = {0};
-    if (!p) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    jbatch jb = {.n = n, .chunks = (n + JB_CHUNK - 1) / JB_CHUNK, .text_field = text_field};
+    jb.p = calloc(n, sizeof *jb.p);
+    jb.ready = calloc(jb.chunks, sizeof *jb.ready);
+    if (!jb.p || !jb.ready) {
+        free(jb.p);
+        free(jb.ready);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    atomic_init(&jb.next, 0);
+    for (size_t c = 0; c < jb.chunks; c++) atomic_init(&jb.ready[c], 0);
     for (size_t i = 0; i < n; i++) {
-        p[i].line = lines[i];
-        p[i].len = lens[i];
+        jb.p[i].line = lines[i];
+        jb.p[i].len = lens[i];
     }
-    for (int t = 0; t < T; t++) {
-        jb[t] = (jbatch){p, n, text_field, T, t};
-        if (t > 0) started[t] = pthread_create(&th[t], NULL, prepare_lines, &jb[t]) == 0;
-    }
-    prepare_lines(&jb[0]);
-    for (int t = 1; t < T; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else prepare_lines(&jb[t]);
-    }
+    int H = w->opt.threads > 16 ? 15 : w->opt.threads - 1; /* helpers beside this thread */
+    if (H < 0) H = 0;
+    if ((size_t)H > jb.chunks - 1) H = (int)(jb.chunks - 1);
+    pthread_t th[15];
+    int started = 0;
+    while (started < H && pthread_create(&th[started], NULL, prepare_lines, &jb) == 0) started++;
     int rc = 0;
     size_t i = 0;
-    for (; i < n && !rc; i++) {
-        jprep *q = &p[i];
-        if (q->rc) {
-            rc = na_set_error(w->msg, q->rc, "%s", q->msg);
-            break;
+    for (size_t c = 0; c < jb.chunks && !rc; c++) {
+        while (!atomic_load_explicit(&jb.ready[c], memory_order_acquire))
+            if (!prepare_next(&jb)) sched_yield(); /* chunk c is being prepared by a helper */
+        size_t end = (c + 1) * JB_CHUNK < n ? (c + 1) * JB_CHUNK : n;
+        for (; i < end && !rc; i++) {
+            jprep *q = &jb.p[i];
+            if (q->rc) {
+                rc = na_set_error(w->msg, q->rc, "%s", q->msg);
+                break;
+            }
+            newsarc_entry e = {.flags = q->s.flags,
+                               .meta = q->s.meta,
+                               .meta_len = q->s.meta_len,
+                               .text_key = q->s.key,
+                               .text_key_len = q->s.key_len,
+                               .text_pos = q->s.key_pos};
+            uint8_t kind = (q->s.flags & NEWSARC_ENTRY_WHOLE) ? KIND_RAW : KIND_JSON;
+            rc = add_prepared(w, &e, q->s.text, q->s.text_len, locators[i], q->len, kind, q->s.place,
+                              q->s.place ? strlen(q->s.place) : 0, q->id, q->sig);
+            if (rc) break;
         }
-        newsarc_entry e = {.flags = q->s.flags,
-                           .meta = q->s.meta,
-                           .meta_len = q->s.meta_len,
-                           .text_key = q->s.key,
-                           .text_key_len = q->s.key_len,
-                           .text_pos = q->s.key_pos};
-        uint8_t kind = (q->s.flags & NEWSARC_ENTRY_WHOLE) ? KIND_RAW : KIND_JSON;
-        rc = add_prepared(w, &e, q->s.text, q->s.text_len, locators[i], q->len, kind, q->s.place,
-                          q->s.place ? strlen(q->s.place) : 0, q->id, q->sig);
-        if (rc) break;
     }
+    /* after an error the helpers still prepare what is left: wait for them */
+    atomic_store_explicit(&jb.next, jb.chunks, memory_order_relaxed);
+    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
     *done = i;
-    for (size_t k = 0; k < n; k++) na_json_split_free(&p[k].s);
-    free(p);
+    for (size_t k = 0; k < n; k++) na_json_split_free(&jb.p[k].s);
+    free(jb.p);
+    free(jb.ready);
     return rc;
 }
 
