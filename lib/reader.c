@@ -411,7 +411,7 @@ int newsarc_reader_select(newsarc_reader *r, const char *sel, size_t n, uint64_t
 int na_reader_ddict(newsarc_reader *r)
 {
     if (r->ddict || r->dict_len == 0) return 0;
-    if (r->dict_state == -1) return NEWSARC_E_CORRUPT;
+    if (r->dict_state == -1) return NA_CORRUPT(r, "dictionary section is damaged");
     /* the body is one zstd frame (no dictionary) of exactly dictionary-size bytes */
     const uint8_t *f = r->dict_frame;
     size_t fl = r->dict_frame_len;

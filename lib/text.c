@@ -1055,7 +1055,7 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
         i += l;
     }
     o[k] = 0;
-    *unchanged = k == len && memcmp(o, buf, len) == 0;
+    *unchanged = k == len && (len == 0 || memcmp(o, buf, len) == 0);
     *out = o;
     *out_len = k;
     return 1;

@@ -169,6 +169,8 @@ static void *xjob_run(void *arg)
     j->out.len = 0;
     j->rc = 0;
     size_t n = j->n;
+    /* every entry is loaded (newsarc_reader_load_entries): newsarc_reader_entry
+     * only reads, so workers may call it together */
     for (size_t k = 0; k < n; k++) {
         uint64_t art;
         int rc = newsarc_reader_entry(j->r, j->items[k].entry, &j->ents[k], &art);

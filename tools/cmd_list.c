@@ -153,7 +153,10 @@ static void *list_format(void *arg)
     cli_out *o = j->out;
     o->len = o->mem_len = 0;
     o->err = 0;
-    /* gather on this thread: entries, index and attr records of the chunk */
+    /* gather on this thread: entries, index and attr records of the chunk.  Safe
+     * on several threads because every entry is loaded and attr decoded first:
+     * these calls then only read (their error paths, which write the reader's
+     * message, cannot be reached: META loading refused articles out of range). */
     for (size_t k = 0; k < j->n; k++) {
         uint64_t art;
         list_item *it = &j->items[k];

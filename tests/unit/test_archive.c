@@ -139,6 +139,7 @@ Test(archive, dictionary_is_trained_and_used)
     cr_expect_eq(newsarc_reader_select(r, "a/123", 5, &idx), NEWSARC_E_CORRUPT);
     cr_expect(strstr(newsarc_reader_error(r), "dictionary") != NULL, "message: %s", newsarc_reader_error(r));
     cr_expect_eq(newsarc_reader_read(r, 0, &d, &n), NEWSARC_E_CORRUPT, "still refused on a second use");
+    cr_expect(strstr(newsarc_reader_error(r), "dictionary") != NULL, "second message: %s", newsarc_reader_error(r));
     cr_expect_neq(newsarc_reader_verify(r, 1, NULL, NULL), 0);
     newsarc_reader_free(r);
     tu_buf_free(&b);
