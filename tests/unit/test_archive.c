@@ -138,6 +138,9 @@ Test(archive, dictionary_is_trained_and_used)
     /* names live in META, compressed with the same dictionary: the lookup already fails */
     cr_expect_eq(newsarc_reader_select(r, "a/123", 5, &idx), NEWSARC_E_CORRUPT);
     cr_expect(strstr(newsarc_reader_error(r), "dictionary") != NULL, "message: %s", newsarc_reader_error(r));
+    newsarc_entry other;
+    uint64_t oart;
+    cr_expect_neq(newsarc_reader_entry(r, (uint64_t)1 << 40, &other, &oart), 0); /* another error in between */
     cr_expect_eq(newsarc_reader_read(r, 0, &d, &n), NEWSARC_E_CORRUPT, "still refused on a second use");
     cr_expect(strstr(newsarc_reader_error(r), "dictionary") != NULL, "second message: %s", newsarc_reader_error(r));
     cr_expect_neq(newsarc_reader_verify(r, 1, NULL, NULL), 0);
