@@ -100,7 +100,14 @@ void na_json_split_free(na_json_split *s);
 /* The two ways na_json_split_line works: without a tree (lib/jsonfast.c; 1
  * done, 0 not sure: then out is empty) and with jansson's tree (any line).
  * Exposed so that tests can compare them. */
-int na_json_split_fast(const char *line, size_t len, const char *text_field, na_json_split *out);
+typedef struct na_json_scratch {
+    na_buf tmp, strs, vals; /* reused from line to line by one thread; na_json_scratch_free */
+} na_json_scratch;
+void na_json_scratch_free(na_json_scratch *sc);
+/* sc: buffers to reuse, or NULL */
+int na_json_split_fast(const char *line, size_t len, const char *text_field, na_json_split *out, na_json_scratch *sc);
+int na_json_split_line_sc(const char *line, size_t len, const char *text_field, na_json_split *out,
+                          char msg[NA_ERRMSG], na_json_scratch *sc);
 int na_json_split_tree(const char *line, size_t len, const char *text_field, na_json_split *out, char msg[NA_ERRMSG]);
 /* longest string member a WHOLE object copies into its listing metadata */
 #define NA_WHOLE_META_MAX 256

@@ -48,7 +48,13 @@ static int dump_meta(json_t *obj, na_json_split *out)
 
 int na_json_split_line(const char *line, size_t len, const char *text_field, na_json_split *out, char msg[NA_ERRMSG])
 {
-    if (na_json_split_fast(line, len, text_field, out) == 1) return 0;
+    return na_json_split_line_sc(line, len, text_field, out, msg, NULL);
+}
+
+int na_json_split_line_sc(const char *line, size_t len, const char *text_field, na_json_split *out,
+                          char msg[NA_ERRMSG], na_json_scratch *sc)
+{
+    if (na_json_split_fast(line, len, text_field, out, sc) == 1) return 0;
     return na_json_split_tree(line, len, text_field, out, msg);
 }
 

@@ -846,13 +846,23 @@ static int js_name_is(const na_buf *strs, const js_member *m, const char *w)
     return m->name_len == l && !memcmp(strs->data + m->name, w, l);
 }
 
-int na_json_split_fast(const char *line, size_t len, const char *text_field, na_json_split *out)
+void na_json_scratch_free(na_json_scratch *sc)
+{
+    na_buf_free(&sc->tmp);
+    na_buf_free(&sc->strs);
+    na_buf_free(&sc->vals);
+}
+
+int na_json_split_fast(const char *line, size_t len, const char *text_field, na_json_split *out, na_json_scratch *sc)
 {
     static const char *const text_fields[] = {"maintext", "text", "content", "body"};
     static const char *const place_fields[] = {"url", "link", "source_url"};
     memset(out, 0, sizeof *out);
-    js s = {line, len, 0, 0, {0}};
-    na_buf strs = {0}, vals = {0};
+    na_json_scratch local = {{0}, {0}, {0}};
+    if (!sc) sc = &local;
+    js s = {line, len, 0, 0, sc->tmp};
+    na_buf strs = sc->strs, vals = sc->vals;
+    s.tmp.len = strs.len = vals.len = 0;
     js_member m[JC_MAX_MEMBERS];
     uint32_t count = 0;
     int ok = na_buf_reserve(&s.tmp, 256) == 0 && na_buf_reserve(&strs, 256) == 0 && na_buf_reserve(&vals, 256) == 0;
@@ -950,9 +960,11 @@ int na_json_split_fast(const char *line, size_t len, const char *text_field, na_
         out->text_len = len;
     }
     na_buf_free(&meta);
-    na_buf_free(&s.tmp);
-    na_buf_free(&strs);
-    na_buf_free(&vals);
+    /* the buffers (perhaps grown) go back to the scratch, or are freed */
+    sc->tmp = s.tmp;
+    sc->strs = strs;
+    sc->vals = vals;
+    if (sc == &local) na_json_scratch_free(&local);
     if (!ok) na_json_split_free(out); /* out of memory included: the tree path reports it */
     return ok;
 }

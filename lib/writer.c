@@ -95,6 +95,8 @@ static inline uint64_t ent_meta_off(const w_entry *e)
 }
 
 struct newsarc_writer {
+    void *batch_mem;  /* add_json_batch's per-line slots, kept between batches (no mmap/munmap per batch) */
+    size_t batch_cap; /* slots in batch_mem */
     newsarc_writer_options opt;
     newsarc_fetch_fn fetch;
     void *fetch_ctx;
@@ -162,6 +164,7 @@ newsarc_writer *newsarc_writer_new(const newsarc_writer_options *opt)
 void newsarc_writer_free(newsarc_writer *w)
 {
     if (!w) return;
+    free(w->batch_mem);
     for (size_t i = 0; !w->fetch && i < w->n_arts; i++) free((void *)(uintptr_t)w->arts[i].locator);
     for (size_t i = 0; i < w->n_chunks; i++) free(w->chunks[i]);
     free(w->chunks);
@@ -848,13 +851,15 @@ typedef struct jbatch {
 static void prepare_chunk(jbatch *b, size_t c)
 {
     size_t end = (c + 1) * JB_CHUNK < b->n ? (c + 1) * JB_CHUNK : b->n;
+    na_json_scratch sc = {{0}, {0}, {0}};
     for (size_t i = c * JB_CHUNK; i < end; i++) {
         jprep *p = &b->p[i];
-        p->rc = na_json_split_line(p->line, p->len, b->text_field, &p->s, p->msg);
+        p->rc = na_json_split_line_sc(p->line, p->len, b->text_field, &p->s, p->msg, &sc);
         if (p->rc) continue;
         na_hash(p->id, p->s.text, p->s.text_len);
         na_minhash(p->s.text, p->s.text_len, p->sig);
     }
+    na_json_scratch_free(&sc);
     atomic_store_explicit(&b->ready[c], 1, memory_order_release);
 }
 
@@ -880,18 +885,22 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
     if (w->finished) return na_set_error(w->msg, NEWSARC_E_STATE, "the writer is finished");
     if (n == 0) return 0;
     jbatch jb = {.n = n, .chunks = (n + JB_CHUNK - 1) / JB_CHUNK, .text_field = text_field};
-    jb.p = calloc(n, sizeof *jb.p);
-    jb.ready = calloc(jb.chunks, sizeof *jb.ready);
-    if (!jb.p || !jb.ready) {
-        free(jb.p);
-        free(jb.ready);
-        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (w->batch_cap < n) {
+        free(w->batch_mem);
+        w->batch_cap = 0;
+        if (!(w->batch_mem = malloc(sizeof *jb.p * n))) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        w->batch_cap = n;
     }
+    jb.p = w->batch_mem;
+    jb.ready = calloc(jb.chunks, sizeof *jb.ready);
+    if (!jb.ready) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     atomic_init(&jb.next, 0);
     for (size_t c = 0; c < jb.chunks; c++) atomic_init(&jb.ready[c], 0);
     for (size_t i = 0; i < n; i++) {
         jb.p[i].line = lines[i];
         jb.p[i].len = lens[i];
+        jb.p[i].rc = 0;
+        memset(&jb.p[i].s, 0, sizeof jb.p[i].s);
     }
     int H = w->opt.threads > 16 ? 15 : w->opt.threads - 1; /* helpers beside this thread */
     if (H < 0) H = 0;
@@ -928,7 +937,6 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
     for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
     *done = i;
     for (size_t k = 0; k < n; k++) na_json_split_free(&jb.p[k].s);
-    free(jb.p);
     free(jb.ready);
     return rc;
 }

@@ -98,7 +98,7 @@ static void check_fast_split(const char *line, size_t len, const char *field)
 {
     na_json_split f, t;
     char msg[NA_ERRMSG];
-    int fr = na_json_split_fast(line, len, field, &f);
+    int fr = na_json_split_fast(line, len, field, &f, NULL);
     must(fr == 0 || fr == 1, "fast split answers 0 or 1");
     if (fr == 0) {
         must(!f.meta && !f.key && !f.owned && !f.place, "fast split: 'not sure' leaves nothing");
