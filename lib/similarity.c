@@ -28,17 +28,26 @@ void na_minhash(const uint8_t *p, size_t n, uint32_t sig[NA_MINHASH_K])
     uint64_t mins[NA_MINHASH_K];
     for (int i = 0; i < NA_MINHASH_K; i++) mins[i] = UINT64_MAX;
     if (n >= 8) {
+        /* the kept shingles are gathered without a branch (which one is kept
+         * is unpredictable), then folded into the minimums in a second loop */
+        uint64_t kept[256];
         uint64_t w = 0;
         for (size_t i = 0; i < 7; i++) w = (w << 8) | p[i];
-        for (size_t i = 7; i < n; i++) {
-            w = (w << 8) | p[i];
-            uint64_t h = w * 0x9E3779B97F4A7C15ULL; /* multiplicative hash of the 8-byte window */
-            if ((h >> 62) != 0) continue;           /* keep 1 shingle in 4, chosen by content */
-            h = mix64(h);
-            for (int k = 0; k < NA_MINHASH_K; k++) {
-                uint64_t v = (h ^ seeds[k]) * 0xD6E8FEB86659FD93ULL;
-                v ^= v >> 32;
-                if (v < mins[k]) mins[k] = v;
+        for (size_t i = 7; i < n;) {
+            size_t cnt = 0, stop = n - i > 256 ? i + 256 : n;
+            for (; i < stop; i++) {
+                w = (w << 8) | p[i];
+                uint64_t h = w * 0x9E3779B97F4A7C15ULL; /* multiplicative hash of the 8-byte window */
+                kept[cnt] = h;
+                cnt += (h >> 62) == 0; /* keep 1 shingle in 4, chosen by content */
+            }
+            for (size_t c = 0; c < cnt; c++) {
+                uint64_t h = mix64(kept[c]);
+                for (int k = 0; k < NA_MINHASH_K; k++) {
+                    uint64_t v = (h ^ seeds[k]) * 0xD6E8FEB86659FD93ULL;
+                    v ^= v >> 32;
+                    mins[k] = v < mins[k] ? v : mins[k];
+                }
             }
         }
     }

@@ -775,3 +775,46 @@ Test(archive, norm_id_is_the_id_prefix_only_when_normalizing_changes_nothing)
     newsarc_reader_free(r);
     tu_buf_free(&b);
 }
+
+/* ---- placement MinHash (lib/similarity.c) against a plain reference ---------------- */
+
+#include "similarity.h"
+
+static void minhash_reference(const uint8_t *p, size_t n, uint32_t sig[NA_MINHASH_K])
+{
+    static const uint64_t seeds[NA_MINHASH_K] = {0x9E3779B97F4A7C15ULL, 0xBF58476D1CE4E5B9ULL, 0x94D049BB133111EBULL,
+                                                 0x2545F4914F6CDD1DULL, 0xD6E8FEB86659FD93ULL, 0xA0761D6478BD642FULL,
+                                                 0xE7037ED1A0B428DBULL, 0x8EBC6AF09C88C6E3ULL};
+    uint64_t mins[NA_MINHASH_K];
+    for (int i = 0; i < NA_MINHASH_K; i++) mins[i] = UINT64_MAX;
+    for (size_t i = 7; n >= 8 && i < n; i++) {
+        uint64_t w = 0;
+        for (size_t k = i - 7; k <= i; k++) w = (w << 8) | p[k];
+        uint64_t h = w * 0x9E3779B97F4A7C15ULL;
+        if (h >> 62) continue;
+        h ^= h >> 33, h *= 0xff51afd7ed558ccdULL, h ^= h >> 33, h *= 0xc4ceb9fe1a85ec53ULL, h ^= h >> 33;
+        for (int k = 0; k < NA_MINHASH_K; k++) {
+            uint64_t v = (h ^ seeds[k]) * 0xD6E8FEB86659FD93ULL;
+            v ^= v >> 32;
+            if (v < mins[k]) mins[k] = v;
+        }
+    }
+    for (int i = 0; i < NA_MINHASH_K; i++) sig[i] = (uint32_t)(mins[i] >> 32);
+}
+
+/* The signature decides placement, so the archive bytes: it must not change with how it is computed. */
+Test(similarity, minhash_matches_the_reference)
+{
+    static uint8_t buf[3000];
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (uint8_t)((x >> 24) % 7 == 0 ? ' ' : 'a' + (x >> 32) % 26); /* text-like, repeats */
+    }
+    for (size_t n = 0; n <= sizeof buf; n += (n < 600 ? 1 : 97)) {
+        uint32_t a[NA_MINHASH_K], b[NA_MINHASH_K];
+        na_minhash(buf, n, a);
+        minhash_reference(buf, n, b);
+        cr_assert(!memcmp(a, b, sizeof a), "length %zu", n);
+    }
+}
