@@ -2,6 +2,7 @@
 #include "format.h"
 #include "newsarc.h"
 #include "reader.h" /* the attr records, to check how a norm_id is stored */
+#include "similarity.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -778,7 +779,6 @@ Test(archive, norm_id_is_the_id_prefix_only_when_normalizing_changes_nothing)
 
 /* ---- placement MinHash (lib/similarity.c) against a plain reference ---------------- */
 
-#include "similarity.h"
 
 static void minhash_reference(const uint8_t *p, size_t n, uint32_t sig[NA_MINHASH_K])
 {

@@ -809,6 +809,21 @@ static void attr_frame(tu_buf *out, uint32_t n_arts, const char *const *cs, int 
     tu_buf_free(&t);
 }
 
+/* The base archive with a hand-built attr section; *r opened on it (the open must succeed). */
+static void with_attr(const tu_buf *b, uint32_t n_arts, const char *const *cs, int n_names, uint8_t flags,
+                      uint8_t norm0, const char *what, tu_buf *out, newsarc_reader **r)
+{
+    arch a;
+    split_archive(b, &a);
+    attr_frame(&a.extra, n_arts, cs, n_names, flags, norm0);
+    memcpy(a.extra_type, "attr", 5);
+    a.list_extra = 1;
+    assemble(&a, RESEAL, out);
+    free_arch(&a);
+    *r = NULL;
+    cr_assert_eq(newsarc_reader_open_mem(r, out->data, out->len), 0, "%s: open", what);
+}
+
 Test(hostile, attr_charset_names)
 {
     tu_buf b;
@@ -832,15 +847,9 @@ Test(hostile, attr_charset_names)
         {prefix, 3, C, "a name after one it is a prefix of"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        arch a;
-        split_archive(&b, &a);
-        attr_frame(&a.extra, n_arts, cases[k].names, cases[k].n, 0, 0);
-        memcpy(a.extra_type, "attr", 5);
-        a.list_extra = 1;
         tu_buf c;
-        assemble(&a, RESEAL, &c);
-        newsarc_reader *r = NULL;
-        cr_assert_eq(newsarc_reader_open_mem(&r, c.data, c.len), 0, "%s: open", cases[k].what);
+        newsarc_reader *r;
+        with_attr(&b, n_arts, cases[k].names, cases[k].n, 0, 0, cases[k].what, &c, &r);
         newsarc_text_info ti;
         int rt = newsarc_reader_text_info(r, 0, &ti);
         cr_expect_eq(rt, cases[k].verify, "%s: text_info returns %d (%s)", cases[k].what, rt, newsarc_reader_error(r));
@@ -849,7 +858,6 @@ Test(hostile, attr_charset_names)
         cr_expect_eq(o.open, 0, "%s: open", cases[k].what);
         cr_expect_eq(o.verify, cases[k].verify, "%s: verify returns %d", cases[k].what, o.verify);
         tu_buf_free(&c);
-        free_arch(&a);
     }
     tu_buf_free(&b);
 }
@@ -879,15 +887,9 @@ Test(hostile, attr_norm_id_as_the_id)
         {P | N | 0x20, 0, C, "reserved bit 5"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        arch a;
-        split_archive(&b, &a);
-        attr_frame(&a.extra, n_arts, utf8_only, 1, cases[k].flags, cases[k].norm0);
-        memcpy(a.extra_type, "attr", 5);
-        a.list_extra = 1;
         tu_buf c;
-        assemble(&a, RESEAL, &c);
-        newsarc_reader *r = NULL;
-        cr_assert_eq(newsarc_reader_open_mem(&r, c.data, c.len), 0, "%s: open", cases[k].what);
+        newsarc_reader *r;
+        with_attr(&b, n_arts, utf8_only, 1, cases[k].flags, cases[k].norm0, cases[k].what, &c, &r);
         newsarc_text_info ti;
         int rt = newsarc_reader_text_info(r, 0, &ti);
         cr_expect_eq(rt, cases[k].verify, "%s: text_info returns %d (%s)", cases[k].what, rt, newsarc_reader_error(r));
@@ -902,7 +904,6 @@ Test(hostile, attr_norm_id_as_the_id)
         outcome o = run_all(&c);
         cr_expect_eq(o.verify, cases[k].verify, "%s: verify returns %d", cases[k].what, o.verify);
         tu_buf_free(&c);
-        free_arch(&a);
     }
     tu_buf_free(&b);
 }
