@@ -644,7 +644,7 @@ static int meta_dir(newsarc_reader *r)
  * Decompress and check one frame (U4).  Touches only frame f and its
  * entries' slots, so different frames may load on different threads.
  */
-static int meta_frame_load(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, char msg[NA_ERRMSG])
+static int meta_frame_load(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, uint8_t *into, char msg[NA_ERRMSG])
 {
     na_meta_frame *x = &r->mf[f];
     const uint8_t *src = r->meta_payload + x->src;
@@ -653,7 +653,7 @@ static int meta_frame_load(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, char 
     size_t fs = ZSTD_findFrameCompressedSize(src, x->csize);
     if (ZSTD_isError(fs) || fs != x->csize)
         return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: frame length is wrong", f);
-    uint8_t *t = r->meta_arena ? r->meta_arena + x->uoff : malloc(x->usize);
+    uint8_t *t = into ? into : r->meta_arena ? r->meta_arena + x->uoff : malloc(x->usize);
     if (!t) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory for metadata frame %u", f);
     size_t got = r->ddict ? ZSTD_decompress_usingDDict(dctx, t, x->usize, src, x->csize, r->ddict)
                           : ZSTD_decompressDCtx(dctx, t, x->usize, src, x->csize);
@@ -683,12 +683,12 @@ static int meta_frame_load(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, char 
     if (!rc && pos != size) rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u has trailing bytes", f);
     if (rc) {
         for (uint32_t k = 0; k < x->entries; k++) r->ent[x->first + k] = NULL;
-        if (!r->meta_arena) free(t);
+        if (!into && !r->meta_arena) free(t);
         x->state = -1;
         return rc;
     }
     x->data = t;
-    x->own = !r->meta_arena;
+    x->own = !into && !r->meta_arena;
     x->state = 1;
     return 0;
 }
@@ -701,7 +701,7 @@ static int meta_frame(newsarc_reader *r, uint32_t f)
     int rc = na_reader_ddict(r);
     if (rc) return rc;
     char msg[NA_ERRMSG];
-    rc = meta_frame_load(r, f, r->dctx, msg);
+    rc = meta_frame_load(r, f, r->dctx, NULL, msg);
     if (rc == NEWSARC_E_CORRUPT) return NA_CORRUPT(r, "%s", msg);
     if (rc) return na_set_error(r->msg, rc, "%s", msg);
     return 0;
@@ -760,7 +760,7 @@ static void meta_load_share(void *arg, int t)
     for (uint32_t f = (uint32_t)t; f < j->r->meta_n_frames; f += (uint32_t)j->threads) {
         if (j->r->mf[f].state != 0) continue;
         char msg[NA_ERRMSG];
-        int rc = meta_frame_load(j->r, f, d, msg);
+        int rc = meta_frame_load(j->r, f, d, NULL, msg);
         if (rc && f < j->bad) {
             j->bad = f;
             j->rc = rc;
@@ -768,6 +768,28 @@ static void meta_load_share(void *arg, int t)
         }
     }
     if (t != 0) ZSTD_freeDCtx(d);
+}
+
+int na_reader_meta_dir(newsarc_reader *r)
+{
+    int rc = meta_dir(r);
+    return rc ? rc : na_reader_ddict(r);
+}
+
+int na_reader_meta_frame_into(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, uint8_t *buf, char msg[NA_ERRMSG])
+{
+    if (r->mf[f].state != 0)
+        return na_set_error(msg, NEWSARC_E_STATE, "internal: metadata frame %u is already loaded or failed", f);
+    return meta_frame_load(r, f, dctx, buf, msg);
+}
+
+void na_reader_meta_unload(newsarc_reader *r, uint32_t f)
+{
+    na_meta_frame *x = &r->mf[f];
+    if (x->state != 1) return;
+    for (uint32_t k = 0; k < x->entries; k++) r->ent[x->first + k] = NULL;
+    x->data = NULL;
+    x->state = 0;
 }
 
 int na_reader_load_meta(newsarc_reader *r, int threads)
@@ -810,6 +832,13 @@ int na_reader_entry_at(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t
     const uint8_t *p = r->ent[i];
     if (!p) return na_set_error(r->msg, NEWSARC_E_STATE, "internal: metadata frame of entry %llu not loaded",
                                 (unsigned long long)i);
+    na_entry_parse(p, e, article);
+    return 0;
+}
+
+size_t na_entry_parse(const uint8_t *p, newsarc_entry *e, uint32_t *article)
+{
+    const uint8_t *start = p;
     memset(e, 0, sizeof *e);
     *article = na_ld32(p);
     e->flags = na_ld32(p + 4);
@@ -822,7 +851,7 @@ int na_reader_entry_at(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t
     e->text_pos = na_ld32(p);
     e->meta_len = na_ld32(p + 4);
     e->meta = (const char *)p + 8;
-    return 0;
+    return (size_t)(p + 8 - start) + e->meta_len;
 }
 
 int newsarc_reader_entry(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint64_t *article_index)

@@ -83,11 +83,24 @@ int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out);
 int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out);
 /* Every META frame, decompressed and checked (U4) on `threads` threads. */
 int na_reader_load_meta(newsarc_reader *r, int threads);
+/*
+ * Streaming use of META (verify): the directory and dictionary, then one
+ * frame at a time into a caller's buffer (capacity mf[f].usize), checked as
+ * na_reader_load_meta checks it; its entries can be read with
+ * na_reader_entry_at until na_reader_meta_unload(r, f), which is only for
+ * frames loaded this way.  Different frames may be loaded on different
+ * threads.  A frame that fails stays failed.
+ */
+int na_reader_meta_dir(newsarc_reader *r);
+int na_reader_meta_frame_into(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, uint8_t *buf, char msg[NA_ERRMSG]);
+void na_reader_meta_unload(newsarc_reader *r, uint32_t f);
 /* Decompress block b into dst (capacity usize); uses dctx (may be per-thread). */
 int na_reader_decompress(newsarc_reader *r, ZSTD_DCtx *dctx, const na_block_rec *b, uint8_t *dst, char *msg,
                          size_t msgcap);
 int na_reader_ddict(newsarc_reader *r);
 /* Parse entry i; its frame must be loaded (na_reader_load_meta).  Reads only: safe from several threads. */
 int na_reader_entry_at(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t *article);
+/* Parse the entry record at p (already checked at load); returns the record's length. */
+size_t na_entry_parse(const uint8_t *p, newsarc_entry *e, uint32_t *article);
 
 #endif

@@ -35,6 +35,7 @@ typedef struct vctx {
 
 static void report(vctx *v, const char *section, int64_t block, int64_t article, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+static int entry_lazy(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t *art);
 
 static void report(vctx *v, const char *section, int64_t block, int64_t article, const char *fmt, ...)
 {
@@ -51,7 +52,7 @@ static void report(vctx *v, const char *section, int64_t block, int64_t article,
         uint64_t first = v->art_state ? atomic_load_explicit(&v->art_state[article], memory_order_relaxed) & AS_INDEX : 0;
         newsarc_entry e = {0};
         uint32_t ea;
-        if (first && first - 1 < v->name_before) na_reader_entry_at(v->r, first - 1, &e, &ea);
+        if (first && first - 1 < v->name_before) entry_lazy(v->r, first - 1, &e, &ea);
         if (e.name_len)
             snprintf(msg + n, sizeof msg - (size_t)n, " (article %s '%.*s')", hex,
                      (int)(e.name_len > 300 ? 300 : e.name_len), e.name);
@@ -316,11 +317,21 @@ enum {
     EB_TEXTPOS = 32,  /* text member position or name clashes with the metadata */
 };
 
+/* The lowest frame a thread could not load, and why. */
+typedef struct efail {
+    uint32_t frame; /* UINT32_MAX: none */
+    int rc;
+    char msg[NA_ERRMSG];
+} efail;
+
 typedef struct ejob {
     newsarc_reader *r;
-    int threads;
     uint8_t *bad;                /* per entry, EB_* */
     _Atomic uint64_t *art_state; /* per article, AS_* */
+    uint8_t **edge;              /* per frame f: copies of its first (2f) and last (2f + 1) entry records */
+    atomic_uint next;            /* next frame to take: the split depends on timing, the results do not */
+    atomic_int nomem;
+    efail fail[64];
 } ejob;
 
 /* 1 metadata is not a JSON object, 2 text member rules, 0 fine. */
@@ -344,55 +355,142 @@ static int meta_problem(const newsarc_entry *e)
     return bad;
 }
 
-/* Entries [n*t/threads, n*(t+1)/threads): names, flags, order, metadata JSON; first entry of each article. */
-static void check_entries(void *arg, int t)
+/* What is wrong with an entry on its own: name, flags, metadata JSON. */
+static uint8_t entry_bits(const newsarc_entry *e)
+{
+    uint8_t bad = 0;
+    if (na_name_problem(e->name, e->name_len)) bad |= EB_NAME;
+    int jsonish = (e->flags & (NEWSARC_ENTRY_TEXT_FIELD | NEWSARC_ENTRY_WHOLE)) != 0;
+    if (jsonish != ((e->flags & NEWSARC_ENTRY_JSON) != 0) ||
+        ((e->flags & NEWSARC_ENTRY_TEXT_FIELD) && (e->flags & NEWSARC_ENTRY_WHOLE)) ||
+        (!(e->flags & NEWSARC_ENTRY_TEXT_FIELD) && (e->text_key_len || e->text_pos)))
+        bad |= EB_FLAGS;
+    int mp = meta_problem(e);
+    if (mp) bad |= mp == 1 ? EB_NOTOBJ : EB_TEXTPOS;
+    return bad;
+}
+
+/* What is wrong with an entry given the one before it: canonical order, a name shared by two articles. */
+static uint8_t pair_bits(const newsarc_entry *prev, uint32_t prev_art, const newsarc_entry *e, uint32_t art)
+{
+    uint8_t bad = 0;
+    int c = cmp_span(prev->name, prev->name_len, e->name, e->name_len);
+    if (!c) c = prev_art < art ? -1 : prev_art > art;
+    if (!c) c = cmp_span(prev->text_key, prev->text_key_len, e->text_key, e->text_key_len);
+    if (!c) c = prev->text_pos < e->text_pos ? -1 : prev->text_pos > e->text_pos;
+    if (!c) c = cmp_span(prev->meta, prev->meta_len, e->meta, e->meta_len);
+    if (!c) c = prev->flags < e->flags ? -1 : prev->flags > e->flags;
+    if (c > 0) bad |= EB_ORDER;
+    if (e->name_len && e->name_len == prev->name_len && !memcmp(e->name, prev->name, e->name_len) && art != prev_art)
+        bad |= EB_DUPNAME;
+    return bad;
+}
+
+/* Entry i refers to its article: keep the lowest such index and the text rules, whichever thread gets there first. */
+static void note_article(_Atomic uint64_t *s, const newsarc_entry *e, uint64_t i)
+{
+    uint64_t tb = ((e->flags & NEWSARC_ENTRY_TEXT_FIELD) ? AS_TEXT : 0) | ((e->flags & NEWSARC_ENTRY_WHOLE) ? AS_WHOLE : 0);
+    uint64_t old = atomic_load_explicit(s, memory_order_relaxed);
+    for (;;) {
+        uint64_t idx = old & AS_INDEX;
+        uint64_t nv = (old & ~AS_INDEX) | tb | (idx && idx <= i + 1 ? idx : i + 1);
+        if (nv == old ||
+            atomic_compare_exchange_weak_explicit(s, &old, nv, memory_order_relaxed, memory_order_relaxed))
+            break;
+    }
+}
+
+static void frame_failed(efail *fl, uint32_t f, int rc, const char *msg)
+{
+    if (f >= fl->frame) return;
+    fl->frame = f;
+    fl->rc = rc;
+    snprintf(fl->msg, sizeof fl->msg, "%s", msg);
+}
+
+/*
+ * Frames taken one at a time from a shared counter: each is decompressed
+ * into this thread's buffer, its entries checked, and the buffer reused
+ * for the next (the whole table is never held: 230 MB on m1, whose fresh
+ * pages cost more to clear than the checks).  Pairs that straddle two
+ * frames are checked afterwards from the copies in edge[].
+ */
+static void check_frames(void *arg, int t)
 {
     ejob *j = arg;
     newsarc_reader *r = j->r;
-    uint64_t n = r->n_ents, lo = n / (uint64_t)j->threads * (uint64_t)t, hi = n / (uint64_t)j->threads * (uint64_t)(t + 1);
-    if (t == j->threads - 1) hi = n;
-    newsarc_entry prev = {0};
-    uint32_t prev_art = 0;
-    if (lo > 0 && lo < hi) na_reader_entry_at(r, lo - 1, &prev, &prev_art);
-    for (uint64_t i = lo; i < hi; i++) {
-        newsarc_entry e;
-        uint32_t art;
-        na_reader_entry_at(r, i, &e, &art);
-        uint8_t bad = 0;
-        if (na_name_problem(e.name, e.name_len)) bad |= EB_NAME;
-        int jsonish = (e.flags & (NEWSARC_ENTRY_TEXT_FIELD | NEWSARC_ENTRY_WHOLE)) != 0;
-        if (jsonish != ((e.flags & NEWSARC_ENTRY_JSON) != 0) ||
-            ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.flags & NEWSARC_ENTRY_WHOLE)) ||
-            (!(e.flags & NEWSARC_ENTRY_TEXT_FIELD) && (e.text_key_len || e.text_pos)))
-            bad |= EB_FLAGS;
-        if (i > 0) {
-            int c = cmp_span(prev.name, prev.name_len, e.name, e.name_len);
-            if (!c) c = prev_art < art ? -1 : prev_art > art;
-            if (!c) c = cmp_span(prev.text_key, prev.text_key_len, e.text_key, e.text_key_len);
-            if (!c) c = prev.text_pos < e.text_pos ? -1 : prev.text_pos > e.text_pos;
-            if (!c) c = cmp_span(prev.meta, prev.meta_len, e.meta, e.meta_len);
-            if (!c) c = prev.flags < e.flags ? -1 : prev.flags > e.flags;
-            if (c > 0) bad |= EB_ORDER;
-            if (e.name_len && e.name_len == prev.name_len && !memcmp(e.name, prev.name, e.name_len) && art != prev_art)
-                bad |= EB_DUPNAME;
-        }
-        int mp = meta_problem(&e);
-        if (mp) bad |= mp == 1 ? EB_NOTOBJ : EB_TEXTPOS;
-        j->bad[i] = bad;
-        /* first entry of the article (lowest index) and its text rules, whichever thread gets there first */
-        uint64_t tb = ((e.flags & NEWSARC_ENTRY_TEXT_FIELD) ? AS_TEXT : 0) | ((e.flags & NEWSARC_ENTRY_WHOLE) ? AS_WHOLE : 0);
-        _Atomic uint64_t *s = &j->art_state[art];
-        uint64_t old = atomic_load_explicit(s, memory_order_relaxed);
-        for (;;) {
-            uint64_t idx = old & AS_INDEX;
-            uint64_t nv = (old & ~AS_INDEX) | tb | (idx && idx <= i + 1 ? idx : i + 1);
-            if (nv == old ||
-                atomic_compare_exchange_weak_explicit(s, &old, nv, memory_order_relaxed, memory_order_relaxed))
-                break;
-        }
-        prev = e;
-        prev_art = art;
+    efail *fl = &j->fail[t];
+    fl->frame = UINT32_MAX;
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    if (!d) {
+        atomic_store(&j->nomem, 1);
+        return;
     }
+    for (;;) {
+        uint32_t f = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (f >= r->meta_n_frames || atomic_load_explicit(&j->nomem, memory_order_relaxed)) break;
+        na_meta_frame *x = &r->mf[f];
+        int scratch = x->state == 0; /* else loaded before verify began (or failed) */
+        if (scratch) {
+            if (cap < x->usize || !buf) {
+                uint8_t *nb = realloc(buf, x->usize);
+                if (!nb) {
+                    atomic_store(&j->nomem, 1);
+                    break;
+                }
+                buf = nb;
+                cap = x->usize;
+            }
+            char msg[NA_ERRMSG];
+            int rc = na_reader_meta_frame_into(r, f, d, buf, msg);
+            if (rc) {
+                frame_failed(fl, f, rc, msg);
+                continue;
+            }
+        } else if (x->state != 1) {
+            char msg[NA_ERRMSG];
+            snprintf(msg, sizeof msg, "metadata frame %u is damaged", f);
+            frame_failed(fl, f, NEWSARC_E_CORRUPT, msg);
+            continue;
+        }
+        newsarc_entry prev = {0}, e;
+        uint32_t prev_art = 0, art;
+        for (uint32_t k = 0; k < x->entries; k++) {
+            uint64_t i = x->first + k;
+            size_t len = na_entry_parse(r->ent[i], &e, &art);
+            uint8_t bad = entry_bits(&e);
+            if (k) bad |= pair_bits(&prev, prev_art, &e, art);
+            j->bad[i] = bad;
+            note_article(&j->art_state[art], &e, i);
+            for (int side = 0; side < 2; side++) {
+                if (side ? k + 1 != x->entries : k != 0) continue;
+                uint8_t *c = malloc(len);
+                if (!c) {
+                    atomic_store(&j->nomem, 1);
+                    break;
+                }
+                memcpy(c, r->ent[i], len);
+                j->edge[2 * (size_t)f + (size_t)side] = c;
+            }
+            prev = e;
+            prev_art = art;
+        }
+        if (scratch) na_reader_meta_unload(r, f);
+    }
+    free(buf);
+    ZSTD_freeDCtx(d);
+}
+
+/* Read entry i, loading its frame if verify's streaming left it unloaded; 0 ok. */
+static int entry_lazy(newsarc_reader *r, uint64_t i, newsarc_entry *e, uint32_t *art)
+{
+    uint64_t a;
+    memset(e, 0, sizeof *e);
+    if (newsarc_reader_entry(r, i, e, &a) != 0) return -1;
+    *art = (uint32_t)a;
+    return 0;
 }
 
 /*
@@ -403,27 +501,50 @@ static void check_meta(vctx *v, int threads, uint8_t **ebad)
 {
     newsarc_reader *r = v->r;
     *ebad = NULL;
-    if (na_reader_load_meta(r, threads) != 0) {
+    if (na_reader_meta_dir(r) != 0) {
         report(v, "META", -1, -1, "%s", r->msg);
         return;
     }
-    uint8_t *bad = malloc(r->n_ents ? r->n_ents : 1);
-    _Atomic uint64_t *st = calloc(r->n_arts ? r->n_arts : 1, sizeof *st);
-    if (!bad || !st) {
-        free(bad);
-        free(st);
-        report(v, "META", -1, -1, "out of memory");
-        return;
+    uint32_t nf = r->meta_n_frames;
+    ejob j = {.r = r};
+    j.bad = malloc(r->n_ents ? r->n_ents : 1);
+    j.art_state = calloc(r->n_arts ? r->n_arts : 1, sizeof *j.art_state);
+    j.edge = calloc(2 * (size_t)nf + 1, sizeof *j.edge);
+    atomic_init(&j.next, 0);
+    atomic_init(&j.nomem, 0);
+    if (threads > 64) threads = 64;
+    if ((uint32_t)threads > nf) threads = nf ? (int)nf : 1;
+    if (j.bad && j.art_state && j.edge) na_run_threads(threads, check_frames, &j);
+    efail *worst = NULL;
+    for (int t = 0; t < threads && j.bad && j.art_state && j.edge; t++)
+        if (j.fail[t].frame != UINT32_MAX && (!worst || j.fail[t].frame < worst->frame)) worst = &j.fail[t];
+    if (!j.bad || !j.art_state || !j.edge || atomic_load(&j.nomem)) report(v, "META", -1, -1, "out of memory");
+    else if (worst) report(v, "META", -1, -1, "%s", worst->msg);
+    else {
+        /* the pairs that straddle frames */
+        for (uint32_t f = 1; f < nf; f++) {
+            newsarc_entry prev, e;
+            uint32_t prev_art, art;
+            na_entry_parse(j.edge[2 * (size_t)f - 1], &prev, &prev_art);
+            na_entry_parse(j.edge[2 * (size_t)f], &e, &art);
+            j.bad[r->mf[f].first] |= pair_bits(&prev, prev_art, &e, art);
+        }
+        v->art_state = j.art_state;
+        j.art_state = NULL;
+        *ebad = j.bad;
+        j.bad = NULL;
     }
-    ejob j = {r, threads, bad, st};
-    if ((uint64_t)j.threads > r->n_ents / 1024 + 1) j.threads = (int)(r->n_ents / 1024 + 1);
-    na_run_threads(j.threads, check_entries, &j);
-    v->art_state = st;
+    for (size_t k = 0; j.edge && k < 2 * (size_t)nf; k++) free(j.edge[k]);
+    free(j.edge);
+    free(j.art_state);
+    uint8_t *bad = *ebad;
+    free(j.bad);
+    if (!bad) return;
     for (uint64_t i = 0; i < r->n_ents; i++) {
         if (!(bad[i] & (EB_NAME | EB_FLAGS | EB_ORDER | EB_DUPNAME))) continue;
         newsarc_entry e;
         uint32_t art;
-        na_reader_entry_at(r, i, &e, &art);
+        if (entry_lazy(r, i, &e, &art) != 0) continue; /* loaded once already: cannot fail but for memory */
         v->name_before = i; /* as when the entries were checked one by one: named by an earlier entry only */
         if (bad[i] & EB_NAME) report(v, "META", -1, art, "entry %llu: %s", (unsigned long long)i, na_name_problem(e.name, e.name_len));
         if (bad[i] & EB_FLAGS) report(v, "META", -1, art, "entry %llu has inconsistent flags", (unsigned long long)i);
@@ -433,9 +554,8 @@ static void check_meta(vctx *v, int threads, uint8_t **ebad)
     }
     v->name_before = UINT64_MAX;
     for (uint32_t a = 0; a < r->n_arts; a++)
-        if (!(atomic_load_explicit(&st[a], memory_order_relaxed) & AS_INDEX))
+        if (!(atomic_load_explicit(&v->art_state[a], memory_order_relaxed) & AS_INDEX))
             report(v, "META", -1, a, "article is not referenced by any entry");
-    *ebad = bad;
 }
 
 int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb, void *cb_ctx)
@@ -482,7 +602,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
             if (ebad[i] & (EB_NOTOBJ | EB_TEXTPOS)) {
                 newsarc_entry e;
                 uint32_t art;
-                na_reader_entry_at(r, i, &e, &art);
+                if (entry_lazy(r, i, &e, &art) != 0) continue;
                 report(&v, "META", -1, art,
                        (ebad[i] & EB_NOTOBJ) ? "entry %llu: metadata is not a JSON object"
                                              : "entry %llu: text member position or name clashes with the metadata",

@@ -1665,6 +1665,130 @@ Test(hostile, meta_contents_verify_refuses)
     cr_expect_eq(o.json, C, "entry_to_json refuses broken metadata");
 }
 
+/*
+ * META as two frames, split before entry `split` of the table: verify
+ * checks frames on separate threads and the pairs that straddle two frames
+ * afterwards, so a fault at the seam must be found like any other.
+ */
+static void set_meta_split(arch *a, const tu_buf *t, uint32_t split)
+{
+    uint32_t n = na_ld32(t->data);
+    cr_assert(split > 0 && split < n);
+    size_t cut = entry_pos(t, split).rec;
+    const uint8_t *part[2] = {t->data + 4, t->data + cut};
+    size_t plen[2] = {cut - 4, t->len - cut};
+    uint32_t pent[2] = {split, n - split};
+    uint32_t nl[2];
+    size_t zc[2];
+    uint8_t *z[2];
+    for (int k = 0; k < 2; k++) {
+        nl[k] = na_ld32(part[k] + 8);
+        z[k] = malloc(ZSTD_compressBound(plen[k]));
+        zc[k] = ZSTD_compress(z[k], ZSTD_compressBound(plen[k]), part[k], plen[k], 3);
+        cr_assert(!ZSTD_isError(zc[k]));
+    }
+    size_t head = 32 + 2 * 16, len = head + nl[0] + nl[1] + zc[0] + zc[1];
+    uint8_t *m = calloc(1, len);
+    na_frame_header(m, (uint32_t)(len - 8), "META");
+    na_st32(m + 12, 2);
+    na_st64(m + 16, t->len - 4);
+    na_st32(m + 24, (uint32_t)a->m.entries);
+    size_t at = head;
+    for (int k = 0; k < 2; k++) {
+        uint8_t *d = m + 32 + 16 * k;
+        na_st32(d, (uint32_t)zc[k]);
+        na_st32(d + 4, (uint32_t)plen[k]);
+        na_st32(d + 8, pent[k]);
+        na_st32(d + 12, nl[k]);
+        memcpy(m + at, part[k] + 12, nl[k]);
+        at += nl[k];
+    }
+    for (int k = 0; k < 2; k++) {
+        memcpy(m + at, z[k], zc[k]);
+        at += zc[k];
+        free(z[k]);
+    }
+    buf_set(&a->part[P_META], m, len);
+    free(m);
+}
+
+static void collect_problem(void *ctx, const newsarc_problem *p)
+{
+    tu_buf *all = ctx;
+    cr_assert_eq(put(all, p->message, strlen(p->message)), 0);
+    cr_assert_eq(put(all, "\n", 1), 0);
+}
+
+/* verify's messages at 1 and 3 threads (which must agree), NUL-terminated; returns verify's code. */
+static int verify_messages(const tu_buf *b, tu_buf *out)
+{
+    int rc[2];
+    tu_buf msgs[2];
+    for (int k = 0; k < 2; k++) {
+        newsarc_reader *r = NULL;
+        memset(&msgs[k], 0, sizeof msgs[k]);
+        cr_assert_eq(newsarc_reader_open_mem(&r, b->data, b->len), 0);
+        rc[k] = newsarc_reader_verify(r, k ? 3 : 1, collect_problem, &msgs[k]);
+        cr_assert_eq(put(&msgs[k], "", 1), 0);
+        newsarc_reader_free(r);
+    }
+    cr_expect_eq(rc[0], rc[1]);
+    cr_expect_str_eq((char *)msgs[0].data, (char *)msgs[1].data, "the same report at 1 and 3 threads");
+    tu_buf_free(&msgs[1]);
+    *out = msgs[0];
+    return rc[0];
+}
+
+Test(hostile, meta_frame_seams)
+{
+    tu_buf b;
+    base_archive(&b);
+    arch a;
+    split_archive(&b, &a);
+    tu_buf t;
+    meta_table(&a, &t);
+    uint32_t i = same_size_pair(&t);
+    /* the table split in two frames, unchanged otherwise, is valid */
+    set_meta_split(&a, &t, i + 1);
+    tu_buf c, msg;
+    assemble(&a, RESEAL, &c);
+    cr_expect_eq(verify_messages(&c, &msg), 0, "a valid table in two frames verifies: %s", (char *)msg.data);
+    tu_buf_free(&msg);
+    tu_buf_free(&c);
+    /* entries i and i + 1 swapped, on either side of the seam */
+    tu_buf u = {0};
+    cr_assert_eq(put(&u, t.data, t.len), 0);
+    t_out_of_order(&u);
+    set_meta_split(&a, &u, i + 1);
+    assemble(&a, RESEAL, &c);
+    cr_expect_eq(verify_messages(&c, &msg), C);
+    char want[64];
+    snprintf(want, sizeof want, "entry %u is out of canonical order", i + 1);
+    cr_expect(strstr((char *)msg.data, want), "the seam's order fault is reported: %s", (char *)msg.data);
+    tu_buf_free(&msg);
+    tu_buf_free(&c);
+    /* entry i + 1 given entry i's name (same length), across the seam */
+    memcpy(u.data, t.data, t.len);
+    ent_pos e1 = entry_pos(&u, i), e2 = entry_pos(&u, i + 1);
+    uint32_t l1 = na_ld32(u.data + e1.name_len), l2 = na_ld32(u.data + e2.name_len);
+    if (l1 == l2) {
+        memcpy(u.data + e2.name, u.data + e1.name, l1);
+        set_meta_split(&a, &u, i + 1);
+        assemble(&a, RESEAL, &c);
+        cr_expect_eq(verify_messages(&c, &msg), C);
+        snprintf(want, sizeof want, "entry %u: the name is also given to another article", i + 1);
+        cr_expect(strstr((char *)msg.data, want), "the seam's shared name is reported: %s", (char *)msg.data);
+        tu_buf_free(&msg);
+        tu_buf_free(&c);
+    } else {
+        cr_expect_fail("entries %u and %u have names of %u and %u bytes: pick another pair", i, i + 1, l1, l2);
+    }
+    tu_buf_free(&u);
+    tu_buf_free(&t);
+    free_arch(&a);
+    tu_buf_free(&b);
+}
+
 /* ---- signature slot --------------------------------------------------------------------------- */
 
 Test(hostile, signature_slot)
