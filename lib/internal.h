@@ -132,9 +132,9 @@ int na_json_text_fast(const char *line, size_t len, const char *key, na_buf *out
  * 0 done, 1 not handled (nothing appended: use the jansson path).
  */
 int na_json_compact_object(const char *s, size_t n, uint32_t *members);
-/* The index of the first of p[i..n) that may need attention in a JSON string, 8 bytes at a
- * time: a quote, a backslash, a control byte (and with ascii_only, a non-ASCII byte); it may
- * stop early, never late. */
+/* The index of the first of p[i..n) that may need attention in a JSON string, 16 bytes at a
+ * time (SSE2) or 8: a quote, a backslash, a control byte (and with ascii_only, a non-ASCII
+ * byte); it may stop early (by less than 16 bytes, or in the last 15), never late. */
 size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_only);
 int na_json_put_string(na_buf *out, const char *s, size_t n);
 int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, na_buf *out);

@@ -17,6 +17,9 @@
 #include "internal.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define JC_MAX_DEPTH 64
 #define JC_MAX_MEMBERS 64 /* per object: duplicate names are looked for pairwise */
@@ -51,6 +54,19 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 
 size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_only)
 {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    const unsigned keep_high = ascii_only ? 0u : 0xFFFFu;
+    while (n - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned high = (unsigned)_mm_movemask_epi8(v);
+        __m128i q = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+        /* signed: bytes 80-FF are below 0x20 too, and stop only when ASCII is asked for */
+        unsigned stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(q, _mm_cmplt_epi8(v, space))) & ~(high & keep_high);
+        if (stop) return i + (unsigned)__builtin_ctz(stop);
+        i += 16;
+    }
+#endif
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     const uint64_t high_mask = ascii_only ? ~UINT64_C(0) : 0;
     while (n - i >= 8) {
@@ -64,20 +80,82 @@ size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_o
     return i;
 }
 
+#if defined(__SSE2__)
+/*
+ * The walk below 16 bytes at a time with SSE2 (every x86-64 has it): byte
+ * classes by signed comparison (continuation 80-BF is below (int8)C0, a
+ * 2-byte lead C2-DF lies between (int8)C1 and (int8)E0), then the same mask
+ * algebra as the 8-byte words on 16-bit masks.  *stopped says whether it
+ * found a byte that stops the run (else fewer than 16 bytes are left).
+ */
+/* Byte-class masks of 16 bytes: high bit set, continuation (80-BF), 2-byte lead (C2-DF), JSON stop (ASCII). */
+typedef struct cls16 {
+    unsigned high, cont, lead, stop;
+} cls16;
+
+static inline cls16 classify16(const unsigned char *p, int json)
+{
+    const __m128i c0 = _mm_set1_epi8((char)0xC0), c1 = _mm_set1_epi8((char)0xC1), e0 = _mm_set1_epi8((char)0xE0);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    cls16 c;
+    c.high = (unsigned)_mm_movemask_epi8(v);
+    c.cont = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, c0));
+    c.lead = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, c1), _mm_cmplt_epi8(v, e0)));
+    c.stop = 0;
+    if (json) {
+        __m128i q = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+        c.stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(q, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)))) & ~c.high;
+    }
+    return c;
+}
+
+static size_t run_2byte_sse2(const unsigned char *p, size_t n, size_t i, int json, int *stopped)
+{
+    uint64_t carry = 0; /* 1: the chunk before ended with a lead byte */
+    *stopped = 0;
+    while (n - i >= 16) {
+        /* 32 bytes at a time while they last (one test and branch for both halves), then 16 */
+        int two = n - i >= 32;
+        cls16 x = classify16(p + i, json), y = two ? classify16(p + i + 16, json) : (cls16){0, 0, 0, 0};
+        uint64_t high = x.high | (uint64_t)y.high << 16, cont = x.cont | (uint64_t)y.cont << 16;
+        uint64_t lead = x.lead | (uint64_t)y.lead << 16, width = two ? 32 : 16;
+        uint64_t bad = (x.stop | (uint64_t)y.stop << 16) | (high & ~(lead | cont)) |
+                       (cont ^ (((lead << 1) | carry) & ((UINT64_C(1) << width) - 1)));
+        if (bad) {
+            /* every byte before the first flagged one is fine, but a lead byte just before it is cut off */
+            unsigned k = (unsigned)__builtin_ctzll(bad);
+            *stopped = 1;
+            return i + k - (size_t)(k ? (lead >> (k - 1)) & 1u : carry);
+        }
+        carry = lead >> (width - 1);
+        i += (size_t)width;
+    }
+    return carry ? i - 1 : i;
+}
+#endif
+
 /*
  * Whole 8-byte words of ASCII and 2-byte UTF-8 sequences (C2-DF, 80-BF;
  * most of Arabic, Persian, Cyrillic...), a sequence possibly split between
  * two words; with json, ASCII other than quote, backslash and controls.
- * Returns where the first word that is not wholly such starts, or the byte
- * before it when a sequence is split there, so that the caller goes on at
- * the start of a sequence (and finds the exact stop one byte at a time).
+ * Returns the first byte that is not such, or the lead byte of the sequence
+ * it cuts off, so that the caller goes on at the start of a sequence (and
+ * looks at the rest one sequence at a time); n when the run reaches the end
+ * (the last 0-7 bytes are left to the caller too).  Every flag below is
+ * exact up to the first flagged byte (the borrow tricks can only flag bytes
+ * after a true one), so the stop is exact.
  */
 static size_t run_2byte(const unsigned char *p, size_t n, size_t i, int json)
 {
+#if defined(__SSE2__)
+    int stopped;
+    i = run_2byte_sse2(p, n, i, json, &stopped);
+    if (stopped) return i;
+#endif
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     uint64_t carry = 0; /* 0x80: the word before ended with a lead byte */
     while (n - i >= 8) {
-        uint64_t v, bad = 0, next = 0;
+        uint64_t v, bad = 0, lead = 0;
         memcpy(&v, p + i, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
         v = __builtin_bswap64(v); /* byte k of the text in bits 8k..8k+7 */
@@ -89,13 +167,17 @@ static size_t run_2byte(const unsigned char *p, size_t n, size_t i, int json)
         uint64_t high = v & highs;
         if (high | carry) {
             uint64_t b6 = (v << 1) & highs, b5 = (v << 2) & highs;
-            uint64_t lead = high & b6, cont = high & ~b6;
+            lead = high & b6;
+            uint64_t cont = high & ~b6;
             uint64_t c0 = (v & (ones * 0xFE)) ^ (ones * 0xC0); /* zero byte: C0 or C1 (overlong) */
             bad |= (lead & b5) | (cont ^ ((lead << 8) | carry)) | ((c0 - ones) & ~c0);
-            next = lead >> 56;
         }
-        if (bad & highs) break;
-        carry = next;
+        bad &= highs;
+        if (bad) {
+            unsigned k = (unsigned)__builtin_ctzll(bad) / 8;
+            return i + k - (k ? (size_t)((lead >> (8 * k - 1)) & 1u) : (carry != 0));
+        }
+        carry = lead >> 56;
         i += 8;
     }
     return carry ? i - 1 : i;

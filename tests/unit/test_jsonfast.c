@@ -225,6 +225,86 @@ Test(jsonfast, utf8_validation_matches_jansson)
     }
 }
 
+/*
+ * Long, mostly valid strings, so that the 16- and 8-byte fast paths run
+ * over many alignments and stop at every kind of sequence: UTF-8 verdicts
+ * and escaped forms against jansson's.
+ */
+Test(jsonfast, long_strings_match_jansson, .timeout = 60)
+{
+    static const char *const pal[] = {
+        "a", "Z", " ", "0", "/", "\x7f",           /* ASCII */
+        "\xd8\xa7", "\xd9\x84", "\xdb\x8c", "\xc2\x80", "\xdf\xbf", /* 2 bytes: Arabic, Persian, edges */
+        "\xe2\x80\x8c", "\xe4\xb8\xad", "\xef\xbb\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", /* 3 bytes */
+        "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", /* 4 bytes */
+        "\"", "\\", "\n", "\x01", "\x1f",         /* escaped */
+    };
+    static const char *const broken[] = {
+        "\x80", "\xbf", "\xc0\xaf", "\xc1\xbf", "\xc2", "\xdf", "\xe0\x80\x80", "\xed\xa0\x80", "\xf5\x80\x80\x80",
+        "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xff", "\xe4\xb8", "\xd8\xa7\xa7",
+    };
+    const size_t np = sizeof pal / sizeof *pal, nb = sizeof broken / sizeof *broken;
+    char s[200];
+    int checked_valid = 0, checked_invalid = 0;
+    for (int it = 0; it < 60000; it++) {
+        size_t n = 0, want = 1 + rnd(150);
+        int mode = (int)rnd(4); /* 0 ASCII, 1 ASCII + 2-byte, 2 everything, 3 like 1 with escapes */
+        while (n < want) {
+            const char *piece;
+            if (rnd(200) == 0) piece = broken[rnd((uint32_t)nb)];
+            else if (mode == 0) piece = pal[rnd(6)];
+            else if (mode == 1) piece = pal[rnd(11)];
+            else if (mode == 3) piece = pal[rnd(30) ? rnd(11) : 18 + rnd(5)];
+            else piece = pal[rnd((uint32_t)np)];
+            size_t l = strlen(piece);
+            if (n + l > sizeof s) break;
+            memcpy(s + n, piece, l);
+            n += l;
+        }
+        size_t off = rnd(16); /* the same string at another alignment */
+        char *at = malloc(n + off + 1);
+        memcpy(at + off, s, n);
+        const char *t = at + off;
+        json_t *j = json_stringn(t, n);
+        cr_assert_eq(na_utf8_valid(t, n), j != NULL, "utf8 verdict differs from jansson on %zu bytes", n);
+        na_buf out = {0};
+        int rc = na_json_put_string(&out, t, n);
+        if (j) {
+            char *d = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+            cr_assert_eq(rc, 0);
+            cr_assert(d && out.len == strlen(d) && !memcmp(out.data, d, out.len), "escaped form differs from jansson's");
+            free(d);
+            checked_valid++;
+        } else {
+            cr_assert_eq(rc, -1, "invalid UTF-8 escaped as if valid");
+            checked_invalid++;
+        }
+        na_buf_free(&out);
+        json_decref(j);
+        free(at);
+    }
+    cr_expect_gt(checked_valid, 30000);
+    cr_expect_gt(checked_invalid, 5000);
+}
+
+Test(jsonfast, plain_runs_stop_in_time)
+{
+    unsigned char s[120];
+    for (int it = 0; it < 200000; it++) {
+        size_t n = 1 + rnd(sizeof s), i = rnd((uint32_t)n);
+        int ascii = (int)rnd(2);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t r = rnd(100);
+            s[k] = (unsigned char)(r < 2 ? (uint32_t)(unsigned char)"\"\\"[r] : r < 4 ? rnd(0x20) : r < 20 ? 0x80 + rnd(0x80) : 0x20 + rnd(0x60));
+        }
+        size_t ref = i;
+        while (ref < n && !(s[ref] == '"' || s[ref] == '\\' || s[ref] < 0x20 || (ascii && s[ref] >= 0x80))) ref++;
+        size_t got = na_json_plain_run(s, n, i, ascii);
+        cr_assert(got >= i && got <= ref, "run from %zu stops at %zu, past the byte at %zu", i, got, ref);
+        cr_assert(ref - got < 16 || n - got < 16, "run from %zu stops at %zu, long before %zu", i, got, ref);
+    }
+}
+
 Test(jsonfast, string_members_match_jansson)
 {
     static const char *const keys[] = {"url", "title", "esc", "a", "n", "ok", "missing", "emoji"};
