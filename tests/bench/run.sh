@@ -11,6 +11,8 @@
 #   --no-zim         leave out the ZIM peer (zimwriterfs is the slowest packer)
 #   --workdir DIR    scratch directory (default: a new one under $TMPDIR, removed)
 #   --keep           keep the scratch directory
+#   --bound PATH     the verify_bound program (default: BUILD/tests/verify_bound beside
+#                    BUILD/tools/newsarc); gives verify's share of the decompress + BLAKE2b floor
 # The markdown report goes to stdout (and WORKDIR/report.md), progress to stderr.
 #
 # Peers, all zstd level 3 (newsarc: -l 3 -T 2):
@@ -28,8 +30,8 @@ set -uo pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-quick=0 runs='' scale=0 synth=0 zim=1 keep=0 workdir=''
-usage() { sed -n '4,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+quick=0 runs='' scale=0 synth=0 zim=1 keep=0 workdir='' bound=''
+usage() { sed -n '4,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --no-zim) zim=0 ;;
     --workdir) workdir=${2:?}; shift ;;
     --keep) keep=1 ;;
+    --bound) bound=${2:?}; shift ;;
     -h | --help) usage ;;
     --) shift; break ;;
     -*) echo "run.sh: unknown option '$1'" >&2; usage ;;
@@ -49,6 +52,8 @@ done
 [ $# -ge 1 ] || usage
 NEWSARC=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 shift
+[ -z "$bound" ] && bound=$(dirname "$NEWSARC")/../tests/verify_bound
+[ -x "$bound" ] || { echo "run.sh: no verify_bound at '$bound': no verify/bound ratio" >&2; bound=''; }
 inputs=("$@")
 [ -z "$runs" ] && { [ $quick = 1 ] && runs=15 || runs=50; }
 REPS=3
@@ -251,6 +256,7 @@ bench_input() {
   # ---- verify
   log "verify"
   measure verify.newsarc "$NEWSARC" verify -T 2 "$A_NWA"
+  [ -n "$bound" ] && measure verify.bound "$bound" -T 2 "$A_NWA"
   for p in $peers; do
     case $p in
       tar) measure verify.tar zstd -tq "$A_TAR" ;;
@@ -362,6 +368,10 @@ bench_input() {
     out "| $name | ${S[$p]:-FAIL} | $ratio_in | $(sec "${T[pack.$p]:-FAIL}") | $(mib "${M[pack.$p]:-FAIL}") | $(sec "${T[extract.$p]:-FAIL}") | $(mib "${M[extract.$p]:-FAIL}") | $(sec "${T[verify.$p]:-FAIL}") | $med ($p90) | $(mib "${M[fetch.$p]:-FAIL}") | $(sec "${T[list.$p]:-FAIL}") | $(mib "${M[list.$p]:-FAIL}") |"
   done
   out "| newsarc list --json | | | | | | | | | | $(sec "${T[listjson.newsarc]:-FAIL}") | $(mib "${M[listjson.newsarc]:-FAIL}") |"
+  if [ -n "$bound" ]; then
+    out ""
+    out "verify against its floor (tests/bench/verify_bound: only decompressing every block and META frame and BLAKE2b-hashing what verify hashes, 2 threads): $(sec "${T[verify.bound]:-FAIL}") s, so verify runs at $(ratio "${T[verify.bound]:-FAIL}" "${T[verify.newsarc]:-FAIL}") of it (target >= 0.80)."
+  fi
   out ""
   out "newsarc / peer (below 1 = newsarc smaller or faster):"
   out ""
