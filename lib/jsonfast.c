@@ -504,7 +504,13 @@ int na_json_compact_string(const char *meta, size_t n, uint32_t members, const c
             if (meta[v] != '"') return 0;
             /* decode the canonical escapes of 10.3 */
             out->len = 0;
-            for (size_t i = v + 1; i < c.i - 1; i++) {
+            for (size_t i = v + 1, end = c.i - 1; i < end; i++) {
+                /* the bytes up to the next escape as they are, in one go */
+                const char *esc = memchr(meta + i, '\\', end - i);
+                size_t run = esc ? (size_t)(esc - (meta + i)) : end - i;
+                if (run && na_buf_append(out, meta + i, run) != 0) return -1;
+                i += run;
+                if (i >= end) break;
                 char ch = meta[i];
                 if (ch == '\\') {
                     char e = meta[++i];

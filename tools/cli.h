@@ -57,6 +57,8 @@ void cli_run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n);
 
 /* Write s as a JSON string; -1 (output unusable) if s is not valid UTF-8. */
 int cli_json_string(cli_out *o, const char *s, size_t n);
+/* cli_put_safe into a cli_out. */
+void cli_out_safe(cli_out *o, const char *s, size_t n);
 
 /*
  * Injection guard for stored metadata copied verbatim into JSON output: one

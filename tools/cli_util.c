@@ -130,11 +130,24 @@ static bool is_bidi_control(unsigned cp)
            cp == 0x061C;
 }
 
-void cli_put_safe(FILE *f, const char *s, size_t n)
+typedef void (*safe_put_fn)(void *ctx, const void *p, size_t n);
+
+static void safe_to(safe_put_fn put, void *ctx, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0; /* p[run..i) is safe as it is: written in one go */
+    char esc[12];
     while (i < n) {
+        /* printable ASCII but the backslash, and 2-byte sequences from U+00C0 on (Latin, Greek, Cyrillic,
+         * Hebrew, Arabic, Persian...): safe, decided without decoding */
+        if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '\\') {
+            i++;
+            continue;
+        }
+        if (p[i] >= 0xC3 && p[i] <= 0xDF && n - i >= 2 && (p[i + 1] & 0xC0) == 0x80) {
+            i += 2;
+            continue;
+        }
         unsigned cp;
         size_t len = cli_utf8_seq(p + i, n - i, &cp);
         if (len && cp >= 0x20 && cp != '\\' && cp != 0x7F && !(cp >= 0x80 && cp < 0xA0) && !is_bidi_control(cp) &&
@@ -142,25 +155,35 @@ void cli_put_safe(FILE *f, const char *s, size_t n)
             i += len;
             continue;
         }
-        if (i > run) fwrite(p + run, 1, i - run, f);
+        if (i > run) put(ctx, p + run, i - run);
         run = i + (len ? len : 1);
         if (len == 0) {
-            fprintf(f, "\\x%02x", p[i]);
+            snprintf(esc, sizeof esc, "\\x%02x", p[i]);
+            put(ctx, esc, 4);
             i++;
             continue;
         }
-        if (cp == '\\') fputs("\\\\", f);
-        else if (cp == '\n') fputs("\\n", f);
-        else if (cp == '\t') fputs("\\t", f);
-        else if (cp == '\r') fputs("\\r", f);
-        else if (cp < 0x20 || cp == 0x7F) fprintf(f, "\\x%02x", cp);
-        else if ((cp >= 0x80 && cp < 0xA0) || is_bidi_control(cp) || cp == 0x2028 || cp == 0x2029)
-            fprintf(f, "\\u%04x", cp);
-        else fwrite(p + i, 1, len, f);
+        if (cp == '\\') put(ctx, "\\\\", 2);
+        else if (cp == '\n') put(ctx, "\\n", 2);
+        else if (cp == '\t') put(ctx, "\\t", 2);
+        else if (cp == '\r') put(ctx, "\\r", 2);
+        else if (cp < 0x20 || cp == 0x7F) {
+            snprintf(esc, sizeof esc, "\\x%02x", cp);
+            put(ctx, esc, 4);
+        } else if ((cp >= 0x80 && cp < 0xA0) || is_bidi_control(cp) || cp == 0x2028 || cp == 0x2029) {
+            snprintf(esc, sizeof esc, "\\u%04x", cp);
+            put(ctx, esc, 6);
+        } else put(ctx, p + i, len);
         i += len;
     }
-    if (i > run) fwrite(p + run, 1, i - run, f);
+    if (i > run) put(ctx, p + run, i - run);
 }
+
+static void put_file(void *ctx, const void *p, size_t n) { fwrite(p, 1, n, (FILE *)ctx); }
+static void put_out(void *ctx, const void *p, size_t n) { cli_out_bytes((cli_out *)ctx, p, n); }
+
+void cli_put_safe(FILE *f, const char *s, size_t n) { safe_to(put_file, f, s, n); }
+void cli_out_safe(cli_out *o, const char *s, size_t n) { safe_to(put_out, o, s, n); }
 
 int cli_json_string(cli_out *o, const char *s, size_t n)
 {

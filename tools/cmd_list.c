@@ -122,8 +122,61 @@ static int list_json(cli_out *o, const newsarc_entry *e, const newsarc_article_i
     return 0;
 }
 
+/* The first string member among keys: from the compact text without a tree when it is newsarc's (1), else -1. */
+static int compact_pick(const newsarc_entry *e, uint32_t members, const char *const *keys, size_t n, na_buf *b,
+                        const char **v, size_t *len)
+{
+    for (size_t i = 0; i < n; i++) {
+        int r = na_json_compact_string(e->meta, e->meta_len, members, keys[i], b);
+        if (r < 0) return -1;
+        if (r == 1) {
+            *v = b->len ? (const char *)b->data : "";
+            *len = b->len;
+            return 1;
+        }
+    }
+    return 1;
+}
+
+/* One line of plain list: short id, size, name or url, title (escaped for a terminal). */
+static void list_human(cli_out *o, const newsarc_entry *e, const newsarc_article_info *ai, na_buf *wb, na_buf *tb)
+{
+    static const char *const where_keys[] = {"url", "link", "source_url"};
+    static const char *const title_keys[] = {"title", "headline"};
+    char hex[NEWSARC_ID_HEX_SIZE + 1];
+    newsarc_id_to_hex(hex, ai->id);
+    char head[40];
+    int hl = snprintf(head, sizeof head, "%.12s  %9llu  ", hex, (unsigned long long)ai->size);
+    cli_out_bytes(o, head, (size_t)hl);
+    const char *where = NULL, *title = NULL;
+    size_t wl = 0, tl = 0;
+    uint32_t members = 0;
+    json_t *m = NULL;
+    int fast = !e->meta_len || na_json_compact_object(e->meta, e->meta_len, &members);
+    if (fast && e->meta_len)
+        fast = (e->name_len || compact_pick(e, members, where_keys, 3, wb, &where, &wl) == 1) &&
+               compact_pick(e, members, title_keys, 2, tb, &title, &tl) == 1;
+    if (!fast) {
+        m = parse_meta(e);
+        where = e->name_len ? NULL : meta_str(m, where_keys, 3, &wl);
+        title = meta_str(m, title_keys, 2, &tl);
+    }
+    if (e->name_len) {
+        where = e->name;
+        wl = e->name_len;
+    }
+    if (where) cli_out_safe(o, where, wl);
+    else cli_out_byte(o, '-');
+    if (title) {
+        cli_out_bytes(o, "  ", 2);
+        cli_out_safe(o, title, tl > 200 ? 200 : tl);
+    }
+    cli_out_byte(o, '\n');
+    json_decref(m);
+}
+
 /*
- * list --json on all threads.  The reader handle stays on this thread (one
+ * list and list --json on all threads.  The reader handle stays on this thread (one
  * thread per handle, newsarc.h): it collects a chunk of entries per worker,
  * the workers format their chunks into memory, and the chunks are written in
  * order, so the output is the same for any thread count, also when an entry
@@ -143,6 +196,7 @@ typedef struct list_job {
     uint64_t first; /* entry index of items[0] */
     size_t n, done; /* done: lines formatted before a bad entry (n if none) */
     cli_out *out;   /* fd -1: memory */
+    int human;      /* plain list, else --json */
     int rc;         /* a malformed entry */
     int rrc;        /* the reader refused entry first + n (n shortened to it) */
 } list_job;
@@ -162,13 +216,19 @@ static void *list_format(void *arg)
         list_item *it = &j->items[k];
         int rrc = newsarc_reader_entry(j->r, j->first + k, &it->e, &art);
         if (!rrc) rrc = newsarc_reader_article(j->r, art, &it->ai);
-        if (!rrc) rrc = newsarc_reader_text_info(j->r, art, &it->ti);
+        if (!rrc && !j->human) rrc = newsarc_reader_text_info(j->r, art, &it->ti);
         if (rrc) {
             j->rrc = rrc;
             j->n = k;
         }
     }
-    for (j->done = 0; j->done < j->n; j->done++) {
+    if (j->human) {
+        na_buf wb = {0}, tb = {0};
+        for (j->done = 0; j->done < j->n; j->done++) list_human(o, &j->items[j->done].e, &j->items[j->done].ai, &wb, &tb);
+        na_buf_free(&wb);
+        na_buf_free(&tb);
+    }
+    for (; j->done < j->n; j->done++) {
         size_t mark = o->mem_len + o->len;
         if (list_json(o, &j->items[j->done].e, &j->items[j->done].ai, &j->items[j->done].ti) != 0) {
             /* drop the bad entry's partial line */
@@ -185,7 +245,7 @@ static void *list_format(void *arg)
     return NULL;
 }
 
-static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int threads, int *write_err)
+static int list_all(newsarc_reader *r, const char *path, uint64_t n, int threads, int human, int *write_err)
 {
     int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
     list_item *items = malloc(sizeof *items * LIST_CHUNK * (size_t)T);
@@ -205,7 +265,7 @@ static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int th
     int rc = 0;
     /* text information decoded once, before the threads read it */
     newsarc_text_info ti0;
-    int rrc = n ? newsarc_reader_text_info(r, 0, &ti0) : 0;
+    int rrc = n && !human ? newsarc_reader_text_info(r, 0, &ti0) : 0;
     if (rrc) {
         cli_err("'%s': %s", path, newsarc_reader_error(r));
         rc = rrc;
@@ -216,7 +276,8 @@ static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int th
         for (; used < T && base < n; used++) {
             size_t m = n - base < chunk ? (size_t)(n - base) : chunk;
             outs[used].fd = -1;
-            jobs[used] = (list_job){.r = r, .items = items + (size_t)used * chunk, .first = base, .n = m, .out = &outs[used]};
+            jobs[used] = (list_job){.r = r, .items = items + (size_t)used * chunk, .first = base, .n = m, .out = &outs[used],
+                                    .human = human};
             base += m;
         }
         cli_run_jobs(list_format, jobs, sizeof *jobs, used);
@@ -245,56 +306,6 @@ static int list_json_all(newsarc_reader *r, const char *path, uint64_t n, int th
     return rc;
 }
 
-/* The first string member among keys: from the compact text without a tree when it is newsarc's (1), else -1. */
-static int compact_pick(const newsarc_entry *e, uint32_t members, const char *const *keys, size_t n, na_buf *b,
-                        const char **v, size_t *len)
-{
-    for (size_t i = 0; i < n; i++) {
-        int r = na_json_compact_string(e->meta, e->meta_len, members, keys[i], b);
-        if (r < 0) return -1;
-        if (r == 1) {
-            *v = b->len ? (const char *)b->data : "";
-            *len = b->len;
-            return 1;
-        }
-    }
-    return 1;
-}
-
-static void list_human(const newsarc_entry *e, const newsarc_article_info *ai, na_buf *wb, na_buf *tb)
-{
-    static const char *const where_keys[] = {"url", "link", "source_url"};
-    static const char *const title_keys[] = {"title", "headline"};
-    char hex[NEWSARC_ID_HEX_SIZE + 1];
-    newsarc_id_to_hex(hex, ai->id);
-    printf("%.12s  %9llu  ", hex, (unsigned long long)ai->size);
-    const char *where = NULL, *title = NULL;
-    size_t wl = 0, tl = 0;
-    uint32_t members = 0;
-    json_t *m = NULL;
-    int fast = !e->meta_len || na_json_compact_object(e->meta, e->meta_len, &members);
-    if (fast && e->meta_len)
-        fast = (e->name_len || compact_pick(e, members, where_keys, 3, wb, &where, &wl) == 1) &&
-               compact_pick(e, members, title_keys, 2, tb, &title, &tl) == 1;
-    if (!fast) {
-        m = parse_meta(e);
-        where = e->name_len ? NULL : meta_str(m, where_keys, 3, &wl);
-        title = meta_str(m, title_keys, 2, &tl);
-    }
-    if (e->name_len) {
-        where = e->name;
-        wl = e->name_len;
-    }
-    if (where) cli_put_safe(stdout, where, wl);
-    else fputs("-", stdout);
-    if (title) {
-        fputs("  ", stdout);
-        cli_put_safe(stdout, title, tl > 200 ? 200 : tl);
-    }
-    fputc('\n', stdout);
-    json_decref(m);
-}
-
 static void list_usage(FILE *f)
 {
     fprintf(f, "usage: newsarc list [--json] [-T THREADS] ARCHIVE\n");
@@ -314,7 +325,7 @@ int cmd_list(int argc, char **argv)
             list_usage(stdout);
             printf("  one line per entry: short id, size, name (or url), title\n"
                    "  --json      JSON Lines: id, size, name, text_field, whole, text information, meta\n"
-                   "  -T THREADS  threads formatting --json (default: all cores; same output for any number)\n");
+                   "  -T THREADS  threads formatting the lines (default: all cores; same output for any number)\n");
             return EXIT_OK;
         } else {
             list_usage(stderr);
@@ -332,19 +343,7 @@ int cmd_list(int argc, char **argv)
     uint64_t n = newsarc_reader_entry_count(r);
     int rc = newsarc_reader_load_entries(r, threads), write_err = 0;
     if (rc) cli_err("'%s': %s", path, newsarc_reader_error(r));
-    else if (json) rc = list_json_all(r, path, n, threads, &write_err);
-    na_buf wb = {0}, tb = {0};
-    for (uint64_t i = 0; !json && i < n && !rc; i++) {
-        newsarc_entry e;
-        uint64_t art;
-        newsarc_article_info ai;
-        rc = newsarc_reader_entry(r, i, &e, &art);
-        if (!rc) rc = newsarc_reader_article(r, art, &ai);
-        if (rc) cli_err("'%s': %s", path, newsarc_reader_error(r));
-        else list_human(&e, &ai, &wb, &tb);
-    }
-    na_buf_free(&wb);
-    na_buf_free(&tb);
+    else rc = list_all(r, path, n, threads, !json, &write_err);
     if ((write_err || fflush(stdout) != 0) && !rc) {
         cli_err("stdout: write error");
         newsarc_reader_free(r);

@@ -15,6 +15,14 @@ for t in 1 3 16; do
     cp out list.all; na list --json -T $t good.nwa
     expect 0 "list --json -T $t" && same out list.all "list --json -T $t differs from the default"
 done
+# and plain list
+na list good.nwa; cp out plain.all
+[ "$(wc -l < plain.all)" = "$(wc -l < list.all)" ] || fail "plain list: $(wc -l < plain.all) lines for $(wc -l < list.all) entries"
+! grep -qvE '^[0-9a-f]{12} +[0-9]+  ' plain.all || fail "plain list: a line is not 'short-id  size  ...': $(grep -vE '^[0-9a-f]{12} +[0-9]+  ' plain.all | head -n 1)"
+for t in 1 3 16; do
+    na list -T $t good.nwa
+    expect 0 "list -T $t" && same out plain.all "list -T $t differs from the default"
+done
 # so does extract --jsonl (and --utf8 takes the one-thread path: the same lines for JSON entries)
 na extract --jsonl good.nwa; cp out xj.all
 for t in 1 3 16; do
@@ -32,6 +40,13 @@ check_damaged() { # FILE WHAT
     na verify "$f"
     expect 1 "verify ($what)"
     tail -n1 out | grep -q "^$f: damaged" || fail "verify ($what): last stdout line is not '$f: damaged ...': $(tail -n1 out)"
+    na list -T 1 "$f"
+    [ "$rc" -le 1 ] || fail "list ($what): exit $rc"
+    local rcp=$rc; cp out plain1.out; cp err plain1.err
+    na list -T 3 "$f"
+    [ "$rc" = "$rcp" ] || fail "list ($what): exit $rc with 3 threads, $rcp with 1"
+    same out plain1.out "list ($what): output differs between 1 and 3 threads"
+    same err plain1.err "list ($what): message differs between 1 and 3 threads"
     na list --json -T 1 "$f"
     [ "$rc" -le 1 ] || fail "list --json ($what): exit $rc"
     local rc1=$rc; cp out list1.out; cp err list1.err
