@@ -74,6 +74,7 @@ enum { BLK_OK = 0, BLK_BOUNDS, BLK_HASH, BLK_DECOMP };
 typedef struct vart {
     uint32_t off, len, art;
     uint32_t text; /* 1: must be UTF-8 (JSON text member), 2: must hold no line feed (whole JSON object) */
+    uint32_t pos;  /* where its id was copied in ids[] (block by block, so a worker reads them in one region) */
 } vart;
 
 typedef struct bjob {
@@ -82,6 +83,7 @@ typedef struct bjob {
     char (*blk_msg)[128];  /* per block decompression message */
     uint8_t *art_bad;      /* per article: 1 = id mismatch, 2 not UTF-8, 3 holds a line feed */
     const vart *recs;      /* articles grouped by block */
+    const uint8_t (*ids)[NA_HASH]; /* their ids, copied while the index was read in order */
     const uint64_t *first; /* recs range start per block (n_blocks + 1) */
     atomic_uint_fast64_t next; /* next block to take: the split depends on timing, the results do not */
     atomic_int nomem;
@@ -113,11 +115,6 @@ static void check_blocks(void *arg, int t)
                 j->blk_status[b] = BLK_BOUNDS;
                 continue;
             }
-#if defined(__GNUC__)
-            /* the ids are spread over the article table: ask for them now, compare them after the hashing */
-            for (uint64_t k = j->first[b]; k < j->first[b + 1] && k - j->first[b] < 4096; k++)
-                __builtin_prefetch(r->arts_tab + (size_t)j->recs[k].art * NA_ARTICLE_REC);
-#endif
             uint8_t h[NA_HASH];
             na_hash(h, r->file + br.offset, br.csize);
             if (memcmp(h, br.hash, NA_HASH) != 0) j->blk_status[b] = BLK_HASH;
@@ -138,7 +135,7 @@ static void check_blocks(void *arg, int t)
                 const vart *a = &j->recs[k];
                 const uint8_t *p = buf + a->off; /* bounds checked before the threads start */
                 na_hash(h, p, a->len);
-                if (memcmp(h, r->arts_tab + (size_t)a->art * NA_ARTICLE_REC, NA_HASH) != 0) j->art_bad[a->art] = 1;
+                if (memcmp(h, j->ids[a->pos], NA_HASH) != 0) j->art_bad[a->art] = 1;
                 else if ((a->text & 1) && !na_utf8_valid(p, a->len))
                     j->art_bad[a->art] = 2; /* the string value of a JSON member: must be UTF-8 */
                 if ((a->text & 2) && memchr(p, '\n', a->len)) j->art_bad[a->art] = 3; /* a whole JSON object is one line */
@@ -220,7 +217,7 @@ static int cmp_vart(const void *a, const void *b)
 }
 
 /* Block table contiguity, article order and bounds, tiling of every block. */
-static int check_tables(vctx *v, vart **recs_out, uint64_t **first_out)
+static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], uint64_t **first_out)
 {
     newsarc_reader *r = v->r;
     uint64_t pos = r->blks_off;
@@ -261,7 +258,10 @@ static int check_tables(vctx *v, vart **recs_out, uint64_t **first_out)
     for (uint32_t b = 0; b < r->n_blocks; b++) first[b + 1] += first[b];
     memcpy(fill, first, ((size_t)r->n_blocks + 1) * sizeof *fill);
     vart *recs = malloc(sizeof *recs * (size_t)(n_ok ? n_ok : 1));
-    if (!recs) {
+    uint8_t(*ids)[NA_HASH] = malloc(sizeof *ids * (size_t)(n_ok ? n_ok : 1));
+    if (!recs || !ids) {
+        free(recs);
+        free(ids);
         free(first);
         free(fill);
         free(ok);
@@ -271,8 +271,10 @@ static int check_tables(vctx *v, vart **recs_out, uint64_t **first_out)
         if (!ok[a]) continue;
         const uint8_t *rec = r->arts_tab + (size_t)a * NA_ARTICLE_REC;
         uint64_t st = v->art_state ? atomic_load_explicit(&v->art_state[a], memory_order_relaxed) : 0;
-        recs[fill[na_ld32(rec + 32)]++] =
-            (vart){na_ld32(rec + 36), na_ld32(rec + 40), a, ((st & AS_TEXT) ? 1u : 0u) | ((st & AS_WHOLE) ? 2u : 0u)};
+        uint64_t at = fill[na_ld32(rec + 32)]++; /* < n_ok <= n_arts < 2^32 */
+        recs[at] = (vart){na_ld32(rec + 36), na_ld32(rec + 40), a, ((st & AS_TEXT) ? 1u : 0u) | ((st & AS_WHOLE) ? 2u : 0u),
+                          (uint32_t)at};
+        memcpy(ids[at], rec, NA_HASH);
     }
     free(fill);
     free(ok);
@@ -294,6 +296,7 @@ static int check_tables(vctx *v, vart **recs_out, uint64_t **first_out)
         else if (at != usize) report(v, "INDX", b, -1, "articles do not fill block %u exactly", b);
     }
     *recs_out = recs;
+    *ids_out = ids;
     *first_out = first;
     return 0;
 }
@@ -572,15 +575,16 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
     check_meta(&v, threads, &ebad); /* first, so later reports can name articles */
     if (na_reader_ddict(r) != 0) report(&v, "DICT", -1, -1, "%s", r->msg);
     vart *recs = NULL;
+    uint8_t(*ids)[NA_HASH] = NULL;
     uint64_t *first = NULL;
     uint8_t *blk_status = calloc((size_t)r->n_blocks + 1, 1);
     char(*blk_msg)[128] = calloc((size_t)r->n_blocks + 1, sizeof *blk_msg);
     uint8_t *art_bad = calloc(r->n_arts ? r->n_arts : 1, 1);
     int rc = 0;
-    if (!blk_status || !blk_msg || !art_bad || check_tables(&v, &recs, &first) != 0)
+    if (!blk_status || !blk_msg || !art_bad || check_tables(&v, &recs, &ids, &first) != 0)
         rc = na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
     if (!rc && (r->dict_len == 0 || r->ddict)) {
-        bjob j = {.r = r, .blk_status = blk_status, .blk_msg = blk_msg, .art_bad = art_bad, .recs = recs, .first = first};
+        bjob j = {.r = r, .blk_status = blk_status, .blk_msg = blk_msg, .art_bad = art_bad, .recs = recs, .ids = (const uint8_t(*)[NA_HASH])ids, .first = first};
         atomic_init(&j.next, 0);
         atomic_init(&j.nomem, 0);
         na_run_threads(threads, check_blocks, &j);
@@ -612,6 +616,7 @@ int newsarc_reader_verify(newsarc_reader *r, int threads, newsarc_problem_fn cb,
     if (hashing) pthread_join(hth, NULL);
     report_sections(&v, &sh);
     free(recs);
+    free(ids);
     free(first);
     free(blk_status);
     free(blk_msg);
