@@ -140,6 +140,9 @@ int na_json_put_string(na_buf *out, const char *s, size_t n);
 int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, na_buf *out);
 /* For a checked compact object: 1 if it has a top-level member named key, 0 if not, -1 not sure. */
 int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char *key, size_t key_len);
+/* na_json_compact_object and na_json_compact_has in one walk: 1 (and *has) when s is a compact
+ * object and key needs no escaping, 0 when not sure (ask jansson). */
+int na_json_compact_object_has(const char *s, size_t n, uint32_t *members, const char *key, size_t key_len, int *has);
 /* For a checked compact object: the decoded value of the string member key into out (1), 0 if
  * there is none or it is not a string, -1 not sure. */
 int na_json_compact_string(const char *meta, size_t n, uint32_t members, const char *key, na_buf *out);

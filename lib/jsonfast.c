@@ -28,6 +28,9 @@ typedef struct jc {
     const unsigned char *p;
     size_t n, i;
     int depth;
+    const char *key; /* optional: a top-level member name looked for while checking (plain, see plain_key) */
+    size_t key_len;
+    int has;         /* set when that name was seen */
 } jc;
 
 /* Strict UTF-8 (shortest form, no surrogates, <= U+10FFFF): length of the sequence at p, 0 if invalid. */
@@ -294,6 +297,8 @@ static int jc_object(jc *c, uint32_t *members)
         if (!jc_string(c, &nul) || nul) return 0;
         start[m] = s;
         len[m] = c->i - s;
+        if (c->key && c->depth == 1 && len[m] == c->key_len + 2 && memcmp(c->p + s + 1, c->key, c->key_len) == 0)
+            c->has = 1;
         for (uint32_t k = 0; k < m; k++) /* canonical escapes: equal names have equal bytes */
             if (len[k] == len[m] && memcmp(c->p + start[k], c->p + s, len[m]) == 0) return 0;
         m++;
@@ -351,7 +356,7 @@ static int jc_value(jc *c)
 
 int na_json_compact_object(const char *s, size_t n, uint32_t *members)
 {
-    jc c = {(const unsigned char *)s, n, 0, 0};
+    jc c = {.p = (const unsigned char *)s, .n = n, .i = 0, .depth = 0};
     if (n < 2 || s[0] != '{') return 0;
     uint32_t m = 0;
     if (!jc_object(&c, &m) || c.i != n) return 0;
@@ -359,10 +364,24 @@ int na_json_compact_object(const char *s, size_t n, uint32_t *members)
     return 1;
 }
 
+static int plain_key(const char *key, size_t len);
+
+int na_json_compact_object_has(const char *s, size_t n, uint32_t *members, const char *key, size_t key_len, int *has)
+{
+    if (!plain_key(key, key_len)) return 0;
+    jc c = {(const unsigned char *)s, n, 0, 0, key, key_len, 0};
+    if (n < 2 || s[0] != '{') return 0;
+    uint32_t m = 0;
+    if (!jc_object(&c, &m) || c.i != n) return 0;
+    if (members) *members = m;
+    *has = c.has;
+    return 1;
+}
+
 /* Offset of top-level member pos (< its member count) of a checked compact object. */
 static size_t member_offset(const char *s, size_t n, uint32_t pos)
 {
-    jc c = {(const unsigned char *)s, n, 1, 1};
+    jc c = {.p = (const unsigned char *)s, .n = n, .i = 1, .depth = 1};
     for (uint32_t k = 0; k < pos; k++) {
         (void)jc_string(&c, NULL);
         c.i++; /* : */
@@ -429,7 +448,7 @@ static int plain_key(const char *key, size_t len)
 int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char *key, size_t key_len)
 {
     if (!plain_key(key, key_len)) return -1;
-    jc c = {(const unsigned char *)meta, n, 1, 1};
+    jc c = {.p = (const unsigned char *)meta, .n = n, .i = 1, .depth = 1};
     for (uint32_t m = 0; m < members; m++) {
         size_t s = c.i;
         (void)jc_string(&c, NULL);
@@ -492,7 +511,7 @@ int na_json_compact_string(const char *meta, size_t n, uint32_t members, const c
 {
     size_t kl = strlen(key);
     if (!plain_key(key, kl)) return -1;
-    jc c = {(const unsigned char *)meta, n, 1, 1};
+    jc c = {.p = (const unsigned char *)meta, .n = n, .i = 1, .depth = 1};
     for (uint32_t m = 0; m < members; m++) {
         size_t s = c.i;
         (void)jc_string(&c, NULL);
@@ -658,7 +677,7 @@ static int jv_value(jc *c)
 
 int na_json_object_valid(const char *s, size_t n)
 {
-    jc c = {(const unsigned char *)s, n, 0, 0};
+    jc c = {.p = (const unsigned char *)s, .n = n, .i = 0, .depth = 0};
     c.i = jv_ws(c.p, n, 0);
     if (c.i >= n || s[c.i] != '{' || !jv_container(&c, '}')) return 0;
     return jv_ws(c.p, n, c.i) == n;

@@ -342,12 +342,12 @@ static int meta_problem(const newsarc_entry *e)
 {
     if (!e->meta_len) return (e->flags & NEWSARC_ENTRY_TEXT_FIELD) && e->text_pos != 0 ? 2 : 0;
     uint32_t members;
-    if (na_json_compact_object(e->meta, e->meta_len, &members)) { /* fast path, jansson when unsure */
-        int has = (e->flags & NEWSARC_ENTRY_TEXT_FIELD)
-                      ? na_json_compact_has(e->meta, e->meta_len, members, e->text_key, e->text_key_len)
-                      : 0;
-        if (has >= 0) return (e->flags & NEWSARC_ENTRY_TEXT_FIELD) && (e->text_pos > members || has) ? 2 : 0;
-    }
+    int has = 0; /* fast path in one walk, jansson when unsure */
+    if (e->flags & NEWSARC_ENTRY_TEXT_FIELD) {
+        if (na_json_compact_object_has(e->meta, e->meta_len, &members, e->text_key, e->text_key_len, &has))
+            return e->text_pos > members || has ? 2 : 0;
+    } else if (na_json_compact_object(e->meta, e->meta_len, &members))
+        return 0;
     int bad = 0;
     json_t *m = json_loadb(e->meta, e->meta_len, JSON_ALLOW_NUL, NULL);
     if (!m || !json_is_object(m)) bad = 1;

@@ -22,6 +22,16 @@ static uint32_t rnd(uint32_t n)
 static void check_claim(const char *s, size_t n)
 {
     uint32_t members = 0;
+    /* the one-walk check and member lookup answers exactly when the two-walk pair does, and the same */
+    static const char *const keys[] = {"a", "url", "title", "b", "z", "maintext"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        uint32_t m1 = 0, m2 = 0;
+        int has = -1, one = na_json_compact_object_has(s, n, &m1, keys[k], strlen(keys[k]), &has);
+        int two = na_json_compact_object(s, n, &m2);
+        int h2 = two ? na_json_compact_has(s, n, m2, keys[k], strlen(keys[k])) : -1;
+        cr_assert_eq(one, two && h2 >= 0, "one walk says %d, two walks %d/%d on %.*s", one, two, h2, (int)n, s);
+        if (one) cr_assert(m1 == m2 && has == h2, "member count or '%s' differs on %.*s", keys[k], (int)n, s);
+    }
     if (!na_json_compact_object(s, n, &members)) return;
     json_error_t err;
     json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &err);
