@@ -326,6 +326,12 @@ static size_t utf8_seq(const uint8_t *b, size_t n)
 static void utf8_stats(const uint8_t *b, size_t n, size_t *multibyte, size_t *invalid)
 {
     *multibyte = *invalid = 0;
+    if (na_utf8_valid(b, n)) { /* the usual case, 16-32 bytes at a time: then every lead byte starts a sequence */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) m += b[i] >= 0xC0;
+        *multibyte = m;
+        return;
+    }
     for (size_t i = 0; i < n;) {
         size_t k = utf8_seq(b + i, n - i);
         if (k == 0) {
@@ -1282,15 +1288,24 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
     int32_t order = 0;
     bool tables = tables_ready();
     for (size_t i = 0; i < len;) {
-        size_t k = utf8_seq(utf8 + i, len - i);
-        if (k == 0) {
-            i++;
-            continue;
-        }
         UChar32 c;
-        int32_t j = 0;
-        U8_NEXT_UNSAFE(utf8 + i, j, c);
-        i += k;
+        uint8_t b0 = utf8[i];
+        if (b0 < 0x80) { /* ASCII and 2-byte sequences decoded here, the rest by utf8_seq: the same characters */
+            c = b0;
+            i++;
+        } else if (b0 >= 0xC2 && b0 <= 0xDF && len - i >= 2 && (utf8[i + 1] & 0xC0) == 0x80) {
+            c = (UChar32)(((b0 & 0x1Fu) << 6) | (utf8[i + 1] & 0x3Fu));
+            i += 2;
+        } else {
+            size_t k = utf8_seq(utf8 + i, len - i);
+            if (k == 0) {
+                i++;
+                continue;
+            }
+            int32_t j = 0;
+            U8_NEXT_UNSAFE(utf8 + i, j, c);
+            i += k;
+        }
         if (c < 0x10000 && tables) { /* the same answer from the table */
             int16_t s = g_letter_script[c];
             if (s >= 0 && count[s]++ == 0) first_seen[s] = order++;

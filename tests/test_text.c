@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <unicode/uchar.h>
+#include <unicode/uscript.h>
 #include <unicode/utf8.h>
 
 #ifndef NEWSARC_TEST_DIR
@@ -744,6 +745,70 @@ Test(script, dominant_script)
     expect_script("", "Zyyy");
     expect_script("\xff\xfe abc \xc0", "Latn"); /* invalid bytes skipped */
     cr_assert_eq(na_text_script(NULL, 1, out), NEWSARC_E_ARG);
+}
+
+/* The dominant letter script the plain way: every character through ICU, none from tables or fast paths. */
+static void script_reference(const uint8_t *s, size_t n, char out[16])
+{
+    static size_t count[USCRIPT_CODE_LIMIT];
+    static int32_t first[USCRIPT_CODE_LIMIT];
+    memset(count, 0, sizeof count);
+    int32_t order = 0;
+    for (int32_t i = 0; i < (int32_t)n;) {
+        UChar32 c;
+        U8_NEXT(s, i, (int32_t)n, c);
+        if (c < 0) continue;
+        int8_t gc = u_charType(c);
+        if (gc != U_UPPERCASE_LETTER && gc != U_LOWERCASE_LETTER && gc != U_TITLECASE_LETTER &&
+            gc != U_MODIFIER_LETTER && gc != U_OTHER_LETTER)
+            continue;
+        UErrorCode e = U_ZERO_ERROR;
+        int32_t sc = uscript_getScript(c, &e);
+        if (U_FAILURE(e) || sc < 0 || sc >= USCRIPT_CODE_LIMIT || sc == USCRIPT_COMMON || sc == USCRIPT_INHERITED ||
+            sc == USCRIPT_UNKNOWN)
+            continue;
+        if (count[sc]++ == 0) first[sc] = order++;
+    }
+    int32_t best = -1;
+    for (int32_t sc = 0; sc < USCRIPT_CODE_LIMIT; sc++)
+        if (count[sc] && (best < 0 || count[sc] > count[best] || (count[sc] == count[best] && first[sc] < first[best])))
+            best = sc;
+    snprintf(out, 16, "%s", best >= 0 ? uscript_getShortName((UScriptCode)best) : "Zyyy");
+}
+
+Test(script, agrees_with_icu_character_by_character)
+{
+    /* Latin, Arabic, Cyrillic, Hebrew, Greek (2 bytes), Devanagari, Han, Hangul (3), supplementary (4),
+     * digits and marks that count for nothing, and broken sequences */
+    static const uint32_t palette[] = {'a', 'Z', '1', ' ', 0xE9, 0x0627, 0x0644, 0x06CC, 0x064E, 0x0430, 0x05D0,
+                                       0x03B1, 0x0915, 0x4E2D, 0xAC00, 0x10400, 0x1D400, 0x0660, 0x02B0, 0x00AA};
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    uint8_t buf[4 * 64 + 8];
+    for (int t = 0; t < 20000; t++) {
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int len = (int)(x % 60);
+        for (int k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if ((x & 0x3F) == 5) { /* a lead byte without its tail, or a stray continuation byte */
+                buf[n++] = (x & 0x40) ? 0xD9 : 0xB8;
+                continue;
+            }
+            if ((x & 0x3F) == 9) {
+                buf[n++] = 0xE4;
+                buf[n++] = 0xB8;
+                continue;
+            }
+            uint32_t c = palette[(x >> 16) % (sizeof palette / sizeof *palette)];
+            UBool err = false;
+            U8_APPEND(buf, n, (int32_t)sizeof buf, (UChar32)c, err);
+            cr_assert_not(err);
+        }
+        char got[16], want[16];
+        cr_assert_eq(na_text_script(buf, n, got), 0);
+        script_reference(buf, n, want);
+        cr_assert_str_eq(got, want, "script of %zu bytes", n);
+    }
 }
 
 /* ---- MinHash ------------------------------------------------------------ */
