@@ -1271,6 +1271,14 @@ int na_text_norm_id(const uint8_t *buf, size_t len, const char *charset, uint32_
 
 /* ---- script ------------------------------------------------------------- */
 
+/* n letters of script sc (none when n is 0), in the order they were met. */
+static inline void script_count(size_t *count, int32_t *first_seen, int32_t *order, int32_t sc, size_t n)
+{
+    if (!n) return;
+    if (count[sc] == 0) first_seen[sc] = (*order)++;
+    count[sc] += n;
+}
+
 int na_text_script(const uint8_t *utf8, size_t len, char out[16])
 {
     if (!out || (!utf8 && len)) return NEWSARC_E_ARG;
@@ -1287,6 +1295,8 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
     }
     int32_t order = 0;
     bool tables = tables_ready();
+    int16_t run_script = -1; /* a run of letters of this script not counted yet (run of them) */
+    size_t run = 0;
     for (size_t i = 0; i < len;) {
         UChar32 c;
         uint8_t b0 = utf8[i];
@@ -1308,9 +1318,19 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
         }
         if (c < 0x10000 && tables) { /* the same answer from the table */
             int16_t s = g_letter_script[c];
-            if (s >= 0 && count[s]++ == 0) first_seen[s] = order++;
+            if (s < 0) continue;
+            if (s == run_script) { /* letters of one script come in runs: a run is counted at once */
+                run++;
+                continue;
+            }
+            script_count(count, first_seen, &order, run_script, run);
+            run_script = s;
+            run = 1;
             continue;
         }
+        script_count(count, first_seen, &order, run_script, run); /* in order, before this character */
+        run = 0;
+        run_script = -1;
         int8_t gc = na_icu.u_charType(c);
         if (gc != U_UPPERCASE_LETTER && gc != U_LOWERCASE_LETTER && gc != U_TITLECASE_LETTER &&
             gc != U_MODIFIER_LETTER && gc != U_OTHER_LETTER)
@@ -1322,6 +1342,7 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
             continue;
         if (count[sc]++ == 0) first_seen[sc] = order++;
     }
+    script_count(count, first_seen, &order, run_script, run);
     int32_t best = -1;
     for (int32_t sc = 0; sc < nscripts; sc++)
         if (count[sc] && (best < 0 || count[sc] > count[best] ||
