@@ -1030,7 +1030,7 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
         return 0;
     char *o = malloc(len + 1);
     if (!o) return 0;
-    size_t k = 0;
+    size_t k = 0, run = 0; /* buf[run..i): characters kept, copied in one go when the run ends */
     bool pending = false, pending_lf = false;
     for (size_t i = 0; i < len;) {
         uint32_t c = buf[i];
@@ -1044,22 +1044,28 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
             c = l == 2 ? (c & 0x1F) << 6 | (buf[i + 1] & 0x3F)
                        : (c & 0x0F) << 12 | (uint32_t)(buf[i + 1] & 0x3F) << 6 | (buf[i + 2] & 0x3F);
         }
-        switch (g_fast_class[c]) {
-        case FC_KEEP:
-            if (pending) {
+        uint8_t cls = g_fast_class[c];
+        if (cls == FC_KEEP) {
+            if (pending) { /* the run starts here (white space ended the one before) */
                 if (k > 0) o[k++] = pending_lf ? '\n' : ' ';
                 pending = pending_lf = false;
             }
-            memcpy(o + k, buf + i, l);
-            k += l;
-            break;
+            i += l;
+            continue;
+        }
+        memcpy(o + k, buf + run, i - run);
+        k += i - run;
+        switch (cls) {
         case FC_WS_LF: pending_lf = true; /* fall through */
         case FC_WS: pending = true; break;
         case FC_DROP: break;
         default: free(o); return 0;
         }
         i += l;
+        run = i;
     }
+    if (len > run) memcpy(o + k, buf + run, len - run);
+    k += len - run;
     o[k] = 0;
     *unchanged = k == len && (len == 0 || memcmp(o, buf, len) == 0);
     *out = o;
