@@ -84,13 +84,6 @@ size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_o
 }
 
 #if defined(__SSE2__)
-/*
- * The walk below 16 bytes at a time with SSE2 (every x86-64 has it): byte
- * classes by signed comparison (continuation 80-BF is below (int8)C0, a
- * 2-byte lead C2-DF lies between (int8)C1 and (int8)E0), then the same mask
- * algebra as the 8-byte words on 16-bit masks.  *stopped says whether it
- * found a byte that stops the run (else fewer than 16 bytes are left).
- */
 /* Byte-class masks of 16 bytes: high bit set, continuation (80-BF), 2-byte lead (C2-DF), JSON stop (ASCII). */
 typedef struct cls16 {
     unsigned high, cont, lead, stop;
@@ -112,6 +105,13 @@ static inline cls16 classify16(const unsigned char *p, int json)
     return c;
 }
 
+/*
+ * The walk of run_2byte below, 32 or 16 bytes at a time with SSE2 (every
+ * x86-64 has it): byte classes by signed comparison (continuation 80-BF is
+ * below (int8)C0, a 2-byte lead C2-DF lies between (int8)C1 and (int8)E0),
+ * then the same mask algebra as the 8-byte words.  *stopped says whether it
+ * found a byte that stops the run (else fewer than 16 bytes are left).
+ */
 static size_t run_2byte_sse2(const unsigned char *p, size_t n, size_t i, int json, int *stopped)
 {
     uint64_t carry = 0; /* 1: the chunk before ended with a lead byte */
@@ -354,14 +354,20 @@ static int jc_value(jc *c)
     }
 }
 
-int na_json_compact_object(const char *s, size_t n, uint32_t *members)
+/* The whole of c's text is one compact object (1), else not sure (0). */
+static int compact_whole(jc *c, uint32_t *members)
 {
-    jc c = {.p = (const unsigned char *)s, .n = n, .i = 0, .depth = 0};
-    if (n < 2 || s[0] != '{') return 0;
+    if (c->n < 2 || c->p[0] != '{') return 0;
     uint32_t m = 0;
-    if (!jc_object(&c, &m) || c.i != n) return 0;
+    if (!jc_object(c, &m) || c->i != c->n) return 0;
     if (members) *members = m;
     return 1;
+}
+
+int na_json_compact_object(const char *s, size_t n, uint32_t *members)
+{
+    jc c = {.p = (const unsigned char *)s, .n = n};
+    return compact_whole(&c, members);
 }
 
 static int plain_key(const char *key, size_t len);
@@ -369,11 +375,8 @@ static int plain_key(const char *key, size_t len);
 int na_json_compact_object_has(const char *s, size_t n, uint32_t *members, const char *key, size_t key_len, int *has)
 {
     if (!plain_key(key, key_len)) return 0;
-    jc c = {(const unsigned char *)s, n, 0, 0, key, key_len, 0};
-    if (n < 2 || s[0] != '{') return 0;
-    uint32_t m = 0;
-    if (!jc_object(&c, &m) || c.i != n) return 0;
-    if (members) *members = m;
+    jc c = {.p = (const unsigned char *)s, .n = n, .key = key, .key_len = key_len};
+    if (!compact_whole(&c, members)) return 0;
     *has = c.has;
     return 1;
 }

@@ -91,6 +91,17 @@ typedef struct bjob {
 
 enum { BLK_CHUNK = 4 };
 
+/* *buf holds at least need bytes (and at least 1), grown as needed; -1 out of memory. */
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+    if (*buf && *cap >= need) return 0;
+    uint8_t *nb = realloc(*buf, need ? need : 1);
+    if (!nb) return -1;
+    *buf = nb;
+    *cap = need;
+    return 0;
+}
+
 static void check_blocks(void *arg, int t)
 {
     (void)t;
@@ -118,14 +129,9 @@ static void check_blocks(void *arg, int t)
             uint8_t h[NA_HASH];
             na_hash(h, r->file + br.offset, br.csize);
             if (memcmp(h, br.hash, NA_HASH) != 0) j->blk_status[b] = BLK_HASH;
-            if (cap < br.usize || !buf) {
-                uint8_t *nb = realloc(buf, br.usize ? br.usize : 1);
-                if (!nb) {
-                    atomic_store(&j->nomem, 1);
-                    goto out;
-                }
-                buf = nb;
-                cap = br.usize;
+            if (grow(&buf, &cap, br.usize) != 0) {
+                atomic_store(&j->nomem, 1);
+                goto out;
             }
             if (na_reader_decompress(r, dctx, &br, buf, j->blk_msg[b], sizeof j->blk_msg[b]) != 0) {
                 j->blk_status[b] = BLK_DECOMP;
@@ -437,14 +443,9 @@ static void check_frames(void *arg, int t)
         na_meta_frame *x = &r->mf[f];
         int scratch = x->state == 0; /* else loaded before verify began (or failed) */
         if (scratch) {
-            if (cap < x->usize || !buf) {
-                uint8_t *nb = realloc(buf, x->usize);
-                if (!nb) {
-                    atomic_store(&j->nomem, 1);
-                    break;
-                }
-                buf = nb;
-                cap = x->usize;
+            if (grow(&buf, &cap, x->usize) != 0) {
+                atomic_store(&j->nomem, 1);
+                break;
             }
             char msg[NA_ERRMSG];
             int rc = na_reader_meta_frame_into(r, f, d, buf, msg);

@@ -53,11 +53,19 @@ static void work(void *arg, int t)
         } else if (k - 2 < r->meta_n_frames) {
             const na_meta_frame *x = &r->mf[k - 2];
             size_t got = ZSTD_decompress_usingDDict(d, buf, x->usize, r->meta_payload + x->src, x->csize, r->ddict);
-            h[0] = (uint8_t)got;
+            if (ZSTD_isError(got) || got != x->usize) {
+                fprintf(stderr, "verify_bound: metadata frame %llu does not decompress\n", (unsigned long long)(k - 2));
+                exit(1);
+            }
+            h[0] = buf[0];
         } else {
             na_block_rec b;
             uint32_t bi = (uint32_t)(k - 2 - r->meta_n_frames);
             na_block_decode(r->blocks_tab + (size_t)bi * NA_BLOCK_REC, &b);
+            if (b.offset < r->blks_off || !na_add_ok(b.offset, b.csize, r->blks_end) || b.usize > NA_MAX_BLOCK_CONTENT) {
+                fprintf(stderr, "verify_bound: block %u lies outside the archive (run newsarc verify)\n", bi);
+                exit(1);
+            }
             na_hash(h, r->file + b.offset, b.csize);
             char msg[128];
             if (na_reader_decompress(r, d, &b, buf, msg, sizeof msg) != 0) {
@@ -65,6 +73,10 @@ static void work(void *arg, int t)
                 exit(1);
             }
             for (uint64_t a = j->first[bi]; a < j->first[bi + 1]; a++) {
+                if ((uint64_t)j->span[a][0] + j->span[a][1] > b.usize) {
+                    fprintf(stderr, "verify_bound: an article extends past block %u (run newsarc verify)\n", bi);
+                    exit(1);
+                }
                 na_hash(h, buf + j->span[a][0], j->span[a][1]);
                 acc += h[0];
             }
