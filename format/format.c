@@ -117,20 +117,22 @@ void na_block_decode(const uint8_t in[NA_BLOCK_REC], na_block_rec *b)
     memcpy(b->hash, in + 16, NA_HASH);
 }
 
-void na_article_encode(uint8_t out[NA_ARTICLE_REC], const na_article_rec *a)
+void na_locs_to_planes(uint8_t *out, const uint32_t (*loc)[3], size_t m)
 {
-    memcpy(out, a->id, NA_HASH);
-    na_st32(out + 32, a->block);
-    na_st32(out + 36, a->offset);
-    na_st32(out + 40, a->length);
+    for (int f = 0; f < 3; f++)
+        for (int j = 0; j < 4; j++) {
+            uint8_t *p = out + (size_t)(4 * f + j) * m;
+            for (size_t k = 0; k < m; k++) p[k] = (uint8_t)(loc[k][f] >> (8 * j));
+        }
 }
 
-void na_article_decode(const uint8_t in[NA_ARTICLE_REC], na_article_rec *a)
+void na_locs_from_planes(uint32_t (*loc)[3], const uint8_t *in, size_t m)
 {
-    memcpy(a->id, in, NA_HASH);
-    a->block = na_ld32(in + 32);
-    a->offset = na_ld32(in + 36);
-    a->length = na_ld32(in + 40);
+    for (int f = 0; f < 3; f++) {
+        const uint8_t *p = in + (size_t)4 * f * m;
+        for (size_t k = 0; k < m; k++)
+            loc[k][f] = (uint32_t)p[k] | (uint32_t)p[m + k] << 8 | (uint32_t)p[2 * m + k] << 16 | (uint32_t)p[3 * m + k] << 24;
+    }
 }
 
 void na_hex(char *out, const uint8_t *in, size_t n) { sodium_bin2hex(out, 2 * n + 1, in, n); }

@@ -32,7 +32,10 @@
 #define NA_MAX_SECTIONS 64u
 
 #define NA_BLOCK_REC 48u
-#define NA_ARTICLE_REC 44u
+#define NA_ID_REC 32u         /* one id in the INDX id table */
+#define NA_LOC_REC 12u         /* one location (block, offset, length) decoded */
+#define NA_LOC_CHUNK 4096u     /* locations per INDX location chunk */
+#define NA_LOC_CHUNK_REC 4u    /* one location chunk directory record */
 #define NA_INDX_FIXED 16u
 #define NA_META_FIXED 24u     /* META payload before the frame directory */
 #define NA_META_FRAME_REC 16u /* one frame directory record */
@@ -156,8 +159,13 @@ const char *na_footer_decode(const uint8_t *file, uint64_t file_len, na_footer *
 
 void na_block_encode(uint8_t out[NA_BLOCK_REC], const na_block_rec *b);
 void na_block_decode(const uint8_t in[NA_BLOCK_REC], na_block_rec *b);
-void na_article_encode(uint8_t out[NA_ARTICLE_REC], const na_article_rec *a);
-void na_article_decode(const uint8_t in[NA_ARTICLE_REC], na_article_rec *a);
+/* Location chunks (spec 4.5): m locations as 12 byte planes of m bytes
+ * (byte j of field f of location k at (4f + j) * m + k; fields block,
+ * offset, length; least significant byte first).  out/in hold 12 * m bytes. */
+void na_locs_to_planes(uint8_t *out, const uint32_t (*loc)[3], size_t m);
+void na_locs_from_planes(uint32_t (*loc)[3], const uint8_t *in, size_t m);
+/* Location chunks of an index with n articles. */
+static inline uint64_t na_loc_chunks(uint64_t n) { return (n + NA_LOC_CHUNK - 1) / NA_LOC_CHUNK; }
 
 /*
  * Manifest text.  na_manifest_format writes at most cap bytes and returns

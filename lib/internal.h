@@ -26,6 +26,9 @@ void na_buf_free(na_buf *b);
 
 /* vsnprintf into a fixed message buffer; returns code for tail calls. */
 int na_set_error(char msg[NA_ERRMSG], int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* newsarc_reader_article with its message in msg instead of the reader's,
+ * so several threads may call it on one reader. */
+int na_reader_article_msg(newsarc_reader *r, uint64_t index, newsarc_article_info *out, char msg[NA_ERRMSG]);
 
 static inline void na_hash(uint8_t out[NA_HASH], const void *p, size_t n)
 {

@@ -87,6 +87,8 @@ static int check_toc(newsarc_reader *r, const na_toc_entry *want[NA_S_COUNT])
 
 static int open_common(newsarc_reader *r)
 {
+    if (pthread_mutex_init(&r->loc_mu, NULL) != 0) return na_set_error(r->msg, NEWSARC_E_NOMEM, "cannot create a lock");
+    r->loc_mu_ok = 1;
     const char *e = na_footer_decode(r->file, r->size, &r->foot);
     if (e) {
         int rc = NA_CORRUPT(r, "%s", e);
@@ -135,22 +137,38 @@ static int open_common(newsarc_reader *r)
     /* blocks region */
     r->blks_off = s[NA_S_BLKS]->offset;
     r->blks_end = s[NA_S_BLKS]->offset + s[NA_S_BLKS]->length;
-    /* index */
+    /* index: block table, ids, location chunk directory, location chunks (spec 4.5) */
     const uint8_t *x = r->file + s[NA_S_INDX]->offset + 12;
     uint64_t xl = s[NA_S_INDX]->length - 12;
     if (xl < 12) return NA_CORRUPT(r, "index section is too short");
     r->n_blocks = na_ld32(x);
     r->n_arts = na_ld32(x + 4);
     if (na_ld32(x + 8) != 0) return NA_CORRUPT(r, "index reserved field is not zero");
-    if (xl != 12 + (uint64_t)NA_BLOCK_REC * r->n_blocks + (uint64_t)NA_ARTICLE_REC * r->n_arts)
-        return NA_CORRUPT(r, "index length does not match its counts");
     if (r->n_arts == 0 || r->n_blocks == 0) return NA_CORRUPT(r, "archive has no articles");
+    uint64_t n_chunks = na_loc_chunks(r->n_arts);
+    uint64_t xfixed = 12 + (uint64_t)NA_BLOCK_REC * r->n_blocks + (uint64_t)NA_ID_REC * r->n_arts +
+                     (uint64_t)NA_LOC_CHUNK_REC * n_chunks;
+    if (xfixed > xl) return NA_CORRUPT(r, "index is shorter than its tables");
     if (r->n_arts != r->mani.articles || r->n_blocks != r->mani.blocks)
         return NA_CORRUPT(r, "index counts differ from the manifest");
     if (r->mani.entries < r->mani.articles || r->mani.entries > UINT32_MAX)
         return NA_CORRUPT(r, "manifest entry count is impossible");
     r->blocks_tab = x + 12;
-    r->arts_tab = r->blocks_tab + (size_t)NA_BLOCK_REC * r->n_blocks;
+    r->ids_tab = r->blocks_tab + (size_t)NA_BLOCK_REC * r->n_blocks;
+    const uint8_t *dir = r->ids_tab + (size_t)NA_ID_REC * r->n_arts;
+    r->loc_frames = dir + (size_t)NA_LOC_CHUNK_REC * n_chunks;
+    r->n_loc_chunks = (uint32_t)n_chunks;
+    r->loc_src = malloc((n_chunks + 1) * sizeof *r->loc_src);
+    r->loc_state = calloc(n_chunks, sizeof *r->loc_state);
+    r->locs = calloc(r->n_arts, sizeof *r->locs); /* pages are touched only as chunks are decoded */
+    if (!r->loc_src || !r->loc_state || !r->locs) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+    uint64_t at = 0;
+    for (uint64_t k = 0; k < n_chunks; k++) {
+        r->loc_src[k] = at;
+        at += na_ld32(dir + NA_LOC_CHUNK_REC * k);
+    }
+    r->loc_src[n_chunks] = at;
+    if (at != xl - xfixed) return NA_CORRUPT(r, "index length does not match its location chunks");
     /* metadata: the header here, the frame directory on first use (spec 4.4, R10) */
     const uint8_t *m = r->file + s[NA_S_META]->offset + 12;
     uint64_t ml = s[NA_S_META]->length - 12;
@@ -236,6 +254,12 @@ void newsarc_reader_free(newsarc_reader *r)
     free(r->dict);
     free(r->attr);
     for (uint32_t i = 1; i <= r->attr_n_names; i++) free(r->attr_names[i]);
+    free(r->loc_src);
+    free((void *)r->loc_state);
+    free(r->locs);
+    free(r->loc_planes);
+    ZSTD_freeDCtx(r->loc_dctx);
+    if (r->loc_mu_ok) pthread_mutex_destroy(&r->loc_mu);
     free(r);
 }
 
@@ -289,22 +313,100 @@ static int block_check(const newsarc_reader *r, uint32_t b, na_block_rec *out, c
 
 int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out) { return block_check(r, b, out, r->msg); }
 
+/* Why a location chunk is damaged (its state is the negated reason). */
+enum { LOC_NOT_ONE_FRAME = 1, LOC_SIZE, LOC_DICT, LOC_DECOMPRESS };
+
+static int loc_damaged(char msg[NA_ERRMSG], uint32_t k, int why, size_t usize)
+{
+    switch (why) {
+    case LOC_NOT_ONE_FRAME: return na_set_error(msg, NEWSARC_E_CORRUPT, "index: location chunk %u is not one zstd frame of its length", k);
+    case LOC_SIZE: return na_set_error(msg, NEWSARC_E_CORRUPT, "index: location chunk %u does not declare %zu bytes", k, usize);
+    case LOC_DICT: return na_set_error(msg, NEWSARC_E_CORRUPT, "index: location chunk %u asks for a dictionary", k);
+    default: return na_set_error(msg, NEWSARC_E_CORRUPT, "index: location chunk %u does not decompress", k);
+    }
+}
+
+static size_t loc_records(const newsarc_reader *r, uint32_t k)
+{
+    uint64_t first = (uint64_t)k * NA_LOC_CHUNK;
+    return (size_t)(r->n_arts - first < NA_LOC_CHUNK ? r->n_arts - first : NA_LOC_CHUNK);
+}
+
+/* Decode location chunk k (spec 4.5, U2) into r->locs, with loc_mu held:
+ * 0, -1 out of memory, or a LOC_ reason. */
+static int loc_decode(newsarc_reader *r, uint32_t k)
+{
+    size_t m = loc_records(r, k), usize = NA_LOC_REC * m;
+    const uint8_t *src = r->loc_frames + r->loc_src[k];
+    size_t csize = (size_t)(r->loc_src[k + 1] - r->loc_src[k]);
+    if (!r->loc_planes) r->loc_planes = malloc(NA_LOC_REC * NA_LOC_CHUNK);
+    if (!r->loc_dctx) r->loc_dctx = ZSTD_createDCtx();
+    if (!r->loc_planes || !r->loc_dctx) return -1;
+    if (ZSTD_findFrameCompressedSize(src, csize) != csize) return LOC_NOT_ONE_FRAME;
+    if (ZSTD_getFrameContentSize(src, csize) != usize) return LOC_SIZE;
+    if (ZSTD_getDictID_fromFrame(src, csize) != 0) return LOC_DICT;
+    size_t got = ZSTD_decompressDCtx(r->loc_dctx, r->loc_planes, usize, src, csize);
+    if (ZSTD_isError(got) || got != usize) return LOC_DECOMPRESS;
+    na_locs_from_planes(r->locs + (size_t)k * NA_LOC_CHUNK, r->loc_planes, m);
+    return 0;
+}
+
+int na_reader_loc_chunk(newsarc_reader *r, uint32_t k, char msg[NA_ERRMSG])
+{
+    if (k >= r->n_loc_chunks) return na_set_error(msg, NEWSARC_E_NOTFOUND, "no location chunk %u", k);
+    int st = atomic_load_explicit(&r->loc_state[k], memory_order_acquire);
+    if (st == 0) {
+        pthread_mutex_lock(&r->loc_mu);
+        st = atomic_load_explicit(&r->loc_state[k], memory_order_relaxed);
+        if (st == 0) {
+            int why = loc_decode(r, k);
+            if (why >= 0) {
+                st = why ? -why : 1;
+                atomic_store_explicit(&r->loc_state[k], (signed char)st, memory_order_release);
+            }
+        }
+        pthread_mutex_unlock(&r->loc_mu);
+        if (st == 0) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    /* the same message whichever thread decoded the chunk */
+    return st > 0 ? 0 : loc_damaged(msg, k, -st, NA_LOC_REC * loc_records(r, k));
+}
+
+int na_reader_loc(newsarc_reader *r, uint64_t i, uint32_t loc[3], char msg[NA_ERRMSG])
+{
+    if (i >= r->n_arts) return na_set_error(msg, NEWSARC_E_NOTFOUND, "no article %llu", (unsigned long long)i);
+    int rc = na_reader_loc_chunk(r, (uint32_t)(i / NA_LOC_CHUNK), msg);
+    if (rc) return rc;
+    memcpy(loc, r->locs[i], sizeof r->locs[i]);
+    return 0;
+}
+
 int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out)
 {
-    if (i >= r->n_arts) return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no article %llu", (unsigned long long)i);
-    na_article_decode(r->arts_tab + (size_t)i * NA_ARTICLE_REC, out);
+    uint32_t loc[3];
+    int rc = na_reader_loc(r, i, loc, r->msg);
+    if (rc) return rc;
+    memcpy(out->id, na_reader_id(r, i), NA_HASH);
+    out->block = loc[0];
+    out->offset = loc[1];
+    out->length = loc[2];
+    return 0;
+}
+
+int na_reader_article_msg(newsarc_reader *r, uint64_t index, newsarc_article_info *out, char msg[NA_ERRMSG])
+{
+    uint32_t loc[3];
+    int rc = na_reader_loc(r, index, loc, msg);
+    if (rc) return rc;
+    memcpy(out->id, na_reader_id(r, index), NA_HASH);
+    out->size = loc[2];
+    out->block = loc[0];
     return 0;
 }
 
 int newsarc_reader_article(newsarc_reader *r, uint64_t index, newsarc_article_info *out)
 {
-    na_article_rec a;
-    int rc = na_reader_article_rec(r, index, &a);
-    if (rc) return rc;
-    memcpy(out->id, a.id, NA_HASH);
-    out->size = a.length;
-    out->block = a.block;
-    return 0;
+    return na_reader_article_msg(r, index, out, r->msg);
 }
 
 int newsarc_reader_find_id(newsarc_reader *r, const uint8_t id[NEWSARC_ID_SIZE], uint64_t *index)
@@ -312,7 +414,7 @@ int newsarc_reader_find_id(newsarc_reader *r, const uint8_t id[NEWSARC_ID_SIZE],
     uint64_t lo = 0, hi = r->n_arts;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(r->arts_tab + (size_t)mid * NA_ARTICLE_REC, id, NA_HASH);
+        int c = memcmp(na_reader_id(r, mid), id, NA_HASH);
         if (c == 0) {
             *index = mid;
             return 0;
@@ -337,12 +439,12 @@ static int select_prefix(newsarc_reader *r, const char *hex, size_t n, uint64_t 
     uint64_t lo = 0, hi = r->n_arts;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (memcmp(r->arts_tab + (size_t)mid * NA_ARTICLE_REC, lo_id, NA_HASH) < 0) lo = mid + 1;
+        if (memcmp(na_reader_id(r, mid), lo_id, NA_HASH) < 0) lo = mid + 1;
         else hi = mid;
     }
-    if (lo >= r->n_arts || memcmp(r->arts_tab + (size_t)lo * NA_ARTICLE_REC, hi_id, NA_HASH) > 0)
+    if (lo >= r->n_arts || memcmp(na_reader_id(r, lo), hi_id, NA_HASH) > 0)
         return na_set_error(r->msg, NEWSARC_E_NOTFOUND, "no article id starts with '%.*s'", (int)n, hex);
-    if (lo + 1 < r->n_arts && memcmp(r->arts_tab + (size_t)(lo + 1) * NA_ARTICLE_REC, hi_id, NA_HASH) <= 0)
+    if (lo + 1 < r->n_arts && memcmp(na_reader_id(r, lo + 1), hi_id, NA_HASH) <= 0)
         return na_set_error(r->msg, NEWSARC_E_AMBIGUOUS, "more than one article id starts with '%.*s'", (int)n, hex);
     *index = lo;
     return 0;
@@ -536,7 +638,7 @@ const char *newsarc_cursor_error(const newsarc_cursor *c) { return c ? c->msg : 
 
 void na_reader_prefetch_article(const newsarc_cursor *c, uint64_t index)
 {
-    if (index < c->r->n_arts) __builtin_prefetch(c->r->arts_tab + (size_t)index * NA_ARTICLE_REC);
+    if (index < c->r->n_arts) __builtin_prefetch(c->r->locs[index]);
 }
 
 int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, size_t *len)
@@ -545,10 +647,12 @@ int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, si
     *data = NULL;
     *len = 0;
     if (index >= r->n_arts) return na_set_error(c->msg, NEWSARC_E_NOTFOUND, "no article %llu", (unsigned long long)index);
-    na_article_rec a;
+    uint32_t loc[3];
+    int rc = na_reader_loc(c->r, index, loc, c->msg);
+    if (rc) return rc;
+    na_article_rec a = {.block = loc[0], .offset = loc[1], .length = loc[2]};
     na_block_rec b;
-    na_article_decode(r->arts_tab + (size_t)index * NA_ARTICLE_REC, &a);
-    int rc = block_check(r, a.block, &b, c->msg);
+    rc = block_check(r, a.block, &b, c->msg);
     if (rc) return rc;
     if ((uint64_t)a.offset + a.length > b.usize)
         return na_set_error(c->msg, NEWSARC_E_CORRUPT, "article %llu lies outside its block", (unsigned long long)index);
@@ -568,7 +672,7 @@ int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, si
     }
     uint8_t id[NA_HASH];
     na_hash(id, c->blk + a.offset, a.length);
-    if (memcmp(id, a.id, NA_HASH) != 0)
+    if (memcmp(id, na_reader_id(r, index), NA_HASH) != 0)
         return na_set_error(c->msg, NEWSARC_E_CORRUPT, "article %llu does not match its id (block %u is damaged)",
                             (unsigned long long)index, a.block);
     *data = c->blk + a.offset;
@@ -1008,7 +1112,7 @@ int newsarc_reader_text_info(newsarc_reader *r, uint64_t index, newsarc_text_inf
     if (q[0] & NA_ATTR_NORM) {
         memcpy(out->script, q + 4, 4);
         out->has_norm_id = 1;
-        if (q[0] & NA_ATTR_NORM_IS_ID) memcpy(out->norm_id, r->arts_tab + (size_t)index * NA_ARTICLE_REC, NA_NORM_ID);
+        if (q[0] & NA_ATTR_NORM_IS_ID) memcpy(out->norm_id, na_reader_id(r, index), NA_NORM_ID);
         else memcpy(out->norm_id, q + 14, NA_NORM_ID);
     }
     return 0;

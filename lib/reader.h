@@ -4,6 +4,8 @@
 
 #include "internal.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <zstd.h>
 
 /* Record where a corruption check fired (like SQLite's CORRUPT_BKPT). */
@@ -36,8 +38,18 @@ struct newsarc_reader {
     uint8_t *dict;             /* the dictionary, decompressed on first use */
     size_t dict_len;           /* its size, the manifest's dictionary-size */
     int dict_state;            /* 0 not loaded, 1 ok, -1 damaged */
-    const uint8_t *blocks_tab, *arts_tab;
+    const uint8_t *blocks_tab, *ids_tab;
     uint32_t n_blocks, n_arts;
+    /* INDX locations (spec 4.5): chunks of NA_LOC_CHUNK, decoded on first use */
+    const uint8_t *loc_frames;  /* the chunk frames, back to back */
+    uint64_t *loc_src;          /* per chunk: offset of its frame in loc_frames; one more: the end */
+    uint32_t n_loc_chunks;
+    uint32_t (*locs)[3];        /* block, offset, length per article; a chunk is valid once its state is 1 */
+    _Atomic signed char *loc_state; /* per chunk: 0 not decoded, 1 ok, -1 damaged */
+    pthread_mutex_t loc_mu;     /* held while a chunk is decoded */
+    int loc_mu_ok;
+    ZSTD_DCtx *loc_dctx;
+    uint8_t *loc_planes;        /* one chunk's content */
     uint64_t blks_off, blks_end;
     /* META (spec 4.4): header read at open, directory on first use */
     const uint8_t *meta_payload; /* after the type */
@@ -81,6 +93,14 @@ int na_corrupt_at(newsarc_reader *r, const char *file, int line, const char *fmt
 /* Bounds-checked access to the tables. */
 int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out);
 int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out);
+/* Article i's location (block, offset, length), its chunk decoded and
+ * checked on first use; safe on any thread (msg is the caller's).  The
+ * block, offset and length are not checked against the block table. */
+int na_reader_loc(newsarc_reader *r, uint64_t i, uint32_t loc[3], char msg[NA_ERRMSG]);
+/* Decode location chunk k now (verify reports each damaged chunk). */
+int na_reader_loc_chunk(newsarc_reader *r, uint32_t k, char msg[NA_ERRMSG]);
+/* Article i's id (i < n_arts). */
+static inline const uint8_t *na_reader_id(const newsarc_reader *r, uint64_t i) { return r->ids_tab + (size_t)i * NA_ID_REC; }
 /* Every META frame, decompressed and checked (U4) on `threads` threads. */
 int na_reader_load_meta(newsarc_reader *r, int threads);
 /*

@@ -45,10 +45,8 @@ static void report(vctx *v, const char *section, int64_t block, int64_t article,
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (article >= 0 && (uint64_t)article < v->r->n_arts && n > 0 && (size_t)n < sizeof msg) {
-        na_article_rec a;
-        na_article_decode(v->r->arts_tab + (size_t)article * NA_ARTICLE_REC, &a);
         char hex[2 * NA_HASH + 1];
-        na_hex(hex, a.id, NA_HASH);
+        na_hex(hex, na_reader_id(v->r, (uint64_t)article), NA_HASH);
         uint64_t first = v->art_state ? atomic_load_explicit(&v->art_state[article], memory_order_relaxed) & AS_INDEX : 0;
         newsarc_entry e = {0};
         uint32_t ea;
@@ -194,7 +192,7 @@ static void *hash_sections(void *arg)
     x->blks_bad = memcmp(h, r->mani.sec_hash[NA_S_BLKS], NA_HASH) != 0;
     /* root */
     crypto_generichash_init(&st, NULL, 0, NA_HASH);
-    for (uint32_t a = 0; a < r->n_arts; a++) crypto_generichash_update(&st, r->arts_tab + (size_t)a * NA_ARTICLE_REC, NA_HASH);
+    crypto_generichash_update(&st, r->ids_tab, (size_t)NA_ID_REC * r->n_arts);
     crypto_generichash_final(&st, h, NA_HASH);
     x->root_bad = memcmp(h, r->mani.root, NA_HASH) != 0;
     return NULL;
@@ -243,12 +241,25 @@ static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], 
         free(ok);
         return NEWSARC_E_NOMEM;
     }
+    /* every location chunk decoded (each damaged one reported; its articles are skipped) */
+    for (uint32_t k = 0; k < r->n_loc_chunks; k++) {
+        char m[NA_ERRMSG];
+        int rc = na_reader_loc_chunk(r, k, m);
+        if (rc == NEWSARC_E_NOMEM) {
+            free(first);
+            free(fill);
+            free(ok);
+            return rc;
+        }
+        if (rc) report(v, "INDX", -1, -1, "%s", m);
+    }
     uint64_t n_ok = 0;
     for (uint32_t a = 0; a < r->n_arts; a++) {
-        const uint8_t *rec = r->arts_tab + (size_t)a * NA_ARTICLE_REC;
-        if (a > 0 && memcmp(rec - NA_ARTICLE_REC, rec, NA_HASH) >= 0)
+        const uint8_t *id = na_reader_id(r, a);
+        if (a > 0 && memcmp(id - NA_ID_REC, id, NA_HASH) >= 0)
             report(v, "INDX", -1, a, "article ids are not strictly increasing");
-        uint32_t blk = na_ld32(rec + 32), off = na_ld32(rec + 36), len = na_ld32(rec + 40);
+        if (atomic_load_explicit(&r->loc_state[a / NA_LOC_CHUNK], memory_order_acquire) != 1) continue;
+        uint32_t blk = r->locs[a][0], off = r->locs[a][1], len = r->locs[a][2];
         if (blk >= r->n_blocks) {
             report(v, "INDX", -1, a, "article refers to a block that does not exist");
             continue;
@@ -275,12 +286,11 @@ static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], 
     }
     for (uint32_t a = 0; a < r->n_arts; a++) {
         if (!ok[a]) continue;
-        const uint8_t *rec = r->arts_tab + (size_t)a * NA_ARTICLE_REC;
+        const uint32_t *loc = r->locs[a];
         uint64_t st = v->art_state ? atomic_load_explicit(&v->art_state[a], memory_order_relaxed) : 0;
-        uint64_t at = fill[na_ld32(rec + 32)]++; /* < n_ok <= n_arts < 2^32 */
-        recs[at] = (vart){na_ld32(rec + 36), na_ld32(rec + 40), a, ((st & AS_TEXT) ? 1u : 0u) | ((st & AS_WHOLE) ? 2u : 0u),
-                          (uint32_t)at};
-        memcpy(ids[at], rec, NA_HASH);
+        uint64_t at = fill[loc[0]]++; /* < n_ok <= n_arts < 2^32 */
+        recs[at] = (vart){loc[1], loc[2], a, ((st & AS_TEXT) ? 1u : 0u) | ((st & AS_WHOLE) ? 2u : 0u), (uint32_t)at};
+        memcpy(ids[at], na_reader_id(r, a), NA_HASH);
     }
     free(fill);
     free(ok);

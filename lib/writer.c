@@ -2100,13 +2100,83 @@ static int write_attr(build *b)
     return rc;
 }
 
-/* The index is streamed straight to the output in 64 KiB pieces. */
+/* Location chunks of the index (spec 4.5), compressed on all threads. */
+typedef struct lchunks {
+    build *b;
+    int level;
+    uint64_t n_chunks;
+    na_buf *out;          /* per chunk: its zstd frame */
+    _Atomic uint64_t next;
+    _Atomic int err;
+} lchunks;
+
+static void loc_compress(void *arg, int t)
+{
+    (void)t;
+    lchunks *j = arg;
+    const newsarc_writer *w = j->b->w;
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    uint32_t(*loc)[3] = malloc(sizeof *loc * NA_LOC_CHUNK);
+    uint8_t *planes = malloc(NA_LOC_REC * NA_LOC_CHUNK);
+    if (!c || !loc || !planes) atomic_store(&j->err, 1);
+    else {
+        ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, j->level);
+        ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
+        ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
+        ZSTD_CCtx_setParameter(c, ZSTD_c_dictIDFlag, 0);
+    }
+    for (uint64_t k; !atomic_load(&j->err) && (k = atomic_fetch_add(&j->next, 1)) < j->n_chunks;) {
+        size_t first = (size_t)k * NA_LOC_CHUNK, m = j->b->n_uniq - first;
+        if (m > NA_LOC_CHUNK) m = NA_LOC_CHUNK;
+        for (size_t i = 0; i < m; i++) {
+            const w_article *a = &w->arts[j->b->uniq[first + i]];
+            loc[i][0] = a->u.at.block;
+            loc[i][1] = a->u.at.offset;
+            loc[i][2] = (uint32_t)a->size;
+        }
+        na_locs_to_planes(planes, (const uint32_t(*)[3])loc, m);
+        na_buf *o = &j->out[k];
+        size_t cap = ZSTD_compressBound(NA_LOC_REC * m);
+        if (na_buf_reserve(o, cap) != 0) {
+            atomic_store(&j->err, 1);
+            break;
+        }
+        size_t got = ZSTD_compress2(c, o->data, cap, planes, NA_LOC_REC * m);
+        if (ZSTD_isError(got)) {
+            atomic_store(&j->err, 1);
+            break;
+        }
+        o->len = got;
+    }
+    ZSTD_freeCCtx(c);
+    free(loc);
+    free(planes);
+}
+
+/* The index: block table, ids and location chunk directory streamed to the
+ * output in 64 KiB pieces, then the location chunks (compressed first, so
+ * that the frame length is known). */
 static int write_index(build *b, uint8_t root[NA_HASH])
 {
     newsarc_writer *w = b->w;
     if (b->n_blocks > UINT32_MAX) return na_set_error(w->msg, NEWSARC_E_LIMIT, "too many blocks");
-    uint64_t size = 12 + (uint64_t)NA_BLOCK_REC * b->n_blocks + (uint64_t)NA_ARTICLE_REC * b->n_uniq;
-    if (size + 4 > UINT32_MAX) return na_set_error(w->msg, NEWSARC_E_LIMIT, "index larger than 4 GiB");
+    lchunks j = {.b = b, .level = w->opt.level < 9 ? 9 : w->opt.level, .n_chunks = na_loc_chunks(b->n_uniq)};
+    j.out = calloc(j.n_chunks ? j.n_chunks : 1, sizeof *j.out);
+    if (!j.out) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    int T = w->opt.threads;
+    if ((uint64_t)T > j.n_chunks) T = (int)j.n_chunks;
+    na_run_threads(T, loc_compress, &j);
+    uint64_t size = 12 + (uint64_t)NA_BLOCK_REC * b->n_blocks + (uint64_t)NA_ID_REC * b->n_uniq +
+                    (uint64_t)NA_LOC_CHUNK_REC * j.n_chunks;
+    for (uint64_t k = 0; k < j.n_chunks; k++) size += j.out[k].len;
+    int rc = 0;
+    if (atomic_load(&j.err)) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory compressing the index");
+    else if (size + 4 > UINT32_MAX) rc = na_set_error(w->msg, NEWSARC_E_LIMIT, "index larger than 4 GiB");
+    if (rc) {
+        for (uint64_t k = 0; k < j.n_chunks; k++) na_buf_free(&j.out[k]);
+        free(j.out);
+        return rc;
+    }
     uint8_t stage[65536];
     size_t n = 0;
     na_frame_header(stage, (uint32_t)(size + 4), "INDX");
@@ -2127,21 +2197,28 @@ static int write_index(build *b, uint8_t root[NA_HASH])
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, NA_HASH);
     for (size_t i = 0; i < b->n_uniq; i++) {
-        if (n + NA_ARTICLE_REC > sizeof stage) {
+        if (n + NA_ID_REC > sizeof stage) {
             emit(&b->o, stage, n, 1);
             n = 0;
         }
-        const w_article *a = &w->arts[b->uniq[i]];
-        na_article_rec r;
-        memcpy(r.id, a->id, NA_HASH);
-        r.block = a->u.at.block;
-        r.offset = a->u.at.offset;
-        r.length = (uint32_t)a->size;
-        na_article_encode(stage + n, &r);
-        n += NA_ARTICLE_REC;
-        crypto_generichash_update(&st, a->id, NA_HASH);
+        memcpy(stage + n, w->arts[b->uniq[i]].id, NA_HASH);
+        n += NA_ID_REC;
+        crypto_generichash_update(&st, w->arts[b->uniq[i]].id, NA_HASH);
+    }
+    for (uint64_t k = 0; k < j.n_chunks; k++) {
+        if (n + NA_LOC_CHUNK_REC > sizeof stage) {
+            emit(&b->o, stage, n, 1);
+            n = 0;
+        }
+        na_st32(stage + n, (uint32_t)j.out[k].len);
+        n += NA_LOC_CHUNK_REC;
     }
     emit(&b->o, stage, n, 1);
+    for (uint64_t k = 0; k < j.n_chunks; k++) {
+        emit(&b->o, j.out[k].data, j.out[k].len, 1);
+        na_buf_free(&j.out[k]);
+    }
+    free(j.out);
     crypto_generichash_final(&st, root, NA_HASH);
     sec_end(&b->o, b->hashes[NA_S_INDX]);
     if (b->o.err) return na_set_error(w->msg, NEWSARC_E_IO, "write failed");

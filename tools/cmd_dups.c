@@ -246,7 +246,11 @@ int cmd_dups(int argc, char **argv)
     }
     for (uint64_t a = 0; a < n; a++) {
         newsarc_article_info ai;
-        newsarc_reader_article(r, a, &ai);
+        if (newsarc_reader_article(r, a, &ai) != 0) { /* a damaged location chunk; later calls cannot fail */
+            cli_err("'%s': %s", path, newsarc_reader_error(r));
+            code = EXIT_DATA;
+            goto out;
+        }
         order[a] = ((uint64_t)ai.block << 32) | a; /* article index < 2^32 */
     }
     qsort(order, n, sizeof *order, cmp_u64);

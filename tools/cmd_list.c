@@ -199,6 +199,7 @@ typedef struct list_job {
     int human;      /* plain list, else --json */
     int rc;         /* a malformed entry */
     int rrc;        /* the reader refused entry first + n (n shortened to it) */
+    char msg[NA_ERRMSG]; /* why, when it was the article's location */
 } list_job;
 
 static void *list_format(void *arg)
@@ -210,12 +211,13 @@ static void *list_format(void *arg)
     /* gather on this thread: entries, index and attr records of the chunk.  Safe
      * on several threads because every entry is loaded and attr decoded first:
      * these calls then only read (their error paths, which write the reader's
-     * message, cannot be reached: META loading refused articles out of range). */
+     * message, cannot be reached: META loading refused articles out of range);
+     * an article's location may be damaged, so its message comes back in j->msg. */
     for (size_t k = 0; k < j->n; k++) {
         uint64_t art;
         list_item *it = &j->items[k];
         int rrc = newsarc_reader_entry(j->r, j->first + k, &it->e, &art);
-        if (!rrc) rrc = newsarc_reader_article(j->r, art, &it->ai);
+        if (!rrc) rrc = na_reader_article_msg(j->r, art, &it->ai, j->msg);
         if (!rrc && !j->human) rrc = newsarc_reader_text_info(j->r, art, &it->ti);
         if (rrc) {
             j->rrc = rrc;
@@ -294,7 +296,7 @@ static int list_all(newsarc_reader *r, const char *path, uint64_t n, int threads
                         (unsigned long long)(jobs[t].first + jobs[t].done));
                 rc = jobs[t].rc;
             } else if (jobs[t].rrc) {
-                cli_err("'%s': %s", path, newsarc_reader_error(r));
+                cli_err("'%s': %s", path, jobs[t].msg[0] ? jobs[t].msg : newsarc_reader_error(r));
                 rc = jobs[t].rrc;
             }
         }

@@ -123,8 +123,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "verify_bound: out of memory\n");
         return 2;
     }
+    char msg[NA_ERRMSG];
+    for (uint32_t k = 0; k < r->n_loc_chunks; k++)
+        if (na_reader_loc_chunk(r, k, msg) != 0) {
+            fprintf(stderr, "verify_bound: %s: %s\n", argv[optind], msg);
+            return 1;
+        }
     for (uint32_t a = 0; a < r->n_arts; a++) {
-        uint32_t b = na_ld32(r->arts_tab + (size_t)a * NA_ARTICLE_REC + 32);
+        uint32_t b = r->locs[a][0];
         if (b >= r->n_blocks) {
             fprintf(stderr, "verify_bound: %s: damaged index\n", argv[optind]);
             return 1;
@@ -133,10 +139,9 @@ int main(int argc, char **argv)
     }
     for (uint32_t b = 0; b < r->n_blocks; b++) first[b + 2] += first[b + 1];
     for (uint32_t a = 0; a < r->n_arts; a++) {
-        const uint8_t *rec = r->arts_tab + (size_t)a * NA_ARTICLE_REC;
-        uint64_t at = first[na_ld32(rec + 32) + 1]++;
-        span[at][0] = na_ld32(rec + 36);
-        span[at][1] = na_ld32(rec + 40);
+        uint64_t at = first[r->locs[a][0] + 1]++;
+        span[at][0] = r->locs[a][1];
+        span[at][1] = r->locs[a][2];
     }
     job j = {.r = r, .first = first, .span = (const uint32_t(*)[2])span, .n_items = 2 + (uint64_t)r->meta_n_frames + r->n_blocks};
     atomic_init(&j.next, 0);

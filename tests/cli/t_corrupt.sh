@@ -135,6 +135,22 @@ na list foot.nwa; [ "$rc" = 1 ] || fail "list of the footer alone: exit $rc"
 zl=4096; [ $((size / 3)) -lt $zl ] && zl=$((size / 3))
 cp good.nwa z.nwa; dd if=/dev/zero of=z.nwa bs=1 seek=$((size / 3)) count=$zl conv=notrunc 2>/dev/null
 check_damaged z.nwa "$zl bytes zeroed"
+# a location chunk that is not a zstd frame (its magic flipped): every command
+# that needs a location says which chunk, naming the file, and exits 1
+read -r _ xoff _ < <(grep '^INDX ' toc.txt)
+xnb=$(u32 good.nwa $((xoff + 12))); xna=$(u32 good.nwa $((xoff + 16)))
+cp good.nwa loc.nwa; flip_byte loc.nwa $((xoff + 24 + 48 * xnb + 32 * xna + 4 * ((xna + 4095) / 4096)))
+check_damaged loc.nwa "location chunk magic flipped"
+na verify loc.nwa
+cat out err | grep -q 'location chunk 0' || fail "verify of a damaged location chunk does not name it: $(cat out) $(errtext)"
+for c in "list" "list --json" "extract --jsonl" "dups" "list -T 3"; do
+    na $c loc.nwa
+    expect 1 "$c with a damaged location chunk"
+    grep -q "loc.nwa.*location chunk 0" err || fail "$c with a damaged location chunk: message $(errtext)"
+done
+nax cat loc.nwa "$(head -n 1 ids)" > cat.out
+[ "$rc" = 1 ] && grep -q "location chunk 0" err || fail "cat with a damaged location chunk: exit $rc, $(errtext)"
+
 # verify names what is damaged
 cp good.nwa named.nwa; flip_byte named.nwa $((boff + 20))
 na verify named.nwa

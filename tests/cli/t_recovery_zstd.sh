@@ -1,6 +1,7 @@
 # "Recovery with only the zstd CLI" (format brief): footer TOC read with od,
 # DICT body cut out with dd/tail/head, `zstd -d -D dict` of the whole archive
-# gives all article bytes; the INDX tables locate every article.  Also checks
+# gives all article bytes; the INDX tables (ids, and the location chunks
+# decompressed with zstd and read as byte planes with od) locate every article.  Also checks
 # the manifest, root, archive id and footer checksum with b2sum only.
 . "$NEWSARC_CLI_DIR/lib.sh"
 cp -a "$FIX/tree" in
@@ -9,8 +10,6 @@ gen_articles gen 400 7
 
 # hex of N bytes at OFF
 hexat() { od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
-# little-endian unsigned from a hex string
-le() { local h=$1 r='' i; for ((i = ${#h} - 2; i >= 0; i -= 2)); do r+=${h:i:2}; done; echo $((16#$r)); }
 
 recover() { # ARCHIVE WHAT [full]
     local a=$1 what=$2 full=${3:-} type off len doff dlen csize
@@ -54,7 +53,16 @@ recover() { # ARCHIVE WHAT [full]
     nb=$(u32 "$a" $((ioff + 12))); na_=$(u32 "$a" $((ioff + 16)))
     [ "$nb" = "$(jq .blocks out)" ] || fail "$what: INDX block_count $nb != info blocks"
     [ "$na_" = "$(jq .articles out)" ] || fail "$what: INDX article_count $na_ != info articles"
-    [ "$ilen" = $((8 + 16 + 48 * nb + 44 * na_)) ] || fail "$what: INDX frame length $ilen, expected $((24 + 48 * nb + 44 * na_))"
+    # location chunks: a directory of u32 lengths after the ids, then the zstd frames
+    local nc=$(((na_ + 4095) / 4096)) dir src k cs
+    dir=$((ioff + 24 + 48 * nb + 32 * na_)); src=$((dir + 4 * nc))
+    for ((k = 0; k < nc; k++)); do
+        cs=$(u32 "$a" $((dir + 4 * k)))
+        tail -c +$((src + 1)) "$a" | head -c "$cs" > r/chunk$k.zst
+        zstd -q -d -c r/chunk$k.zst > r/chunk$k.bin 2> r/zstd.err || fail "$what: zstd -d of location chunk $k failed: $(head -c 300 r/zstd.err)"
+        src=$((src + cs))
+    done
+    [ "$ilen" = $((src - ioff)) ] || fail "$what: INDX frame length $ilen, its tables end at $((src - ioff))"
     declare -a bbase
     for ((i = 0; i < nb; i++)); do
         e=$((ioff + 24 + 48 * i))
@@ -67,12 +75,21 @@ recover() { # ARCHIVE WHAT [full]
     done
     [ "$base" = "$csize" ] || fail "$what: sum of block usize $base != content_size $csize"
     [ -n "$full" ] || return
-    hexat "$a" $((ioff + 24 + 48 * nb)) $((44 * na_)) > r/arts.hex
-    local arts prev='' allids=''
-    arts=$(cat r/arts.hex)
+    hexat "$a" $((ioff + 24 + 48 * nb)) $((32 * na_)) > r/ids.hex
+    local ids prev='' allids='' m j
+    ids=$(cat r/ids.hex)
+    declare -a P
     for ((i = 0; i < na_; i++)); do
-        e=${arts:i*88:88}
-        aid=${e:0:64}; ab=$(le "${e:64:8}"); ao=$(le "${e:72:8}"); al=$(le "${e:80:8}")
+        aid=${ids:i*64:64}
+        # location i: byte planes of its chunk (block, offset, length; 4 planes each, low byte first)
+        k=$((i / 4096)); j=$((i % 4096)); m=$((na_ - 4096 * k)); [ $m -le 4096 ] || m=4096
+        if [ $j = 0 ]; then
+            mapfile -t P < <(od -An -v -tu1 -w1 r/chunk$k.bin | tr -d ' ')
+            [ ${#P[@]} = $((12 * m)) ] || fail "$what: location chunk $k holds ${#P[@]} bytes, expected $((12 * m))"
+        fi
+        ab=$((P[j] + 256 * P[m + j] + 65536 * P[2 * m + j] + 16777216 * P[3 * m + j]))
+        ao=$((P[4 * m + j] + 256 * P[5 * m + j] + 65536 * P[6 * m + j] + 16777216 * P[7 * m + j]))
+        al=$((P[8 * m + j] + 256 * P[9 * m + j] + 65536 * P[10 * m + j] + 16777216 * P[11 * m + j]))
         [ -z "$prev" ] || [[ "$prev" < "$aid" ]] || fail "$what: article ids not strictly increasing at $i"
         prev=$aid; allids+=$aid
         [ "$(tail -c +$((bbase[ab] + ao + 1)) r/content.bin | head -c "$al" | b2sum -l 256 | cut -d' ' -f1)" = "$aid" ] \

@@ -127,8 +127,8 @@ static size_t arch_join(arch *a, int reseal, uint8_t *out, size_t max)
         crypto_generichash_final(&st, a->m.sec_hash[NA_S_BLKS], NA_HASH);
         uint64_t tab = 24 + (uint64_t)NA_BLOCK_REC * nb;
         crypto_generichash_init(&st, NULL, 0, NA_HASH);
-        for (uint64_t i = 0; i < na && tab + NA_ARTICLE_REC * (i + 1) <= x->n; i++)
-            crypto_generichash_update(&st, x->p + tab + NA_ARTICLE_REC * i, NA_HASH);
+        for (uint64_t i = 0; i < na && tab + NA_ID_REC * (i + 1) <= x->n; i++)
+            crypto_generichash_update(&st, x->p + tab + NA_ID_REC * i, NA_HASH);
         crypto_generichash_final(&st, a->m.root, NA_HASH);
     }
     size_t mlen = 0;
@@ -236,6 +236,70 @@ static int mut_meta(arch *a)
     return rc;
 }
 
+/* The index's locations (spec 4.5), all decoded into a new array; -1 if
+ * the index does not parse as this version writes it. */
+static int locs_get(const part *x, uint32_t (**out)[3])
+{
+    if (x->n < 24) return -1;
+    uint32_t nb = na_ld32(x->p + 12), na = na_ld32(x->p + 16);
+    uint64_t nc = na_loc_chunks(na), dir = 24 + (uint64_t)NA_BLOCK_REC * nb + (uint64_t)NA_ID_REC * na;
+    uint64_t src = dir + NA_LOC_CHUNK_REC * nc;
+    if (!na || src > x->n || (uint64_t)na * NA_LOC_REC > CAP) return -1;
+    uint32_t(*loc)[3] = malloc(sizeof *loc * na);
+    uint8_t *planes = malloc(NA_LOC_REC * NA_LOC_CHUNK);
+    int rc = loc && planes ? 0 : -1;
+    for (uint64_t k = 0; k < nc && !rc; k++) {
+        size_t m = na - k * NA_LOC_CHUNK < NA_LOC_CHUNK ? na - k * NA_LOC_CHUNK : NA_LOC_CHUNK;
+        uint32_t cs = na_ld32(x->p + dir + NA_LOC_CHUNK_REC * k);
+        if (cs > x->n - src) rc = -1;
+        else if (ZSTD_decompress(planes, NA_LOC_REC * m, x->p + src, cs) != NA_LOC_REC * m) rc = -1;
+        else na_locs_from_planes(loc + k * NA_LOC_CHUNK, planes, m);
+        src += cs;
+    }
+    free(planes);
+    if (rc || src != x->n) {
+        free(loc);
+        return -1;
+    }
+    *out = loc;
+    return 0;
+}
+
+/* Replace the index's location chunks by loc compressed again. */
+static int locs_put(part *x, const uint32_t (*loc)[3])
+{
+    uint32_t nb = na_ld32(x->p + 12), na = na_ld32(x->p + 16);
+    uint64_t nc = na_loc_chunks(na);
+    size_t dir = 24 + (size_t)NA_BLOCK_REC * nb + (size_t)NA_ID_REC * na;
+    size_t cap = dir + NA_LOC_CHUNK_REC * nc + nc * ZSTD_compressBound(NA_LOC_REC * NA_LOC_CHUNK);
+    uint8_t *p = malloc(cap), *planes = malloc(NA_LOC_REC * NA_LOC_CHUNK);
+    if (!p || !planes) {
+        free(p);
+        free(planes);
+        return -1;
+    }
+    memcpy(p, x->p, dir);
+    size_t n = dir + NA_LOC_CHUNK_REC * nc;
+    for (uint64_t k = 0; k < nc; k++) {
+        size_t m = na - k * NA_LOC_CHUNK < NA_LOC_CHUNK ? na - k * NA_LOC_CHUNK : NA_LOC_CHUNK;
+        na_locs_to_planes(planes, loc + k * NA_LOC_CHUNK, m);
+        size_t zl = ZSTD_compress(p + n, cap - n, planes, NA_LOC_REC * m, 1);
+        if (ZSTD_isError(zl)) {
+            free(p);
+            free(planes);
+            return -1;
+        }
+        na_st32(p + dir + NA_LOC_CHUNK_REC * k, (uint32_t)zl);
+        n += zl;
+    }
+    na_st32(p + 4, (uint32_t)(n - 8));
+    free(planes);
+    free(x->p);
+    x->p = p;
+    x->n = n;
+    return 0;
+}
+
 /* The index: bytes after the frame header; sometimes only one field of a record. */
 static int mut_index(arch *a)
 {
@@ -243,10 +307,10 @@ static int mut_index(arch *a)
     if (x->n < 24) return -1;
     if (rnd() % 2) {
         uint32_t nb = na_ld32(x->p + 12), na = na_ld32(x->p + 16);
-        uint64_t need = 24 + (uint64_t)NA_BLOCK_REC * nb + (uint64_t)NA_ARTICLE_REC * na;
-        if (need != x->n || (nb == 0 && na == 0)) return -1;
+        uint32_t(*loc)[3] = NULL;
+        if (locs_get(x, &loc) != 0) return -1;
         /* one numeric field of one record */
-        if (nb && (na == 0 || rnd() % 2)) {
+        if (nb && rnd() % 2) {
             uint8_t *r = x->p + 24 + (size_t)NA_BLOCK_REC * (rnd() % nb);
             switch (rnd() % 3) {
             case 0: na_st64(r, interesting(na_ld64(r))); break;
@@ -254,10 +318,15 @@ static int mut_index(arch *a)
             default: na_st32(r + 12, (uint32_t)interesting(na_ld32(r + 12))); break;
             }
         } else {
-            uint8_t *r = x->p + 24 + (size_t)NA_BLOCK_REC * nb + (size_t)NA_ARTICLE_REC * (rnd() % na);
-            int f = 32 + 4 * (int)(rnd() % 3);
-            na_st32(r + f, (uint32_t)interesting(na_ld32(r + f)));
+            uint32_t *l = loc[rnd() % na];
+            int f = (int)(rnd() % 3);
+            l[f] = (uint32_t)interesting(l[f]);
+            if (locs_put(x, (const uint32_t(*)[3])loc) != 0) {
+                free(loc);
+                return -1;
+            }
         }
+        free(loc);
         return 0;
     }
     size_t cap = x->n * 2 + 128;
@@ -280,18 +349,19 @@ static int mut_block(arch *a)
     part *x = &a->s[P_INDX];
     if (x->n < 24) return -1;
     uint32_t nb = na_ld32(x->p + 12), na = na_ld32(x->p + 16);
-    if (!nb || 24 + (uint64_t)NA_BLOCK_REC * nb + (uint64_t)NA_ARTICLE_REC * na != x->n) return -1;
+    uint32_t(*loc)[3] = NULL;
+    if (!nb || locs_get(x, &loc) != 0) return -1;
     uint32_t b = rnd() % nb;
     na_block_rec br;
     na_block_decode(x->p + 24 + (size_t)NA_BLOCK_REC * b, &br);
     uint64_t base = a->m.sec[NA_S_BLKS].offset;
     if (br.offset < base || br.offset - base > a->s[P_BLKS].n || br.csize > a->s[P_BLKS].n - (br.offset - base) ||
         br.usize > CAP)
-        return -1;
+        return free(loc), -1;
     size_t rel = (size_t)(br.offset - base);
     size_t cap = (size_t)br.usize * 2 + 256;
     uint8_t *c = malloc(cap);
-    if (!c) return -1;
+    if (!c) return free(loc), -1;
     const part *dict = &a->s[P_DICT];
     ZSTD_DCtx *dc = ZSTD_createDCtx();
     size_t got = dc ? ZSTD_decompress_usingDict(dc, c, br.usize, a->s[P_BLKS].p + rel, br.csize, dict->p + 12,
@@ -300,7 +370,7 @@ static int mut_block(arch *a)
     ZSTD_freeDCtx(dc);
     if (!dc || ZSTD_isError(got) || got != br.usize) {
         free(c);
-        return -1;
+        return free(loc), -1;
     }
     size_t n = mutate_bytes(c, got, cap);
     size_t zb = ZSTD_compressBound(n);
@@ -311,7 +381,7 @@ static int mut_block(arch *a)
     if (!z || !cc || ZSTD_isError(zl)) {
         free(z);
         free(c);
-        return -1;
+        return free(loc), -1;
     }
     /* splice the frame in */
     size_t blen = a->s[P_BLKS].n - br.csize + zl;
@@ -319,7 +389,7 @@ static int mut_block(arch *a)
     if (!nbk) {
         free(z);
         free(c);
-        return -1;
+        return free(loc), -1;
     }
     memcpy(nbk, a->s[P_BLKS].p, rel);
     memcpy(nbk + rel, z, zl);
@@ -338,13 +408,12 @@ static int mut_block(arch *a)
     }
     if (rnd() % 2) {
         for (uint32_t i = 0; i < na; i++) {
-            uint8_t *r = x->p + 24 + (size_t)NA_BLOCK_REC * nb + (size_t)NA_ARTICLE_REC * i;
-            na_article_rec ar;
-            na_article_decode(r, &ar);
-            if (ar.block == b && (uint64_t)ar.offset + ar.length <= n)
-                crypto_generichash(r, NA_HASH, c + ar.offset, ar.length, NULL, 0);
+            uint8_t *r = x->p + 24 + (size_t)NA_BLOCK_REC * nb + (size_t)NA_ID_REC * i;
+            if (loc[i][0] == b && (uint64_t)loc[i][1] + loc[i][2] <= n)
+                crypto_generichash(r, NA_HASH, c + loc[i][1], loc[i][2], NULL, 0);
         }
     }
+    free(loc);
     free(z);
     free(c);
     return 0;

@@ -152,12 +152,23 @@ Test(format, records_round_trip)
     na_block_encode(raw, &b);
     na_block_decode(raw, &b2);
     cr_expect(b2.offset == b.offset && b2.csize == 77 && b2.usize == 131072 && !memcmp(b2.hash, b.hash, NA_HASH));
-    na_article_rec a = {{0}, 5, 6, 7}, a2;
-    memset(a.id, 0x11, NA_HASH);
-    uint8_t ra[NA_ARTICLE_REC];
-    na_article_encode(ra, &a);
-    na_article_decode(ra, &a2);
-    cr_expect(a2.block == 5 && a2.offset == 6 && a2.length == 7 && !memcmp(a2.id, a.id, NA_HASH));
+}
+
+/* Location chunks: byte planes, least significant byte first (spec 4.5). */
+Test(format, location_planes)
+{
+    uint32_t loc[3][3] = {{0x04030201u, 0x14131211u, 0x24232221u}, {0xA4A3A2A1u, 0xB4B3B2B1u, 0xC4C3C2C1u}, {7, 8, 9}}, back[3][3];
+    uint8_t p[36];
+    na_locs_to_planes(p, (const uint32_t(*)[3])loc, 3);
+    static const uint8_t want[36] = {0x01, 0xA1, 7, 0x02, 0xA2, 0, 0x03, 0xA3, 0, 0x04, 0xA4, 0,
+                                     0x11, 0xB1, 8, 0x12, 0xB2, 0, 0x13, 0xB3, 0, 0x14, 0xB4, 0,
+                                     0x21, 0xC1, 9, 0x22, 0xC2, 0, 0x23, 0xC3, 0, 0x24, 0xC4, 0};
+    cr_expect_arr_eq(p, want, 36);
+    na_locs_from_planes(back, p, 3);
+    cr_expect_arr_eq(back, loc, sizeof loc);
+    cr_expect_eq(na_loc_chunks(1), 1);
+    cr_expect_eq(na_loc_chunks(4096), 1);
+    cr_expect_eq(na_loc_chunks(4097), 2);
 }
 
 Test(format, hex_is_strict_lowercase)
