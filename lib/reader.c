@@ -160,8 +160,8 @@ static int open_common(newsarc_reader *r)
     r->n_loc_chunks = (uint32_t)n_chunks;
     r->loc_src = malloc((n_chunks + 1) * sizeof *r->loc_src);
     r->loc_state = calloc(n_chunks, sizeof *r->loc_state);
-    r->locs = calloc(r->n_arts, sizeof *r->locs); /* pages are touched only as chunks are decoded */
-    if (!r->loc_src || !r->loc_state || !r->locs) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+    r->loc_rows = calloc(n_chunks, sizeof *r->loc_rows);
+    if (!r->loc_src || !r->loc_state || !r->loc_rows) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
     uint64_t at = 0;
     for (uint64_t k = 0; k < n_chunks; k++) {
         r->loc_src[k] = at;
@@ -256,8 +256,8 @@ void newsarc_reader_free(newsarc_reader *r)
     for (uint32_t i = 1; i <= r->attr_n_names; i++) free(r->attr_names[i]);
     free(r->loc_src);
     free((void *)r->loc_state);
-    free(r->locs);
-    free(r->loc_planes);
+    for (uint32_t k = 0; r->loc_rows && k < r->n_loc_chunks; k++) free(r->loc_rows[k]);
+    free(r->loc_rows);
     ZSTD_freeDCtx(r->loc_dctx);
     if (r->loc_mu_ok) pthread_mutex_destroy(&r->loc_mu);
     free(r);
@@ -332,26 +332,31 @@ static size_t loc_records(const newsarc_reader *r, uint32_t k)
     return (size_t)(r->n_arts - first < NA_LOC_CHUNK ? r->n_arts - first : NA_LOC_CHUNK);
 }
 
-/* Decode location chunk k (spec 4.5, U2) into r->locs, with loc_mu held:
+/* Decode location chunk k (spec 4.5, U2) into rows, with loc_mu held:
  * 0, -1 out of memory, or a LOC_ reason. */
-static int loc_decode(newsarc_reader *r, uint32_t k)
+static int loc_decode(newsarc_reader *r, uint32_t k, ZSTD_DCtx *dctx)
 {
     size_t m = loc_records(r, k), usize = NA_LOC_REC * m;
     const uint8_t *src = r->loc_frames + r->loc_src[k];
     size_t csize = (size_t)(r->loc_src[k + 1] - r->loc_src[k]);
-    if (!r->loc_planes) r->loc_planes = malloc(NA_LOC_REC * NA_LOC_CHUNK);
-    if (!r->loc_dctx) r->loc_dctx = ZSTD_createDCtx();
-    if (!r->loc_planes || !r->loc_dctx) return -1;
+    if (!dctx && !r->loc_dctx) r->loc_dctx = ZSTD_createDCtx();
+    if (!dctx) dctx = r->loc_dctx;
+    if (!dctx) return -1;
     if (ZSTD_findFrameCompressedSize(src, csize) != csize) return LOC_NOT_ONE_FRAME;
     if (ZSTD_getFrameContentSize(src, csize) != usize) return LOC_SIZE;
     if (ZSTD_getDictID_fromFrame(src, csize) != 0) return LOC_DICT;
-    size_t got = ZSTD_decompressDCtx(r->loc_dctx, r->loc_planes, usize, src, csize);
+    uint8_t planes[NA_LOC_REC * NA_LOC_CHUNK]; /* 48 KiB: one chunk is decoded at a time (loc_mu) */
+    size_t got = ZSTD_decompressDCtx(dctx, planes, usize, src, csize);
     if (ZSTD_isError(got) || got != usize) return LOC_DECOMPRESS;
-    na_locs_from_planes(r->locs + (size_t)k * NA_LOC_CHUNK, r->loc_planes, m);
+    /* as rows: a lookup then touches one cache line, not twelve */
+    uint32_t(*rows)[3] = malloc(sizeof *rows * m);
+    if (!rows) return -1;
+    na_locs_from_planes(rows, planes, m);
+    r->loc_rows[k] = rows;
     return 0;
 }
 
-int na_reader_loc_chunk(newsarc_reader *r, uint32_t k, char msg[NA_ERRMSG])
+int na_reader_loc_chunk(newsarc_reader *r, uint32_t k, char msg[NA_ERRMSG], ZSTD_DCtx *dctx)
 {
     if (k >= r->n_loc_chunks) return na_set_error(msg, NEWSARC_E_NOTFOUND, "no location chunk %u", k);
     int st = atomic_load_explicit(&r->loc_state[k], memory_order_acquire);
@@ -359,7 +364,7 @@ int na_reader_loc_chunk(newsarc_reader *r, uint32_t k, char msg[NA_ERRMSG])
         pthread_mutex_lock(&r->loc_mu);
         st = atomic_load_explicit(&r->loc_state[k], memory_order_relaxed);
         if (st == 0) {
-            int why = loc_decode(r, k);
+            int why = loc_decode(r, k, dctx);
             if (why >= 0) {
                 st = why ? -why : 1;
                 atomic_store_explicit(&r->loc_state[k], (signed char)st, memory_order_release);
@@ -372,19 +377,19 @@ int na_reader_loc_chunk(newsarc_reader *r, uint32_t k, char msg[NA_ERRMSG])
     return st > 0 ? 0 : loc_damaged(msg, k, -st, NA_LOC_REC * loc_records(r, k));
 }
 
-int na_reader_loc(newsarc_reader *r, uint64_t i, uint32_t loc[3], char msg[NA_ERRMSG])
+int na_reader_loc(newsarc_reader *r, uint64_t i, uint32_t loc[3], char msg[NA_ERRMSG], ZSTD_DCtx *dctx)
 {
     if (i >= r->n_arts) return na_set_error(msg, NEWSARC_E_NOTFOUND, "no article %llu", (unsigned long long)i);
-    int rc = na_reader_loc_chunk(r, (uint32_t)(i / NA_LOC_CHUNK), msg);
+    int rc = na_reader_loc_chunk(r, (uint32_t)(i / NA_LOC_CHUNK), msg, dctx);
     if (rc) return rc;
-    memcpy(loc, r->locs[i], sizeof r->locs[i]);
+    na_reader_loc_known(r, i, loc);
     return 0;
 }
 
 int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out)
 {
-    uint32_t loc[3];
-    int rc = na_reader_loc(r, i, loc, r->msg);
+    uint32_t loc[3] = {0, 0, 0};
+    int rc = na_reader_loc(r, i, loc, r->msg, r->dctx);
     if (rc) return rc;
     memcpy(out->id, na_reader_id(r, i), NA_HASH);
     out->block = loc[0];
@@ -393,10 +398,10 @@ int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out)
     return 0;
 }
 
-int na_reader_article_msg(newsarc_reader *r, uint64_t index, newsarc_article_info *out, char msg[NA_ERRMSG])
+static int article_info(newsarc_reader *r, uint64_t index, newsarc_article_info *out, char msg[NA_ERRMSG], ZSTD_DCtx *dctx)
 {
-    uint32_t loc[3];
-    int rc = na_reader_loc(r, index, loc, msg);
+    uint32_t loc[3] = {0, 0, 0};
+    int rc = na_reader_loc(r, index, loc, msg, dctx);
     if (rc) return rc;
     memcpy(out->id, na_reader_id(r, index), NA_HASH);
     out->size = loc[2];
@@ -404,9 +409,15 @@ int na_reader_article_msg(newsarc_reader *r, uint64_t index, newsarc_article_inf
     return 0;
 }
 
+int na_reader_article_msg(newsarc_reader *r, uint64_t index, newsarc_article_info *out, char msg[NA_ERRMSG])
+{
+    return article_info(r, index, out, msg, NULL);
+}
+
+/* On the reader's thread: its decompression context decodes a location chunk too. */
 int newsarc_reader_article(newsarc_reader *r, uint64_t index, newsarc_article_info *out)
 {
-    return na_reader_article_msg(r, index, out, r->msg);
+    return article_info(r, index, out, r->msg, r->dctx);
 }
 
 int newsarc_reader_find_id(newsarc_reader *r, const uint8_t id[NEWSARC_ID_SIZE], uint64_t *index)
@@ -638,7 +649,11 @@ const char *newsarc_cursor_error(const newsarc_cursor *c) { return c ? c->msg : 
 
 void na_reader_prefetch_article(const newsarc_cursor *c, uint64_t index)
 {
-    if (index < c->r->n_arts) __builtin_prefetch(c->r->locs[index]);
+    const newsarc_reader *r = c->r;
+    if (index >= r->n_arts) return;
+    __builtin_prefetch(na_reader_id(r, index));
+    uint64_t k = index / NA_LOC_CHUNK;
+    if (atomic_load_explicit(&r->loc_state[k], memory_order_acquire) == 1) __builtin_prefetch(r->loc_rows[k][index % NA_LOC_CHUNK]);
 }
 
 int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, size_t *len)
@@ -647,8 +662,8 @@ int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, si
     *data = NULL;
     *len = 0;
     if (index >= r->n_arts) return na_set_error(c->msg, NEWSARC_E_NOTFOUND, "no article %llu", (unsigned long long)index);
-    uint32_t loc[3];
-    int rc = na_reader_loc(c->r, index, loc, c->msg);
+    uint32_t loc[3] = {0, 0, 0};
+    int rc = na_reader_loc(c->r, index, loc, c->msg, c->dctx);
     if (rc) return rc;
     na_article_rec a = {.block = loc[0], .offset = loc[1], .length = loc[2]};
     na_block_rec b;

@@ -44,12 +44,11 @@ struct newsarc_reader {
     const uint8_t *loc_frames;  /* the chunk frames, back to back */
     uint64_t *loc_src;          /* per chunk: offset of its frame in loc_frames; one more: the end */
     uint32_t n_loc_chunks;
-    uint32_t (*locs)[3];        /* block, offset, length per article; a chunk is valid once its state is 1 */
+    uint32_t (**loc_rows)[3];   /* per chunk: block, offset, length of its articles, set before its state becomes 1 */
     _Atomic signed char *loc_state; /* per chunk: 0 not decoded, 1 ok, -1 damaged */
     pthread_mutex_t loc_mu;     /* held while a chunk is decoded */
     int loc_mu_ok;
     ZSTD_DCtx *loc_dctx;
-    uint8_t *loc_planes;        /* one chunk's content */
     uint64_t blks_off, blks_end;
     /* META (spec 4.4): header read at open, directory on first use */
     const uint8_t *meta_payload; /* after the type */
@@ -94,11 +93,21 @@ int na_corrupt_at(newsarc_reader *r, const char *file, int line, const char *fmt
 int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out);
 int na_reader_article_rec(newsarc_reader *r, uint64_t i, na_article_rec *out);
 /* Article i's location (block, offset, length), its chunk decoded and
- * checked on first use; safe on any thread (msg is the caller's).  The
- * block, offset and length are not checked against the block table. */
-int na_reader_loc(newsarc_reader *r, uint64_t i, uint32_t loc[3], char msg[NA_ERRMSG]);
+ * checked on first use; safe on any thread (msg is the caller's, and dctx,
+ * if not NULL, a decompression context only the calling thread uses; NULL:
+ * the reader's own one for chunks, under its lock).  The block, offset and
+ * length are not checked against the block table. */
+int na_reader_loc(newsarc_reader *r, uint64_t i, uint32_t loc[3], char msg[NA_ERRMSG], ZSTD_DCtx *dctx);
 /* Decode location chunk k now (verify reports each damaged chunk). */
-int na_reader_loc_chunk(newsarc_reader *r, uint32_t k, char msg[NA_ERRMSG]);
+int na_reader_loc_chunk(newsarc_reader *r, uint32_t k, char msg[NA_ERRMSG], ZSTD_DCtx *dctx);
+/* Article i's location, its chunk known to be decoded (state 1). */
+static inline void na_reader_loc_known(const newsarc_reader *r, uint64_t i, uint32_t loc[3])
+{
+    const uint32_t *l = r->loc_rows[i / NA_LOC_CHUNK][i % NA_LOC_CHUNK];
+    loc[0] = l[0];
+    loc[1] = l[1];
+    loc[2] = l[2];
+}
 /* Article i's id (i < n_arts). */
 static inline const uint8_t *na_reader_id(const newsarc_reader *r, uint64_t i) { return r->ids_tab + (size_t)i * NA_ID_REC; }
 /* Every META frame, decompressed and checked (U4) on `threads` threads. */

@@ -244,7 +244,7 @@ static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], 
     /* every location chunk decoded (each damaged one reported; its articles are skipped) */
     for (uint32_t k = 0; k < r->n_loc_chunks; k++) {
         char m[NA_ERRMSG];
-        int rc = na_reader_loc_chunk(r, k, m);
+        int rc = na_reader_loc_chunk(r, k, m, NULL);
         if (rc == NEWSARC_E_NOMEM) {
             free(first);
             free(fill);
@@ -259,7 +259,9 @@ static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], 
         if (a > 0 && memcmp(id - NA_ID_REC, id, NA_HASH) >= 0)
             report(v, "INDX", -1, a, "article ids are not strictly increasing");
         if (atomic_load_explicit(&r->loc_state[a / NA_LOC_CHUNK], memory_order_acquire) != 1) continue;
-        uint32_t blk = r->locs[a][0], off = r->locs[a][1], len = r->locs[a][2];
+        uint32_t loc[3];
+        na_reader_loc_known(r, a, loc);
+        uint32_t blk = loc[0], off = loc[1], len = loc[2];
         if (blk >= r->n_blocks) {
             report(v, "INDX", -1, a, "article refers to a block that does not exist");
             continue;
@@ -286,7 +288,8 @@ static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], 
     }
     for (uint32_t a = 0; a < r->n_arts; a++) {
         if (!ok[a]) continue;
-        const uint32_t *loc = r->locs[a];
+        uint32_t loc[3];
+        na_reader_loc_known(r, a, loc);
         uint64_t st = v->art_state ? atomic_load_explicit(&v->art_state[a], memory_order_relaxed) : 0;
         uint64_t at = fill[loc[0]]++; /* < n_ok <= n_arts < 2^32 */
         recs[at] = (vart){loc[1], loc[2], a, ((st & AS_TEXT) ? 1u : 0u) | ((st & AS_WHOLE) ? 2u : 0u), (uint32_t)at};

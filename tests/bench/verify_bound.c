@@ -125,12 +125,14 @@ int main(int argc, char **argv)
     }
     char msg[NA_ERRMSG];
     for (uint32_t k = 0; k < r->n_loc_chunks; k++)
-        if (na_reader_loc_chunk(r, k, msg) != 0) {
+        if (na_reader_loc_chunk(r, k, msg, NULL) != 0) {
             fprintf(stderr, "verify_bound: %s: %s\n", argv[optind], msg);
             return 1;
         }
     for (uint32_t a = 0; a < r->n_arts; a++) {
-        uint32_t b = r->locs[a][0];
+        uint32_t loc[3];
+        na_reader_loc_known(r, a, loc);
+        uint32_t b = loc[0];
         if (b >= r->n_blocks) {
             fprintf(stderr, "verify_bound: %s: damaged index\n", argv[optind]);
             return 1;
@@ -139,9 +141,11 @@ int main(int argc, char **argv)
     }
     for (uint32_t b = 0; b < r->n_blocks; b++) first[b + 2] += first[b + 1];
     for (uint32_t a = 0; a < r->n_arts; a++) {
-        uint64_t at = first[r->locs[a][0] + 1]++;
-        span[at][0] = r->locs[a][1];
-        span[at][1] = r->locs[a][2];
+        uint32_t loc[3];
+        na_reader_loc_known(r, a, loc);
+        uint64_t at = first[loc[0] + 1]++;
+        span[at][0] = loc[1];
+        span[at][1] = loc[2];
     }
     job j = {.r = r, .first = first, .span = (const uint32_t(*)[2])span, .n_items = 2 + (uint64_t)r->meta_n_frames + r->n_blocks};
     atomic_init(&j.next, 0);
