@@ -392,17 +392,34 @@ static uint8_t entry_bits(const newsarc_entry *e)
     return bad;
 }
 
+/* Canonical order of two articles (spec 9.2): by location (block, offset,
+ * length), which names one article; 2 when a location chunk is damaged
+ * (reported with the index, not as an order fault). */
+static int cmp_location(newsarc_reader *r, uint32_t a, uint32_t b)
+{
+    if (a == b) return 0;
+    uint32_t la[3] = {0, 0, 0}, lb[3] = {0, 0, 0};
+    char msg[NA_ERRMSG];
+    if (na_reader_loc(r, a, la, msg, NULL) != 0 || na_reader_loc(r, b, lb, msg, NULL) != 0) return 2;
+    for (int f = 0; f < 3; f++)
+        if (la[f] != lb[f]) return la[f] < lb[f] ? -1 : 1;
+    return a < b ? -1 : 1; /* two records with one location: the index check reports it */
+}
+
 /* What is wrong with an entry given the one before it: canonical order, a name shared by two articles. */
-static uint8_t pair_bits(const newsarc_entry *prev, uint32_t prev_art, const newsarc_entry *e, uint32_t art)
+static uint8_t pair_bits(newsarc_reader *r, const newsarc_entry *prev, uint32_t prev_art, const newsarc_entry *e,
+                         uint32_t art)
 {
     uint8_t bad = 0;
     int c = cmp_span(prev->name, prev->name_len, e->name, e->name_len);
-    if (!c) c = prev_art < art ? -1 : prev_art > art;
-    if (!c) c = cmp_span(prev->text_key, prev->text_key_len, e->text_key, e->text_key_len);
-    if (!c) c = prev->text_pos < e->text_pos ? -1 : prev->text_pos > e->text_pos;
-    if (!c) c = cmp_span(prev->meta, prev->meta_len, e->meta, e->meta_len);
-    if (!c) c = prev->flags < e->flags ? -1 : prev->flags > e->flags;
-    if (c > 0) bad |= EB_ORDER;
+    if (!c) c = cmp_location(r, prev_art, art);
+    if (c != 2) { /* else the order of the two is unknown */
+        if (!c) c = cmp_span(prev->text_key, prev->text_key_len, e->text_key, e->text_key_len);
+        if (!c) c = prev->text_pos < e->text_pos ? -1 : prev->text_pos > e->text_pos;
+        if (!c) c = cmp_span(prev->meta, prev->meta_len, e->meta, e->meta_len);
+        if (!c) c = prev->flags < e->flags ? -1 : prev->flags > e->flags;
+        if (c > 0) bad |= EB_ORDER;
+    }
     if (e->name_len && e->name_len == prev->name_len && !memcmp(e->name, prev->name, e->name_len) && art != prev_art)
         bad |= EB_DUPNAME;
     return bad;
@@ -478,7 +495,7 @@ static void check_frames(void *arg, int t)
             uint64_t i = x->first + k;
             size_t len = na_entry_parse(r->ent[i], &e, &art);
             uint8_t bad = entry_bits(&e);
-            if (k) bad |= pair_bits(&prev, prev_art, &e, art);
+            if (k) bad |= pair_bits(r, &prev, prev_art, &e, art);
             j->bad[i] = bad;
             note_article(&j->art_state[art], &e, i);
             for (int side = 0; side < 2; side++) {
@@ -544,7 +561,7 @@ static void check_meta(vctx *v, int threads, uint8_t **ebad)
             uint32_t prev_art, art;
             na_entry_parse(j.edge[2 * (size_t)f - 1], &prev, &prev_art);
             na_entry_parse(j.edge[2 * (size_t)f], &e, &art);
-            j.bad[r->mf[f].first] |= pair_bits(&prev, prev_art, &e, art);
+            j.bad[r->mf[f].first] |= pair_bits(r, &prev, prev_art, &e, art);
         }
         v->art_state = j.art_state;
         j.art_state = NULL;

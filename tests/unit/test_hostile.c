@@ -1918,6 +1918,74 @@ Test(hostile, meta_contents_verify_refuses)
     cr_expect_eq(o.json, C, "entry_to_json refuses broken metadata");
 }
 
+static int verify_messages(const tu_buf *b, tu_buf *out);
+
+/* Swap entries i and i + 1 of a table (records of any length). */
+static void swap_entries(tu_buf *t, uint32_t i)
+{
+    ent_pos e1 = entry_pos(t, i), e2 = entry_pos(t, i + 1);
+    tu_buf n = {0};
+    put(&n, t->data, e1.rec);
+    put(&n, t->data + e2.rec, e2.end - e2.rec);
+    put(&n, t->data + e1.rec, e1.end - e1.rec);
+    put(&n, t->data + e2.end, t->len - e2.end);
+    buf_set(t, n.data, n.len);
+    tu_buf_free(&n);
+}
+
+static int cmp_loc(const uint32_t *a, const uint32_t *b)
+{
+    for (int f = 0; f < 3; f++)
+        if (a[f] != b[f]) return a[f] < b[f] ? -1 : 1;
+    return 0;
+}
+
+/* Entries with the same (empty) name follow their articles' locations
+ * (spec 9.2), not the id order: the writer writes them so, verify accepts
+ * that and refuses two of them swapped into id order. */
+Test(hostile, json_entries_follow_their_articles_locations)
+{
+    enum { N = 40 };
+    tu_item it[N];
+    char lines[N][160];
+    for (int i = 0; i < N; i++) {
+        snprintf(lines[i], sizeof lines[i], "{\"url\":\"https://e.org/%02d\",\"title\":\"t%d\",\"text\":\"story %d, %s\"}",
+                 (i * 17) % N, i, i, i % 2 ? "one way" : "another way");
+        it[i] = (tu_item){NULL, lines[i], 0};
+    }
+    newsarc_writer_options o = {.level = 3, .block_size = 256, .dict_size = UINT32_MAX, .threads = 2, .no_text_info = 1};
+    tu_buf b = {0};
+    char msg[512];
+    cr_assert_eq(tu_pack(it, N, NULL, &o, &b, msg, sizeof msg), 0, "pack: %s", msg);
+    arch a;
+    split_archive(&b, &a);
+    cr_assert_gt(ix_blocks(&a), 3);
+    tu_buf t;
+    meta_table(&a, &t);
+    cr_assert_eq(na_ld32(t.data), N);
+    uint32_t swap = UINT32_MAX;
+    for (uint32_t i = 0; i + 1 < N; i++) {
+        uint32_t p = na_ld32(t.data + entry_pos(&t, i).rec), q = na_ld32(t.data + entry_pos(&t, i + 1).rec);
+        cr_expect_lt(cmp_loc(a.locs[p], a.locs[q]), 0, "entries %u and %u in location order", i, i + 1);
+        if (p > q && swap == UINT32_MAX) swap = i; /* in location order, against id order */
+    }
+    cr_assert_neq(swap, UINT32_MAX, "some neighbours are out of id order (else the test shows nothing)");
+    outcome ok = run_all(&b);
+    cr_expect(ok.open == 0 && ok.read == 0 && ok.verify == 0 && ok.verify2 == 0, "the archive as written verifies");
+    swap_entries(&t, swap);
+    set_meta(&a, t.data, t.len, t.len - 4);
+    tu_buf c, rep;
+    assemble(&a, RESEAL, &c);
+    expect_verify_fails(&c, "two JSON entries put in id order");
+    cr_expect_eq(verify_messages(&c, &rep), C);
+    cr_expect(strstr((char *)rep.data, "out of canonical order") != NULL, "verify says: %s", (char *)rep.data);
+    tu_buf_free(&rep);
+    tu_buf_free(&c);
+    tu_buf_free(&t);
+    free_arch(&a);
+    tu_buf_free(&b);
+}
+
 /*
  * META as two frames, split before entry `split` of the table: verify
  * checks frames on separate threads and the pairs that straddle two frames
