@@ -345,13 +345,22 @@ static int loc_decode(newsarc_reader *r, uint32_t k, ZSTD_DCtx *dctx)
     if (ZSTD_findFrameCompressedSize(src, csize) != csize) return LOC_NOT_ONE_FRAME;
     if (ZSTD_getFrameContentSize(src, csize) != usize) return LOC_SIZE;
     if (ZSTD_getDictID_fromFrame(src, csize) != 0) return LOC_DICT;
-    uint8_t planes[NA_LOC_REC * NA_LOC_CHUNK]; /* 48 KiB: one chunk is decoded at a time (loc_mu) */
-    size_t got = ZSTD_decompressDCtx(dctx, planes, usize, src, csize);
-    if (ZSTD_isError(got) || got != usize) return LOC_DECOMPRESS;
-    /* as rows: a lookup then touches one cache line, not twelve */
+    uint8_t *planes = malloc(usize);
     uint32_t(*rows)[3] = malloc(sizeof *rows * m);
-    if (!rows) return -1;
+    if (!planes || !rows) {
+        free(planes);
+        free(rows);
+        return -1;
+    }
+    size_t got = ZSTD_decompressDCtx(dctx, planes, usize, src, csize);
+    if (ZSTD_isError(got) || got != usize) {
+        free(planes);
+        free(rows);
+        return LOC_DECOMPRESS;
+    }
+    /* as rows: a lookup then touches one cache line, not twelve */
     na_locs_from_planes(rows, planes, m);
+    free(planes);
     r->loc_rows[k] = rows;
     return 0;
 }
@@ -647,14 +656,16 @@ void newsarc_cursor_free(newsarc_cursor *c)
 
 const char *newsarc_cursor_error(const newsarc_cursor *c) { return c ? c->msg : "out of memory"; }
 
-void na_reader_prefetch_article(const newsarc_cursor *c, uint64_t index)
+void na_reader_prefetch(const newsarc_reader *r, uint64_t index)
 {
-    const newsarc_reader *r = c->r;
     if (index >= r->n_arts) return;
     __builtin_prefetch(na_reader_id(r, index));
     uint64_t k = index / NA_LOC_CHUNK;
     if (atomic_load_explicit(&r->loc_state[k], memory_order_acquire) == 1) __builtin_prefetch(r->loc_rows[k][index % NA_LOC_CHUNK]);
+    if (r->attr_state == 1) __builtin_prefetch(r->attr_recs + (size_t)index * NA_ATTR_REC);
 }
+
+void na_reader_prefetch_article(const newsarc_cursor *c, uint64_t index) { na_reader_prefetch(c->r, index); }
 
 int newsarc_cursor_read(newsarc_cursor *c, uint64_t index, const void **data, size_t *len)
 {
@@ -900,6 +911,46 @@ int na_reader_meta_frame_into(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, ui
     if (r->mf[f].state != 0)
         return na_set_error(msg, NEWSARC_E_STATE, "internal: metadata frame %u is already loaded or failed", f);
     return meta_frame_load(r, f, dctx, buf, msg);
+}
+
+int na_meta_stream_begin(newsarc_reader *r, uint32_t *frames)
+{
+    int rc = na_reader_meta_dir(r);
+    *frames = rc ? 0 : r->meta_n_frames;
+    return rc;
+}
+
+int na_meta_stream_load(newsarc_reader *r, na_meta_slot *s, uint32_t f, uint64_t *first, uint32_t *entries,
+                        char msg[NA_ERRMSG])
+{
+    if (f >= r->meta_n_frames) return na_set_error(msg, NEWSARC_E_NOTFOUND, "no metadata frame %u", f);
+    na_meta_frame *x = &r->mf[f];
+    *first = x->first;
+    *entries = 0;
+    if (!s->dctx && !(s->dctx = ZSTD_createDCtx())) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory");
+    if (s->cap < x->usize) {
+        uint8_t *nb = realloc(s->buf, x->usize);
+        if (!nb) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory for metadata frame %u", f);
+        s->buf = nb;
+        s->cap = x->usize;
+    }
+    int rc = na_reader_meta_frame_into(r, f, s->dctx, s->buf, msg);
+    if (!rc) *entries = x->entries;
+    return rc;
+}
+
+uint32_t na_meta_stream_entries(const newsarc_reader *r, uint32_t f) { return f < r->meta_n_frames ? r->mf[f].entries : 0; }
+
+void na_meta_stream_release(newsarc_reader *r, uint32_t f)
+{
+    if (f < r->meta_n_frames) na_reader_meta_unload(r, f);
+}
+
+void na_meta_slot_free(na_meta_slot *s)
+{
+    ZSTD_freeDCtx(s->dctx);
+    free(s->buf);
+    memset(s, 0, sizeof *s);
 }
 
 void na_reader_meta_unload(newsarc_reader *r, uint32_t f)

@@ -493,6 +493,13 @@ static void check_frames(void *arg, int t)
         uint32_t prev_art = 0, art;
         for (uint32_t k = 0; k < x->entries; k++) {
             uint64_t i = x->first + k;
+            if (k + 8 < x->entries) { /* entries follow the placement: their articles are all over the index */
+                uint32_t ahead = na_ld32(r->ent[i + 8]);
+                if (ahead < r->n_arts) {
+                    __builtin_prefetch(&j->art_state[ahead]);
+                    na_reader_prefetch(r, ahead);
+                }
+            }
             size_t len = na_entry_parse(r->ent[i], &e, &art);
             uint8_t bad = entry_bits(&e);
             if (k) bad |= pair_bits(r, &prev, prev_art, &e, art);
