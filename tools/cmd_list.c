@@ -176,49 +176,77 @@ static void list_human(cli_out *o, const newsarc_entry *e, const newsarc_article
 }
 
 /*
- * list and list --json on all threads.  The reader handle stays on this thread (one
- * thread per handle, newsarc.h): it collects a chunk of entries per worker,
- * the workers format their chunks into memory, and the chunks are written in
- * order, so the output is the same for any thread count, also when an entry
- * is bad (the lines before it, then the error).
+ * list and list --json on all threads, one META frame per worker and round:
+ * each worker decompresses its frame into its own buffer (na_meta_stream_*),
+ * formats the frame's entries into memory and releases the frame; the
+ * chunks are written in frame order, so the output is the same for any
+ * thread count, also when a frame or an entry is bad (the lines before it,
+ * then the error).  The whole entry table is never in memory at once.
  */
-#define LIST_CHUNK 8192 /* entries per worker and round, at most */
-
 typedef struct list_item {
     newsarc_entry e;
+    uint64_t art;
     newsarc_article_info ai;
     newsarc_text_info ti;
 } list_item;
 
-typedef struct list_job {
-    newsarc_reader *r; /* entries and text information loaded: read-only from here, on any thread */
+typedef struct list_slot { /* one per worker, kept across rounds */
+    na_meta_slot meta;
     list_item *items;
-    uint64_t first; /* entry index of items[0] */
-    size_t n, done; /* done: lines formatted before a bad entry (n if none) */
+    size_t cap;
+} list_slot;
+
+typedef struct list_job {
+    newsarc_reader *r; /* frame directory and text information loaded: read-only from here, on any thread */
+    list_slot *slot;
+    uint32_t frame, frames; /* the job's frames: frame, frame + 1, ... */
+    uint64_t first; /* entry index of the first entry of the frame being formatted */
+    size_t n, done; /* that frame's entries; done: lines formatted before a bad entry (n if none) */
     cli_out *out;   /* fd -1: memory */
     int human;      /* plain list, else --json */
     int rc;         /* a malformed entry */
-    int rrc;        /* the reader refused entry first + n (n shortened to it) */
-    char msg[NA_ERRMSG]; /* why, when it was the article's location */
+    int rrc;        /* the reader refused the frame, or entry first + n (n shortened to it) */
+    char msg[NA_ERRMSG]; /* why */
 } list_job;
 
-static void *list_format(void *arg)
+/* One frame of the job into its output; 0, or stop (j->rc / j->rrc set). */
+static int list_frame(list_job *j, uint32_t f)
 {
-    list_job *j = arg;
     cli_out *o = j->out;
-    o->len = o->mem_len = 0;
-    o->err = 0;
-    /* gather on this thread: entries, index and attr records of the chunk.  Safe
-     * on several threads because every entry is loaded and attr decoded first:
-     * these calls then only read (their error paths, which write the reader's
-     * message, cannot be reached: META loading refused articles out of range);
-     * an article's location may be damaged, so its message comes back in j->msg. */
+    list_slot *sl = j->slot;
+    uint32_t ne = 0;
+    j->n = j->done = 0;
+    if ((j->rrc = na_meta_stream_load(j->r, &sl->meta, f, &j->first, &ne, j->msg)) != 0) return -1;
+    if (sl->cap < ne) {
+        list_item *ni = realloc(sl->items, sizeof *ni * ne);
+        if (!ni) {
+            j->rrc = na_set_error(j->msg, NEWSARC_E_NOMEM, "out of memory");
+            na_meta_stream_release(j->r, f);
+            return -1;
+        }
+        sl->items = ni;
+        sl->cap = ne;
+    }
+    j->n = ne;
+    /* entries, index and attr records of the frame: the frame is this
+     * thread's, attr was decoded before the threads started, an article's
+     * location may be damaged (its message comes back in j->msg) */
     for (size_t k = 0; k < j->n; k++) {
-        uint64_t art;
-        list_item *it = &j->items[k];
-        int rrc = newsarc_reader_entry(j->r, j->first + k, &it->e, &art);
-        if (!rrc) rrc = na_reader_article_msg(j->r, art, &it->ai, j->msg);
-        if (!rrc && !j->human) rrc = newsarc_reader_text_info(j->r, art, &it->ti);
+        int rrc = newsarc_reader_entry(j->r, j->first + k, &sl->items[k].e, &sl->items[k].art);
+        if (rrc) {
+            j->rrc = rrc;
+            j->n = k;
+        }
+    }
+    /* entries come in placement order, their articles from all over the
+     * index: what article k + 16 needs is fetched while article k is read */
+    enum { AHEAD = 16 };
+    for (size_t k = 0; k < j->n && k < AHEAD; k++) na_reader_prefetch(j->r, sl->items[k].art);
+    for (size_t k = 0; k < j->n; k++) {
+        list_item *it = &sl->items[k];
+        if (k + AHEAD < j->n) na_reader_prefetch(j->r, sl->items[k + AHEAD].art);
+        int rrc = na_reader_article_msg(j->r, it->art, &it->ai, j->msg);
+        if (!rrc && !j->human) rrc = newsarc_reader_text_info(j->r, it->art, &it->ti);
         if (rrc) {
             j->rrc = rrc;
             j->n = k;
@@ -226,13 +254,13 @@ static void *list_format(void *arg)
     }
     if (j->human) {
         na_buf wb = {0}, tb = {0};
-        for (j->done = 0; j->done < j->n; j->done++) list_human(o, &j->items[j->done].e, &j->items[j->done].ai, &wb, &tb);
+        for (; j->done < j->n; j->done++) list_human(o, &sl->items[j->done].e, &sl->items[j->done].ai, &wb, &tb);
         na_buf_free(&wb);
         na_buf_free(&tb);
     }
     for (; j->done < j->n; j->done++) {
         size_t mark = o->mem_len + o->len;
-        if (list_json(o, &j->items[j->done].e, &j->items[j->done].ai, &j->items[j->done].ti) != 0) {
+        if (list_json(o, &sl->items[j->done].e, &sl->items[j->done].ai, &sl->items[j->done].ti) != 0) {
             /* drop the bad entry's partial line */
             if (mark >= o->mem_len) o->len = mark - o->mem_len;
             else {
@@ -243,47 +271,58 @@ static void *list_format(void *arg)
             break;
         }
     }
+    na_meta_stream_release(j->r, f);
+    return j->rc || j->rrc ? -1 : 0;
+}
+
+static void *list_format(void *arg)
+{
+    list_job *j = arg;
+    cli_out *o = j->out;
+    o->len = o->mem_len = 0;
+    o->err = 0;
+    for (uint32_t f = j->frame; f < j->frame + j->frames; f++)
+        if (list_frame(j, f) != 0) break;
     cli_out_flush(o);
     return NULL;
 }
 
-static int list_all(newsarc_reader *r, const char *path, uint64_t n, int threads, int human, int *write_err)
+#define LIST_CHUNK 8192 /* entries per worker and round, at least one frame */
+
+static int list_all(newsarc_reader *r, const char *path, int threads, int human, int *write_err)
 {
     int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
-    list_item *items = malloc(sizeof *items * LIST_CHUNK * (size_t)T);
+    list_slot *slots = calloc((size_t)T, sizeof *slots);
     cli_out *outs = calloc((size_t)T, sizeof *outs);
     static cli_out out;
     out.fd = 1;
-    if (!items || !outs) {
-        free(items);
+    if (!slots || !outs) {
+        free(slots);
         free(outs);
         cli_err("out of memory");
         return NEWSARC_E_NOMEM;
     }
-    /* small archives still get one chunk per thread (and the tests the ordering) */
-    size_t chunk = n / (4u * (unsigned)T) + 1;
-    if (chunk < 16) chunk = 16;
-    if (chunk > LIST_CHUNK) chunk = LIST_CHUNK;
-    int rc = 0;
+    uint32_t nf = 0;
+    int rc = na_meta_stream_begin(r, &nf);
+    if (rc) cli_err("'%s': %s", path, newsarc_reader_error(r));
     /* text information decoded once, before the threads read it */
     newsarc_text_info ti0;
-    int rrc = n && !human ? newsarc_reader_text_info(r, 0, &ti0) : 0;
-    if (rrc) {
+    if (!rc && newsarc_reader_entry_count(r) && !human && (rc = newsarc_reader_text_info(r, 0, &ti0)) != 0)
         cli_err("'%s': %s", path, newsarc_reader_error(r));
-        rc = rrc;
-    }
-    for (uint64_t base = 0; base < n && !rc;) {
+    for (uint32_t f = 0; f < nf && !rc;) {
         list_job jobs[CLI_MAX_JOBS];
         int used = 0;
-        for (; used < T && base < n; used++) {
-            size_t m = n - base < chunk ? (size_t)(n - base) : chunk;
+        for (; used < T && f < nf; used++) {
+            uint32_t g = f;
+            for (uint64_t ents = 0; g < nf && (g == f || ents + na_meta_stream_entries(r, g) <= LIST_CHUNK); g++)
+                ents += na_meta_stream_entries(r, g);
             outs[used].fd = -1;
-            jobs[used] = (list_job){.r = r, .items = items + (size_t)used * chunk, .first = base, .n = m, .out = &outs[used],
+            jobs[used] = (list_job){.r = r, .slot = &slots[used], .frame = f, .frames = g - f, .out = &outs[used],
                                     .human = human};
-            base += m;
+            f = g;
         }
         cli_run_jobs(list_format, jobs, sizeof *jobs, used);
-        /* write in order, up to the first bad entry */
+        /* write in order, up to the first bad frame or entry */
         for (int t = 0; t < used && !rc; t++) {
             if (jobs[t].out->err) {
                 cli_err("out of memory");
@@ -301,9 +340,13 @@ static int list_all(newsarc_reader *r, const char *path, uint64_t n, int threads
             }
         }
     }
-    for (int t = 0; t < T; t++) free(outs[t].mem);
+    for (int t = 0; t < T; t++) {
+        free(outs[t].mem);
+        na_meta_slot_free(&slots[t].meta);
+        free(slots[t].items);
+    }
     free(outs);
-    free(items);
+    free(slots);
     if (cli_out_flush(&out) != 0) *write_err = 1;
     return rc;
 }
@@ -342,10 +385,8 @@ int cmd_list(int argc, char **argv)
     int code;
     newsarc_reader *r = cli_open(path, &code);
     if (!r) return code;
-    uint64_t n = newsarc_reader_entry_count(r);
-    int rc = newsarc_reader_load_entries(r, threads), write_err = 0;
-    if (rc) cli_err("'%s': %s", path, newsarc_reader_error(r));
-    else rc = list_all(r, path, n, threads, !json, &write_err);
+    int write_err = 0;
+    int rc = list_all(r, path, threads, !json, &write_err);
     if ((write_err || fflush(stdout) != 0) && !rc) {
         cli_err("stdout: write error");
         newsarc_reader_free(r);
