@@ -660,8 +660,7 @@ void na_reader_prefetch(const newsarc_reader *r, uint64_t index)
 {
     if (index >= r->n_arts) return;
     __builtin_prefetch(na_reader_id(r, index));
-    uint64_t k = index / NA_LOC_CHUNK;
-    if (atomic_load_explicit(&r->loc_state[k], memory_order_acquire) == 1) __builtin_prefetch(r->loc_rows[k][index % NA_LOC_CHUNK]);
+    na_reader_prefetch_loc(r, index);
     if (r->attr_state == 1) __builtin_prefetch(r->attr_recs + (size_t)index * NA_ATTR_REC);
 }
 

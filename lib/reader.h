@@ -108,6 +108,13 @@ static inline void na_reader_loc_known(const newsarc_reader *r, uint64_t i, uint
     loc[1] = l[1];
     loc[2] = l[2];
 }
+/* Prefetch article i's location row when its chunk is decoded. */
+static inline void na_reader_prefetch_loc(const newsarc_reader *r, uint64_t i)
+{
+    uint64_t k = i / NA_LOC_CHUNK;
+    if (i < r->n_arts && atomic_load_explicit(&r->loc_state[k], memory_order_acquire) == 1)
+        __builtin_prefetch(r->loc_rows[k][i % NA_LOC_CHUNK]);
+}
 /* Article i's id (i < n_arts). */
 static inline const uint8_t *na_reader_id(const newsarc_reader *r, uint64_t i) { return r->ids_tab + (size_t)i * NA_ID_REC; }
 /* Every META frame, decompressed and checked (U4) on `threads` threads. */

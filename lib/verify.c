@@ -220,6 +220,12 @@ static int cmp_vart(const void *a, const void *b)
     return x->art < y->art ? -1 : x->art > y->art;
 }
 
+static int cmp_key64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Block table contiguity, article order and bounds, tiling of every block. */
 static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], uint64_t **first_out)
 {
@@ -297,11 +303,27 @@ static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], 
     }
     free(fill);
     free(ok);
-    /* tiling: within each block, articles sorted by offset cover [0, usize) exactly */
+    /* tiling: within each block, articles sorted by offset cover [0, usize) exactly.
+     * A block's records are sorted as 64-bit keys (offset, non-empty, position:
+     * the order of cmp_vart, since a block's records are in index order) and
+     * then moved: qsort of the 20-byte records copied each one by memcpy. */
+    uint64_t most = 0;
+    for (uint32_t b = 0; b < r->n_blocks; b++)
+        if (first[b + 1] - first[b] > most) most = first[b + 1] - first[b];
+    uint64_t *key = most < ((uint64_t)1 << 31) ? malloc(sizeof *key * (size_t)(most ? most : 1)) : NULL;
+    vart *moved = key ? malloc(sizeof *moved * (size_t)(most ? most : 1)) : NULL;
     for (uint32_t b = 0; b < r->n_blocks; b++) {
         uint64_t lo = first[b], hi = first[b + 1];
         /* index-order ties cannot occur in a valid block; if they do, the tiling check reports it */
-        if (hi - lo > 1) qsort(recs + lo, (size_t)(hi - lo), sizeof *recs, cmp_vart);
+        if (hi - lo > 1 && moved) {
+            size_t n = (size_t)(hi - lo);
+            for (size_t i = 0; i < n; i++)
+                key[i] = (uint64_t)recs[lo + i].off << 32 | (uint64_t)(recs[lo + i].len != 0) << 31 | i;
+            qsort(key, n, sizeof *key, cmp_key64);
+            for (size_t i = 0; i < n; i++) moved[i] = recs[lo + (key[i] & 0x7FFFFFFFu)];
+            memcpy(recs + lo, moved, n * sizeof *moved);
+        } else if (hi - lo > 1)
+            qsort(recs + lo, (size_t)(hi - lo), sizeof *recs, cmp_vart);
         uint64_t at = 0;
         for (uint64_t i = lo; i < hi; i++) {
             if (recs[i].off != at) {
@@ -314,6 +336,8 @@ static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], 
         if (hi == lo) report(v, "INDX", b, -1, "block %u holds no article", b);
         else if (at != usize) report(v, "INDX", b, -1, "articles do not fill block %u exactly", b);
     }
+    free(key);
+    free(moved);
     *recs_out = recs;
     *ids_out = ids;
     *first_out = first;
@@ -497,7 +521,7 @@ static void check_frames(void *arg, int t)
                 uint32_t ahead = na_ld32(r->ent[i + 8]);
                 if (ahead < r->n_arts) {
                     __builtin_prefetch(&j->art_state[ahead]);
-                    na_reader_prefetch(r, ahead);
+                    na_reader_prefetch_loc(r, ahead);
                 }
             }
             size_t len = na_entry_parse(r->ent[i], &e, &art);
