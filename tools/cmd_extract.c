@@ -231,7 +231,10 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xite
     int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
     size_t chunk = ni / (8u * (unsigned)T) + 1;
     if (chunk < 16) chunk = 16;
-    if (chunk > 16384) chunk = 16384;
+    /* at most 2048 entries (about 1 MB of lines) per job: written while
+     * still in cache; 16384 (10 MB writes) cost 3x the system time when
+     * writing to a file (spec/BENCHMARKS.md) */
+    if (chunk > 2048) chunk = 2048;
     xjob jobs[CLI_MAX_JOBS];
     memset(jobs, 0, sizeof jobs);
     newsarc_entry *ents = malloc(sizeof *ents * (chunk + 4096) * (size_t)T);
