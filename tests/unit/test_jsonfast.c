@@ -254,10 +254,14 @@ Test(jsonfast, long_strings_match_jansson, .timeout = 60)
         "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xff", "\xe4\xb8", "\xd8\xa7\xa7",
     };
     const size_t np = sizeof pal / sizeof *pal, nb = sizeof broken / sizeof *broken;
-    char s[200];
+    char s[420];
     int checked_valid = 0, checked_invalid = 0;
-    for (int it = 0; it < 60000; it++) {
-        size_t n = 0, want = 1 + rnd(150);
+    /* every vector walk this CPU has (AVX2, SSE2), against the same reference */
+    int top = na_jsonfast_simd(2);
+    for (int level = top; level >= 1; level--)
+    for (int it = 0; it < 40000; it++) {
+        if (it == 0) cr_assert_eq(na_jsonfast_simd(level), level, "walk %d", level);
+        size_t n = 0, want = 1 + rnd(it % 2 ? 150 : 400);
         int mode = (int)rnd(4); /* 0 ASCII, 1 ASCII + 2-byte, 2 everything, 3 like 1 with escapes */
         while (n < want) {
             const char *piece;
@@ -293,8 +297,9 @@ Test(jsonfast, long_strings_match_jansson, .timeout = 60)
         json_decref(j);
         free(at);
     }
-    cr_expect_gt(checked_valid, 30000);
-    cr_expect_gt(checked_invalid, 5000);
+    na_jsonfast_simd(2);
+    cr_expect_gt(checked_valid, 20000 * top);
+    cr_expect_gt(checked_invalid, 5000 * top);
 }
 
 Test(jsonfast, plain_runs_stop_in_time)
