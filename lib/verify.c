@@ -226,6 +226,37 @@ static int cmp_key64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sort a block's keys by their top 33 bits (offset, non-empty), stably, so
+ * that equal tops keep the positions in the low bits in order: two LSD radix
+ * passes of half the significant bits each; qsort for offsets of 2^21 and
+ * more.  tmp holds n keys. */
+static void sort_block_keys(uint64_t *key, uint64_t *tmp, size_t n)
+{
+    uint64_t top = 0;
+    for (size_t i = 0; i < n; i++)
+        if (key[i] >> 31 > top) top = key[i] >> 31;
+    unsigned bits = 0;
+    while (bits < 64 && top >> bits) bits++;
+    if (bits > 22) {
+        qsort(key, n, sizeof *key, cmp_key64);
+        return;
+    }
+    unsigned d = (bits + 1) / 2, cnt[1u << 11];
+    uint64_t *from = key, *to = tmp;
+    for (unsigned pass = 0; pass < 2; pass++, from = to, to = from == key ? tmp : key) {
+        unsigned sh = 31 + pass * d, mask = (1u << d) - 1;
+        memset(cnt, 0, sizeof *cnt * (mask + 1));
+        for (size_t i = 0; i < n; i++) cnt[(from[i] >> sh) & mask]++;
+        for (unsigned b = 0, at = 0; b <= mask; b++) {
+            unsigned c = cnt[b];
+            cnt[b] = at;
+            at += c;
+        }
+        for (size_t i = 0; i < n; i++) to[cnt[(from[i] >> sh) & mask]++] = from[i];
+    }
+    /* two passes: the result is back in key */
+}
+
 /* Block table contiguity, article order and bounds, tiling of every block. */
 static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], uint64_t **first_out)
 {
@@ -306,11 +337,12 @@ static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], 
     /* tiling: within each block, articles sorted by offset cover [0, usize) exactly.
      * A block's records are sorted as 64-bit keys (offset, non-empty, position:
      * the order of cmp_vart, since a block's records are in index order) and
-     * then moved: qsort of the 20-byte records copied each one by memcpy. */
+     * then moved: qsort of the 20-byte records copied each one by memcpy.
+     * key holds 2 x most: the keys and the radix sort's other half. */
     uint64_t most = 0;
     for (uint32_t b = 0; b < r->n_blocks; b++)
         if (first[b + 1] - first[b] > most) most = first[b + 1] - first[b];
-    uint64_t *key = most < ((uint64_t)1 << 31) ? malloc(sizeof *key * (size_t)(most ? most : 1)) : NULL;
+    uint64_t *key = most < ((uint64_t)1 << 31) ? malloc(sizeof *key * 2 * (size_t)(most ? most : 1)) : NULL;
     vart *moved = key ? malloc(sizeof *moved * (size_t)(most ? most : 1)) : NULL;
     for (uint32_t b = 0; b < r->n_blocks; b++) {
         uint64_t lo = first[b], hi = first[b + 1];
@@ -319,7 +351,7 @@ static int check_tables(vctx *v, vart **recs_out, uint8_t (**ids_out)[NA_HASH], 
             size_t n = (size_t)(hi - lo);
             for (size_t i = 0; i < n; i++)
                 key[i] = (uint64_t)recs[lo + i].off << 32 | (uint64_t)(recs[lo + i].len != 0) << 31 | i;
-            qsort(key, n, sizeof *key, cmp_key64);
+            sort_block_keys(key, key + most, n);
             for (size_t i = 0; i < n; i++) moved[i] = recs[lo + (key[i] & 0x7FFFFFFFu)];
             memcpy(recs + lo, moved, n * sizeof *moved);
         } else if (hi - lo > 1)

@@ -4,7 +4,8 @@
  * >= 80% of it).  On THREADS threads it does only the unavoidable work of a
  * full verify: BLAKE2b-256 of the whole file, of the HEAD, DICT, META and
  * INDX sections, of every block frame and of every article, and zstd
- * decompression of every block and every META frame.  It checks nothing
+ * decompression of every block, every META frame and every location chunk
+ * of the index (those on one thread, before the rest).  It checks nothing
  * and prints the seconds it took (wall), so the benchmark can report
  * verify / bound in one run.
  *
