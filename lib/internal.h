@@ -43,6 +43,14 @@ int na_meta_stream_load(newsarc_reader *r, na_meta_slot *s, uint32_t f, uint64_t
                         char msg[NA_ERRMSG]);
 void na_meta_stream_release(newsarc_reader *r, uint32_t f);
 uint32_t na_meta_stream_entries(const newsarc_reader *r, uint32_t f); /* from the directory */
+/* Entries in any order through a few decoded META frames kept by one thread
+ * (after na_meta_stream_begin; one cache per thread, several caches may read
+ * one reader together).  Entries stay valid until the cache decodes more
+ * frames than it holds (4). */
+typedef struct na_meta_cache na_meta_cache;
+na_meta_cache *na_meta_cache_new(const newsarc_reader *r);
+int na_meta_cache_entry(na_meta_cache *c, uint64_t i, newsarc_entry *e, uint64_t *article, char msg[NA_ERRMSG]);
+void na_meta_cache_free(na_meta_cache *c);
 void na_meta_slot_free(na_meta_slot *s);
 /* Prefetch what reading article i touches: its id, location and attr record
  * (those already decoded).  Reads only: any thread. */

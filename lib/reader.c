@@ -773,43 +773,53 @@ static int meta_dir(newsarc_reader *r)
  * Decompress and check one frame (U4).  Touches only frame f and its
  * entries' slots, so different frames may load on different threads.
  */
-static int meta_frame_load(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, uint8_t *into, char msg[NA_ERRMSG])
+/* Decompress frame f into t (usize bytes) and check it (U4), pointing ent[k]
+ * at its record k; touches nothing shared, so any thread may use it on any
+ * frame with its own t, ent and dctx. */
+static int meta_frame_decode(const newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, uint8_t *t, const uint8_t **ent,
+                             char msg[NA_ERRMSG])
 {
-    na_meta_frame *x = &r->mf[f];
+    const na_meta_frame *x = &r->mf[f];
     const uint8_t *src = r->meta_payload + x->src;
     if (ZSTD_getFrameContentSize(src, x->csize) != x->usize)
         return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: declared size differs from the directory", f);
     size_t fs = ZSTD_findFrameCompressedSize(src, x->csize);
     if (ZSTD_isError(fs) || fs != x->csize)
         return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: frame length is wrong", f);
-    uint8_t *t = into ? into : r->meta_arena ? r->meta_arena + x->uoff : malloc(x->usize);
-    if (!t) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory for metadata frame %u", f);
     size_t got = r->ddict ? ZSTD_decompress_usingDDict(dctx, t, x->usize, src, x->csize, r->ddict)
                           : ZSTD_decompressDCtx(dctx, t, x->usize, src, x->csize);
-    int rc = 0;
     if (ZSTD_isError(got) || got != x->usize)
-        rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u does not decompress", f);
+        return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u does not decompress", f);
     uint64_t size = x->usize, pos = 0;
-    for (uint32_t k = 0; k < x->entries && !rc; k++) {
+    for (uint32_t k = 0; k < x->entries; k++) {
         uint64_t i = x->first + k;
-        r->ent[i] = t + pos;
+        ent[k] = t + pos;
         uint32_t art, flags, nl, kl, kp, ml;
         if (rd32(t, size, &pos, &art) || rd32(t, size, &pos, &flags) || rd32(t, size, &pos, &nl) ||
             skip_bytes(size, &pos, nl, NA_MAX_NAME) || rd32(t, size, &pos, &kl) ||
             skip_bytes(size, &pos, kl, NA_MAX_KEY) || rd32(t, size, &pos, &kp) || rd32(t, size, &pos, &ml) ||
             skip_bytes(size, &pos, ml, NA_MAX_META))
-            rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata entry %llu is truncated or too long",
-                              (unsigned long long)i);
-        else if (art >= r->n_arts)
-            rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata entry %llu refers to a missing article",
-                              (unsigned long long)i);
-        else if (flags & ~NEWSARC_ENTRY_KNOWN_FLAGS)
-            rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata entry %llu has reserved flags set",
-                              (unsigned long long)i);
-        else if (k == 0 && (nl != x->name_len || (nl && memcmp(t + 12, r->meta_payload + x->name, nl) != 0)))
-            rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: first name differs from the directory", f);
+            return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata entry %llu is truncated or too long",
+                                (unsigned long long)i);
+        if (art >= r->n_arts)
+            return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata entry %llu refers to a missing article",
+                                (unsigned long long)i);
+        if (flags & ~NEWSARC_ENTRY_KNOWN_FLAGS)
+            return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata entry %llu has reserved flags set",
+                                (unsigned long long)i);
+        if (k == 0 && (nl != x->name_len || (nl && memcmp(t + 12, r->meta_payload + x->name, nl) != 0)))
+            return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: first name differs from the directory", f);
     }
-    if (!rc && pos != size) rc = na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u has trailing bytes", f);
+    if (pos != size) return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u has trailing bytes", f);
+    return 0;
+}
+
+static int meta_frame_load(newsarc_reader *r, uint32_t f, ZSTD_DCtx *dctx, uint8_t *into, char msg[NA_ERRMSG])
+{
+    na_meta_frame *x = &r->mf[f];
+    uint8_t *t = into ? into : r->meta_arena ? r->meta_arena + x->uoff : malloc(x->usize);
+    if (!t) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory for metadata frame %u", f);
+    int rc = meta_frame_decode(r, f, dctx, t, r->ent + x->first, msg);
     if (rc) {
         for (uint32_t k = 0; k < x->entries; k++) r->ent[x->first + k] = NULL;
         if (!into && !r->meta_arena) free(t);
@@ -950,6 +960,86 @@ void na_meta_slot_free(na_meta_slot *s)
     ZSTD_freeDCtx(s->dctx);
     free(s->buf);
     memset(s, 0, sizeof *s);
+}
+
+/* A few META frames decoded on one thread, for reading entries in any order
+ * without the whole table in memory (extract). */
+#define META_CACHE_SLOTS 4
+struct na_meta_cache {
+    const newsarc_reader *r;
+    ZSTD_DCtx *dctx;
+    uint64_t tick;
+    struct {
+        uint32_t f;      /* UINT32_MAX: empty */
+        uint64_t used;
+        uint8_t *buf;
+        size_t cap;
+        const uint8_t **ent;
+        size_t ent_cap;
+    } s[META_CACHE_SLOTS];
+};
+
+na_meta_cache *na_meta_cache_new(const newsarc_reader *r)
+{
+    na_meta_cache *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->r = r;
+    for (int k = 0; k < META_CACHE_SLOTS; k++) c->s[k].f = UINT32_MAX;
+    if (!(c->dctx = ZSTD_createDCtx())) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void na_meta_cache_free(na_meta_cache *c)
+{
+    if (!c) return;
+    for (int k = 0; k < META_CACHE_SLOTS; k++) {
+        free(c->s[k].buf);
+        free((void *)c->s[k].ent);
+    }
+    ZSTD_freeDCtx(c->dctx);
+    free(c);
+}
+
+int na_meta_cache_entry(na_meta_cache *c, uint64_t i, newsarc_entry *e, uint64_t *article, char msg[NA_ERRMSG])
+{
+    const newsarc_reader *r = c->r;
+    if (r->meta_dir_state != 1) return na_set_error(msg, NEWSARC_E_STATE, "internal: metadata directory not read");
+    if (i >= r->n_ents) return na_set_error(msg, NEWSARC_E_NOTFOUND, "no entry %llu", (unsigned long long)i);
+    uint32_t f = meta_frame_of(r, i);
+    int k = 0;
+    for (int q = 0; q < META_CACHE_SLOTS; q++) {
+        if (c->s[q].f == f) {
+            k = q;
+            goto found;
+        }
+        if (c->s[q].used < c->s[k].used) k = q; /* least recently used (empty slots have 0) */
+    }
+    const na_meta_frame *x = &r->mf[f];
+    if (c->s[k].cap < x->usize) {
+        uint8_t *nb = realloc(c->s[k].buf, x->usize);
+        if (!nb) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory for metadata frame %u", f);
+        c->s[k].buf = nb;
+        c->s[k].cap = x->usize;
+    }
+    if (c->s[k].ent_cap < x->entries) {
+        const uint8_t **ne = realloc((void *)c->s[k].ent, sizeof *ne * x->entries);
+        if (!ne) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory for metadata frame %u", f);
+        c->s[k].ent = ne;
+        c->s[k].ent_cap = x->entries;
+    }
+    c->s[k].f = UINT32_MAX;
+    int rc = meta_frame_decode(r, f, c->dctx, c->s[k].buf, c->s[k].ent, msg);
+    if (rc) return rc;
+    c->s[k].f = f;
+found:
+    c->s[k].used = ++c->tick;
+    uint32_t art;
+    na_entry_parse(c->s[k].ent[i - r->mf[f].first], e, &art);
+    *article = art;
+    return 0;
 }
 
 void na_reader_meta_unload(newsarc_reader *r, uint32_t f)

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -152,8 +153,8 @@ static int write_entry_file(int root, const char *name, size_t len, const void *
  */
 typedef struct xjob {
     const xitem *items;
-    newsarc_reader *r;   /* every entry loaded: reading them is safe on any thread */
-    newsarc_entry *ents; /* gathered by the worker */
+    newsarc_reader *r;
+    na_meta_cache *mc;   /* this worker's decoded META frames (entries of its items, in any order) */
     size_t n, done;      /* done: lines before the first failure (n if none) */
     newsarc_cursor *cur;
     na_buf out;
@@ -169,42 +170,34 @@ static void *xjob_run(void *arg)
     j->out.len = 0;
     j->rc = 0;
     size_t n = j->n;
-    /* every entry is loaded (newsarc_reader_load_entries): newsarc_reader_entry
-     * only reads, so workers may call it together */
-    for (size_t k = 0; k < n; k++) {
-        uint64_t art;
-        int rc = newsarc_reader_entry(j->r, j->items[k].entry, &j->ents[k], &art);
-        if (rc) { /* cannot happen once newsarc_reader_load_entries succeeded; stop before entry k */
-            snprintf(j->msg, sizeof j->msg, "entry %llu cannot be read", (unsigned long long)j->items[k].entry);
-            j->rc = rc;
-            n = k;
-        }
-    }
-    int gather_rc = j->rc;
-    j->rc = 0;
     for (j->done = 0; j->done < n; j->done++) {
         const xitem *it = &j->items[j->done];
         const void *data;
         size_t len;
-        /* entries and index records are met in block order, scattered in memory: ask for them ahead */
-        if (j->done + XJOB_AHEAD < n) {
-            const newsarc_entry *ahead = &j->ents[j->done + XJOB_AHEAD];
-            __builtin_prefetch(ahead->text_key);
-            __builtin_prefetch(ahead->meta);
-            na_reader_prefetch_article(j->cur, j->items[j->done + XJOB_AHEAD].article);
+        /* index records are met in block order, scattered in memory: ask for them ahead */
+        if (j->done + XJOB_AHEAD < n) na_reader_prefetch_article(j->cur, j->items[j->done + XJOB_AHEAD].article);
+        /* the entry now (its frame stays decoded while it is formatted) */
+        newsarc_entry e;
+        uint64_t art;
+        char m[NA_ERRMSG];
+        int rc = na_meta_cache_entry(j->mc, it->entry, &e, &art, m);
+        if (rc) {
+            snprintf(j->msg, sizeof j->msg, "%s", m);
+            j->rc = rc;
+            return NULL;
         }
-        int rc = newsarc_cursor_read(j->cur, it->article, &data, &len);
+        rc = newsarc_cursor_read(j->cur, it->article, &data, &len);
         if (rc) {
             snprintf(j->msg, sizeof j->msg, "%s", newsarc_cursor_error(j->cur));
             j->rc = rc;
             return NULL;
         }
         size_t mark = j->out.len;
-        rc = na_json_text_line(&j->ents[j->done], data, len, &j->out);
+        rc = na_json_text_line(&e, data, len, &j->out);
         if (rc == 1) { /* not the compact fast path: jansson */
             char *js = NULL;
             size_t jl = 0;
-            rc = newsarc_entry_to_json(&j->ents[j->done], data, len, &js, &jl);
+            rc = newsarc_entry_to_json(&e, data, len, &js, &jl);
             if (!rc && na_buf_append(&j->out, js, jl) != 0) rc = NEWSARC_E_NOMEM;
             newsarc_free(js);
             if (rc) {
@@ -222,7 +215,6 @@ static void *xjob_run(void *arg)
             return NULL;
         }
     }
-    j->rc = gather_rc;
     return NULL;
 }
 
@@ -237,9 +229,8 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xite
     if (chunk > 2048) chunk = 2048;
     xjob jobs[CLI_MAX_JOBS];
     memset(jobs, 0, sizeof jobs);
-    newsarc_entry *ents = malloc(sizeof *ents * (chunk + 4096) * (size_t)T);
     xitem *uniq = malloc(sizeof *uniq * (ni ? ni : 1));
-    int rc = ents && uniq ? 0 : EXIT_USAGE;
+    int rc = uniq ? 0 : EXIT_USAGE;
     if (rc) cli_err("out of memory");
     /* an entry selected twice is written once */
     size_t nu = 0;
@@ -250,6 +241,9 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xite
         if (e) {
             cli_err("'%s': %s", path, newsarc_reader_error(r));
             rc = cli_exit_for(e);
+        } else if (!(jobs[t].mc = na_meta_cache_new(r))) {
+            cli_err("out of memory");
+            rc = EXIT_USAGE;
         }
     }
     static cli_out out;
@@ -262,7 +256,6 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xite
             while (end < nu && end - base < chunk + 4096 && uniq[end].block == uniq[end - 1].block) end++;
             xjob *j = &jobs[used];
             j->items = uniq + base;
-            j->ents = ents + (size_t)used * (chunk + 4096);
             j->n = end - base;
             j->r = r;
             base = end;
@@ -283,10 +276,92 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xite
     }
     for (int t = 0; t < T; t++) {
         newsarc_cursor_free(jobs[t].cur);
+        na_meta_cache_free(jobs[t].mc);
         na_buf_free(&jobs[t].out);
     }
-    free(ents);
     free(uniq);
+    return rc;
+}
+
+/* Every entry's item (entry, article, block), frames taken from a shared
+ * counter by each thread with its own META cache; the first damaged frame
+ * in order is the one reported. */
+typedef struct ijob {
+    newsarc_reader *r;
+    const uint64_t *first; /* per frame: its first entry; one more: the count */
+    uint32_t frames;
+    const uint32_t *block_of;
+    xitem *items;
+    _Atomic uint32_t next;
+    _Atomic uint32_t bad;  /* lowest damaged frame (frames: none) */
+    int rc[CLI_MAX_JOBS];
+    char msg[CLI_MAX_JOBS][NA_ERRMSG];
+    uint32_t bad_of[CLI_MAX_JOBS];
+} ijob;
+
+static void items_share(void *arg, int t)
+{
+    ijob *j = arg;
+    na_meta_cache *mc = na_meta_cache_new(j->r);
+    j->bad_of[t] = j->frames;
+    if (!mc) {
+        j->rc[t] = NEWSARC_E_NOMEM;
+        snprintf(j->msg[t], sizeof j->msg[t], "out of memory");
+        j->bad_of[t] = 0;
+        return;
+    }
+    for (uint32_t f; (f = atomic_fetch_add(&j->next, 1)) < j->frames;) {
+        if (f > atomic_load(&j->bad)) break;
+        for (uint64_t i = j->first[f]; i < j->first[f + 1]; i++) {
+            newsarc_entry e;
+            uint64_t art;
+            int rc = na_meta_cache_entry(mc, i, &e, &art, j->msg[t]);
+            if (rc) {
+                j->rc[t] = rc;
+                j->bad_of[t] = f;
+                uint32_t b = atomic_load(&j->bad);
+                while (f < b && !atomic_compare_exchange_weak(&j->bad, &b, f))
+                    ;
+                na_meta_cache_free(mc);
+                return;
+            }
+            j->items[i] = (xitem){i, art, j->block_of[art]};
+        }
+    }
+    na_meta_cache_free(mc);
+}
+
+static int build_all_items(newsarc_reader *r, const char *path, uint32_t frames, const uint32_t *block_of, xitem *items,
+                           int threads)
+{
+    int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
+    ijob *j = calloc(1, sizeof *j);
+    uint64_t *first = malloc(sizeof *first * ((size_t)frames + 1));
+    if (!j || !first) {
+        free(j);
+        free(first);
+        cli_err("out of memory");
+        return EXIT_USAGE;
+    }
+    first[0] = 0;
+    for (uint32_t f = 0; f < frames; f++) first[f + 1] = first[f] + na_meta_stream_entries(r, f);
+    j->r = r;
+    j->first = first;
+    j->frames = frames;
+    j->block_of = block_of;
+    j->items = items;
+    atomic_init(&j->next, 0);
+    atomic_init(&j->bad, frames);
+    na_run_threads(T, items_share, j);
+    int rc = 0, worst = -1;
+    for (int t = 0; t < T; t++)
+        if (j->rc[t] && (worst < 0 || j->bad_of[t] < j->bad_of[worst])) worst = t;
+    if (worst >= 0) {
+        cli_err("'%s': %s", path, j->msg[worst]);
+        rc = cli_exit_for(j->rc[worst]);
+    }
+    free(first);
+    free(j);
     return rc;
 }
 
@@ -352,13 +427,20 @@ int cmd_extract(int argc, char **argv)
      * otherwise (an id or prefix) every entry of the article it names. */
     uint8_t *want = calloc(n ? n : 1, 1);
     if (!want) rc = EXIT_USAGE;
-    if (!rc) { /* every entry is looked at below: decompress them on all threads */
-        int e = newsarc_reader_load_entries(r, threads);
-        if (e) {
-            cli_err("'%s': %s", path, newsarc_reader_error(r));
-            rc = cli_exit_for(e);
-        }
+    /* selectors look at every entry's name: decompress them all on all
+     * threads; everything else reads entries through a few frames at a time */
+    uint32_t n_frames = 0;
+    int e0 = rc ? 0 : nsel ? newsarc_reader_load_entries(r, threads) : na_meta_stream_begin(r, &n_frames);
+    if (e0) {
+        cli_err("'%s': %s", path, newsarc_reader_error(r));
+        rc = cli_exit_for(e0);
     }
+    na_meta_cache *mc = rc ? NULL : na_meta_cache_new(r);
+    if (!rc && !mc) {
+        cli_err("out of memory");
+        rc = EXIT_USAGE;
+    }
+    char mmsg[NA_ERRMSG];
     if (nsel == 0 && !rc) memset(want, 1, n ? n : 1); /* everything: no need to look at the entries */
     for (int pass = 0; pass < 2 && nsel > 0 && !rc; pass++) {
         for (uint64_t i = 0; i < n && !rc; i++) {
@@ -395,13 +477,18 @@ int cmd_extract(int argc, char **argv)
         block_of[a] = ai.block;
     }
     size_t ni = 0;
-    for (uint64_t i = 0; i < n && !rc; i++) {
+    if (nsel == 0 && !rc) { /* everything, on all threads */
+        rc = build_all_items(r, path, n_frames, block_of, items, threads);
+        ni = rc ? 0 : (size_t)n;
+    }
+    for (uint64_t i = 0; i < n && !rc && nsel; i++) {
         if (!want[i]) continue;
         newsarc_entry e;
         uint64_t art;
-        if (newsarc_reader_entry(r, i, &e, &art) != 0) {
-            cli_err("'%s': %s", path, newsarc_reader_error(r));
-            rc = EXIT_DATA;
+        int e1 = na_meta_cache_entry(mc, i, &e, &art, mmsg);
+        if (e1) {
+            cli_err("'%s': %s", path, mmsg);
+            rc = cli_exit_for(e1);
             break;
         }
         items[ni++] = (xitem){i, art, block_of[art]};
@@ -438,8 +525,13 @@ int cmd_extract(int argc, char **argv)
         uint64_t art;
         void *data = NULL;
         size_t len = 0;
-        int e1 = newsarc_reader_entry(r, items[k].entry, &e, &art);
-        if (!e1) e1 = newsarc_reader_read(r, art, &data, &len);
+        int e1 = na_meta_cache_entry(mc, items[k].entry, &e, &art, mmsg);
+        if (e1) {
+            cli_err("'%s': %s", path, mmsg);
+            rc = cli_exit_for(e1);
+            break;
+        }
+        e1 = newsarc_reader_read(r, art, &data, &len);
         if (e1) {
             cli_err("'%s': %s", path, newsarc_reader_error(r));
             rc = cli_exit_for(e1);
@@ -494,7 +586,7 @@ int cmd_extract(int argc, char **argv)
                 int dup = 0;
                 newsarc_entry pe;
                 uint64_t pa;
-                if (items[k].entry > 0 && newsarc_reader_entry(r, items[k].entry - 1, &pe, &pa) == 0 &&
+                if (items[k].entry > 0 && na_meta_cache_entry(mc, items[k].entry - 1, &pe, &pa, mmsg) == 0 &&
                     pe.name_len == e.name_len && !memcmp(pe.name, e.name, e.name_len) && (e.name_len || pa == art))
                     dup = e.name_len ? 1 : 2;
                 /* unnamed entries of one article (identical JSON lines) share the file <id> */
@@ -509,6 +601,7 @@ int cmd_extract(int argc, char **argv)
         rc = EXIT_USAGE;
     }
     if (root >= 0) close(root);
+    na_meta_cache_free(mc);
     free(items);
     free(sel_art);
     free(sel_named);
