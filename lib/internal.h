@@ -27,21 +27,12 @@ void na_buf_free(na_buf *b);
 /* vsnprintf into a fixed message buffer; returns code for tail calls. */
 int na_set_error(char msg[NA_ERRMSG], int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /*
- * META frame by frame (list): na_meta_stream_begin reads the frame directory
- * and the dictionary, on the reader's thread.  Then any thread may load a
- * frame no other thread holds into its own slot (decompressed and checked
- * as newsarc_reader_load_entries checks it), read the frame's entries with
- * newsarc_reader_entry, and release it before the slot takes another.
+ * META frame by frame (list, extract): na_meta_stream_begin reads the frame
+ * directory and the dictionary, on the reader's thread; then entries are
+ * read through caches (below), and na_meta_stream_entries gives a frame's
+ * entry count from the directory.
  */
-typedef struct na_meta_slot {
-    void *dctx;
-    uint8_t *buf;
-    size_t cap;
-} na_meta_slot;
 int na_meta_stream_begin(newsarc_reader *r, uint32_t *frames);
-int na_meta_stream_load(newsarc_reader *r, na_meta_slot *s, uint32_t f, uint64_t *first, uint32_t *entries,
-                        char msg[NA_ERRMSG]);
-void na_meta_stream_release(newsarc_reader *r, uint32_t f);
 uint32_t na_meta_stream_entries(const newsarc_reader *r, uint32_t f); /* from the directory */
 /* Entries in any order through a few decoded META frames kept by one thread
  * (after na_meta_stream_begin; one cache per thread, several caches may read
@@ -51,7 +42,6 @@ typedef struct na_meta_cache na_meta_cache;
 na_meta_cache *na_meta_cache_new(const newsarc_reader *r);
 int na_meta_cache_entry(na_meta_cache *c, uint64_t i, newsarc_entry *e, uint64_t *article, char msg[NA_ERRMSG]);
 void na_meta_cache_free(na_meta_cache *c);
-void na_meta_slot_free(na_meta_slot *s);
 /* Prefetch what reading article i touches: its id, location and attr record
  * (those already decoded).  Reads only: any thread. */
 void na_reader_prefetch(const newsarc_reader *r, uint64_t index);

@@ -929,38 +929,7 @@ int na_meta_stream_begin(newsarc_reader *r, uint32_t *frames)
     return rc;
 }
 
-int na_meta_stream_load(newsarc_reader *r, na_meta_slot *s, uint32_t f, uint64_t *first, uint32_t *entries,
-                        char msg[NA_ERRMSG])
-{
-    if (f >= r->meta_n_frames) return na_set_error(msg, NEWSARC_E_NOTFOUND, "no metadata frame %u", f);
-    na_meta_frame *x = &r->mf[f];
-    *first = x->first;
-    *entries = 0;
-    if (!s->dctx && !(s->dctx = ZSTD_createDCtx())) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory");
-    if (s->cap < x->usize) {
-        uint8_t *nb = realloc(s->buf, x->usize);
-        if (!nb) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory for metadata frame %u", f);
-        s->buf = nb;
-        s->cap = x->usize;
-    }
-    int rc = na_reader_meta_frame_into(r, f, s->dctx, s->buf, msg);
-    if (!rc) *entries = x->entries;
-    return rc;
-}
-
 uint32_t na_meta_stream_entries(const newsarc_reader *r, uint32_t f) { return f < r->meta_n_frames ? r->mf[f].entries : 0; }
-
-void na_meta_stream_release(newsarc_reader *r, uint32_t f)
-{
-    if (f < r->meta_n_frames) na_reader_meta_unload(r, f);
-}
-
-void na_meta_slot_free(na_meta_slot *s)
-{
-    ZSTD_freeDCtx(s->dctx);
-    free(s->buf);
-    memset(s, 0, sizeof *s);
-}
 
 /* A few META frames decoded on one thread, for reading entries in any order
  * without the whole table in memory (extract). */

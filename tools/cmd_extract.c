@@ -153,7 +153,6 @@ static int write_entry_file(int root, const char *name, size_t len, const void *
  */
 typedef struct xjob {
     const xitem *items;
-    newsarc_reader *r;
     na_meta_cache *mc;   /* this worker's decoded META frames (entries of its items, in any order) */
     size_t n, done;      /* done: lines before the first failure (n if none) */
     newsarc_cursor *cur;
@@ -257,7 +256,6 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xite
             xjob *j = &jobs[used];
             j->items = uniq + base;
             j->n = end - base;
-            j->r = r;
             base = end;
         }
         if (rc) break;

@@ -176,9 +176,9 @@ static void list_human(cli_out *o, const newsarc_entry *e, const newsarc_article
 }
 
 /*
- * list and list --json on all threads, one META frame per worker and round:
- * each worker decompresses its frame into its own buffer (na_meta_stream_*),
- * formats the frame's entries into memory and releases the frame; the
+ * list and list --json on all threads, whole META frames per worker and round:
+ * each worker decompresses its frames through its own cache (na_meta_cache)
+ * and formats their entries into memory; the
  * chunks are written in frame order, so the output is the same for any
  * thread count, also when a frame or an entry is bad (the lines before it,
  * then the error).  The whole entry table is never in memory at once.
@@ -191,7 +191,7 @@ typedef struct list_item {
 } list_item;
 
 typedef struct list_slot { /* one per worker, kept across rounds */
-    na_meta_slot meta;
+    na_meta_cache *mc;
     list_item *items;
     size_t cap;
 } list_slot;
@@ -200,7 +200,7 @@ typedef struct list_job {
     newsarc_reader *r; /* frame directory and text information loaded: read-only from here, on any thread */
     list_slot *slot;
     uint32_t frame, frames; /* the job's frames: frame, frame + 1, ... */
-    uint64_t first; /* entry index of the first entry of the frame being formatted */
+    uint64_t first; /* entry index of the first entry of the frame being formatted (set: of the job's first frame) */
     size_t n, done; /* that frame's entries; done: lines formatted before a bad entry (n if none) */
     cli_out *out;   /* fd -1: memory */
     int human;      /* plain list, else --json */
@@ -214,25 +214,24 @@ static int list_frame(list_job *j, uint32_t f)
 {
     cli_out *o = j->out;
     list_slot *sl = j->slot;
-    uint32_t ne = 0;
+    uint32_t ne = na_meta_stream_entries(j->r, f);
     j->n = j->done = 0;
-    if ((j->rrc = na_meta_stream_load(j->r, &sl->meta, f, &j->first, &ne, j->msg)) != 0) return -1;
     if (sl->cap < ne) {
         list_item *ni = realloc(sl->items, sizeof *ni * ne);
         if (!ni) {
             j->rrc = na_set_error(j->msg, NEWSARC_E_NOMEM, "out of memory");
-            na_meta_stream_release(j->r, f);
             return -1;
         }
         sl->items = ni;
         sl->cap = ne;
     }
     j->n = ne;
-    /* entries, index and attr records of the frame: the frame is this
-     * thread's, attr was decoded before the threads started, an article's
-     * location may be damaged (its message comes back in j->msg) */
+    /* entries (the frame decoded by this thread's cache on the first one, and
+     * kept while the frame is formatted), index and attr records (attr was
+     * decoded before the threads started; an article's location may be
+     * damaged: every message comes back in j->msg) */
     for (size_t k = 0; k < j->n; k++) {
-        int rrc = newsarc_reader_entry(j->r, j->first + k, &sl->items[k].e, &sl->items[k].art);
+        int rrc = na_meta_cache_entry(sl->mc, j->first + k, &sl->items[k].e, &sl->items[k].art, j->msg);
         if (rrc) {
             j->rrc = rrc;
             j->n = k;
@@ -271,7 +270,6 @@ static int list_frame(list_job *j, uint32_t f)
             break;
         }
     }
-    na_meta_stream_release(j->r, f);
     return j->rc || j->rrc ? -1 : 0;
 }
 
@@ -281,8 +279,10 @@ static void *list_format(void *arg)
     cli_out *o = j->out;
     o->len = o->mem_len = 0;
     o->err = 0;
-    for (uint32_t f = j->frame; f < j->frame + j->frames; f++)
+    for (uint32_t f = j->frame; f < j->frame + j->frames; f++) {
+        if (f > j->frame) j->first += j->n; /* all of the previous frame's entries, or it stopped the job */
         if (list_frame(j, f) != 0) break;
+    }
     cli_out_flush(o);
     return NULL;
 }
@@ -305,10 +305,16 @@ static int list_all(newsarc_reader *r, const char *path, int threads, int human,
     uint32_t nf = 0;
     int rc = na_meta_stream_begin(r, &nf);
     if (rc) cli_err("'%s': %s", path, newsarc_reader_error(r));
+    for (int t = 0; t < T && !rc; t++)
+        if (!(slots[t].mc = na_meta_cache_new(r))) {
+            cli_err("out of memory");
+            rc = NEWSARC_E_NOMEM;
+        }
     /* text information decoded once, before the threads read it */
     newsarc_text_info ti0;
     if (!rc && newsarc_reader_entry_count(r) && !human && (rc = newsarc_reader_text_info(r, 0, &ti0)) != 0)
         cli_err("'%s': %s", path, newsarc_reader_error(r));
+    uint64_t first = 0; /* entry index of frame f's first entry */
     for (uint32_t f = 0; f < nf && !rc;) {
         list_job jobs[CLI_MAX_JOBS];
         int used = 0;
@@ -317,9 +323,9 @@ static int list_all(newsarc_reader *r, const char *path, int threads, int human,
             for (uint64_t ents = 0; g < nf && (g == f || ents + na_meta_stream_entries(r, g) <= LIST_CHUNK); g++)
                 ents += na_meta_stream_entries(r, g);
             outs[used].fd = -1;
-            jobs[used] = (list_job){.r = r, .slot = &slots[used], .frame = f, .frames = g - f, .out = &outs[used],
-                                    .human = human};
-            f = g;
+            jobs[used] = (list_job){.r = r, .slot = &slots[used], .frame = f, .frames = g - f, .first = first,
+                                    .out = &outs[used], .human = human};
+            for (; f < g; f++) first += na_meta_stream_entries(r, f);
         }
         cli_run_jobs(list_format, jobs, sizeof *jobs, used);
         /* write in order, up to the first bad frame or entry */
@@ -342,7 +348,7 @@ static int list_all(newsarc_reader *r, const char *path, int threads, int human,
     }
     for (int t = 0; t < T; t++) {
         free(outs[t].mem);
-        na_meta_slot_free(&slots[t].meta);
+        na_meta_cache_free(slots[t].mc);
         free(slots[t].items);
     }
     free(outs);
