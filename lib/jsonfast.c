@@ -187,6 +187,122 @@ __attribute__((target("avx2"))) static size_t run_2byte_avx2(const unsigned char
     return carry ? i - 1 : i;
 }
 
+/*
+ * Whole 64-byte chunks of valid UTF-8 of any sequence length (and, with
+ * json, no quote, backslash or control), after Keiser and Lemire,
+ * "Validating UTF-8 In Less Than One Instruction Per Byte" (2021): every
+ * error shows in two adjacent bytes (what the high and low nibble of the
+ * first and the high nibble of the second allow, three table lookups
+ * ANDed), except a missing third or fourth byte, found from the bytes 2 and
+ * 3 before.  The 2-byte walk above stopped at every 3-byte character: 0.3
+ * GB/s on Chinese text, where this runs at several GB/s.  It answers per
+ * chunk, not per byte: it returns the start of the sequence that holds the
+ * first byte of the first chunk with a stop or an error (or of the last
+ * chunk shorter than 64 bytes), and the exact walks go on from there.
+ */
+enum {
+    U8_TOO_SHORT = 1 << 0,  /* lead, then no continuation */
+    U8_TOO_LONG = 1 << 1,   /* ASCII, then a continuation */
+    U8_OVERLONG_3 = 1 << 2, /* E0 80-9F */
+    U8_TOO_LARGE = 1 << 3,  /* F4 90-BF, F5-FF */
+    U8_SURROGATE = 1 << 4,  /* ED A0-BF */
+    U8_OVERLONG_2 = 1 << 5, /* C0, C1 */
+    U8_TOO_LARGE_1000 = 1 << 6,
+    U8_OVERLONG_4 = 1 << 6, /* F0 80-8F (shares the bit: the two never meet on one lead) */
+    U8_TWO_CONTS = 1 << 7,  /* a continuation after a continuation: right only as a 3rd or 4th byte */
+    U8_CARRY = U8_TOO_SHORT | U8_TOO_LONG | U8_TWO_CONTS,
+};
+
+/* What a byte allows of the next, by its high nibble (hi1) and its low nibble
+ * (lo1); what a byte allows of the one before, by its high nibble (hi2). */
+#define U8_C1 (U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000)
+static const unsigned char u8_hi1[16] = {
+    U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, /* ASCII */
+    U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS, /* continuations */
+    U8_TOO_SHORT | U8_OVERLONG_2, U8_TOO_SHORT, U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE,
+    U8_TOO_SHORT | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_OVERLONG_4,
+};
+static const unsigned char u8_lo1[16] = {
+    U8_CARRY | U8_OVERLONG_3 | U8_OVERLONG_2 | U8_OVERLONG_4, U8_CARRY | U8_OVERLONG_2, U8_CARRY, U8_CARRY,
+    U8_CARRY | U8_TOO_LARGE, U8_C1, U8_C1, U8_C1, U8_C1, U8_C1, U8_C1, U8_C1, U8_C1, U8_C1 | U8_SURROGATE, U8_C1, U8_C1,
+};
+static const unsigned char u8_hi2[16] = {
+    U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 | U8_TOO_LARGE_1000 | U8_OVERLONG_4, /* 80-8F */
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 | U8_TOO_LARGE,                      /* 90-9F */
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,                       /* A0-AF */
+    U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,                       /* B0-BF */
+    U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+};
+#undef U8_C1
+
+/* The bytes k = 1..3 before each byte of cur, prev being the 32 bytes before cur. */
+#define U8_PREV(cur, prev, k) _mm256_alignr_epi8((cur), _mm256_permute2x128_si256((prev), (cur), 0x21), 16 - (k))
+
+__attribute__((target("avx2"))) static inline __m256i u8_errors(__m256i cur, __m256i prev)
+{
+    const __m256i hi1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)u8_hi1));
+    const __m256i lo1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)u8_lo1));
+    const __m256i hi2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)u8_hi2));
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    __m256i p1 = U8_PREV(cur, prev, 1);
+    __m256i sc = _mm256_and_si256(
+        _mm256_and_si256(_mm256_shuffle_epi8(hi1, _mm256_and_si256(_mm256_srli_epi16(p1, 4), nib)),
+                         _mm256_shuffle_epi8(lo1, _mm256_and_si256(p1, nib))),
+        _mm256_shuffle_epi8(hi2, _mm256_and_si256(_mm256_srli_epi16(cur, 4), nib)));
+    /* 2 bytes after E0-FF or 3 after F0-FF a continuation is due: there, and only there, TWO_CONTS is right */
+    __m256i third = _mm256_subs_epu8(U8_PREV(cur, prev, 2), _mm256_set1_epi8((char)(0xE0 - 0x80)));
+    __m256i fourth = _mm256_subs_epu8(U8_PREV(cur, prev, 3), _mm256_set1_epi8((char)(0xF0 - 0x80)));
+    __m256i due = _mm256_and_si256(_mm256_or_si256(third, fourth), _mm256_set1_epi8((char)0x80));
+    return _mm256_xor_si256(due, sc);
+}
+
+__attribute__((target("avx2"))) static inline __m256i u8_stops(__m256i v)
+{
+    const __m256i ctl = _mm256_set1_epi8(0x1F);
+    return _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+                                           _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))),
+                           _mm256_cmpeq_epi8(_mm256_max_epu8(v, ctl), ctl));
+}
+
+/* i is the start of a sequence; see above. */
+__attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char *p, size_t n, size_t i, int json)
+{
+    const size_t i0 = i;
+    /* nonzero where a sequence is cut at the end of 32 bytes: its lead is among the last three */
+    const __m256i last = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (char)(0xF0 - 1),
+                                          (char)(0xE0 - 1), (char)(0xC0 - 1));
+    __m256i prev = _mm256_setzero_si256(), cut = _mm256_setzero_si256();
+    while (n - i >= 64) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
+        __m256i err;
+        if (!_mm256_movemask_epi8(_mm256_or_si256(a, b))) {
+            err = cut; /* ASCII: fine unless a sequence was cut before it */
+            cut = _mm256_setzero_si256();
+        } else {
+            err = _mm256_or_si256(u8_errors(a, prev), u8_errors(b, a));
+            cut = _mm256_subs_epu8(b, last);
+        }
+        if (json) err = _mm256_or_si256(err, _mm256_or_si256(u8_stops(a), u8_stops(b)));
+        if (!_mm256_testz_si256(err, err)) break;
+        prev = b;
+        i += 64;
+    }
+    /* back to the lead of a sequence cut at i, if any (everything from i0 to it is valid) */
+    for (size_t k = 1; k <= 3 && k <= i - i0; k++) {
+        unsigned c = p[i - k];
+        if (c < 0x80) break;
+        if (c >= 0xC0) {
+            if (k < (c >= 0xF0 ? 4u : c >= 0xE0 ? 3u : 2u)) i -= k;
+            break;
+        }
+    }
+    return i;
+}
+#undef U8_PREV
+
 /* -1 not asked yet; na_jsonfast_simd lets the tests take either walk. */
 static _Atomic int use_avx2 = -1;
 
@@ -235,6 +351,7 @@ static size_t run_2byte(const unsigned char *p, size_t n, size_t i, int json)
 #if defined(NA_AVX2_PATH)
     if (n - i >= 64 && avx2_ok()) {
         int stopped;
+        i = run_utf8_avx2(p, n, i, json);
         i = run_2byte_avx2(p, n, i, json, &stopped);
         if (stopped) return i;
     }

@@ -235,6 +235,96 @@ Test(jsonfast, utf8_validation_matches_jansson)
     }
 }
 
+/* Strict UTF-8 the plain way (Unicode 15, table 3-7), to check the vector walks against. */
+static int utf8_reference(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i], lo = 0x80, hi = 0xBF;
+        size_t l;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c < 0xC2) return 0;
+        if (c < 0xE0) l = 2;
+        else if (c < 0xF0) {
+            l = 3;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c < 0xF5) {
+            l = 4;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else
+            return 0;
+        if (n - i < l || p[i + 1] < lo || p[i + 1] > hi) return 0;
+        for (size_t k = 2; k < l; k++)
+            if ((p[i + k] & 0xC0) != 0x80) return 0;
+        i += l;
+    }
+    return 1;
+}
+
+/*
+ * Every lead byte, with second, third and fourth bytes from each class
+ * that decides anything, placed across the 32- and 64-byte edges of the
+ * vector walks, after ASCII (the ASCII shortcut, then a cut sequence) or
+ * after Chinese text (the full check), with and without text after it:
+ * na_utf8_valid and na_json_put_string against utf8_reference, on every
+ * walk this CPU has.
+ */
+Test(jsonfast, utf8_sequences_across_vector_edges, .timeout = 120)
+{
+    static const uint8_t second[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xAF, 0xB0,
+                                     0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF};
+    static const uint8_t later[] = {0x41, 0x80, 0xA0, 0xBF, 0xE4};
+    static const size_t at[] = {30, 61, 62, 63};
+    uint8_t s[200];
+    na_buf out = {0};
+    long valid = 0, invalid = 0;
+    int top = na_jsonfast_simd(2);
+    for (int level = top; level >= 1; level--) {
+        cr_assert_eq(na_jsonfast_simd(level), level);
+        for (int cjk = 0; cjk < 2; cjk++)
+            for (size_t ai = 0; ai < sizeof at / sizeof *at; ai++)
+                for (int tail = 0; tail < 2; tail++)
+                    for (unsigned b0 = 0; b0 < 256; b0++)
+                        for (size_t i1 = 0; i1 < sizeof second; i1++)
+                            for (size_t i2 = 0; i2 < sizeof later * sizeof later; i2++) {
+                                size_t pos = at[ai], n = 0;
+                                while (n < pos) /* filler up to pos: ASCII, or 3-byte characters and ASCII */
+                                    if (cjk && pos - n >= 3 && n % 4 != 3) {
+                                        memcpy(s + n, "\xe4\xb8\xad", 3);
+                                        n += 3;
+                                    } else
+                                        s[n++] = 'a';
+                                s[n++] = (uint8_t)b0;
+                                s[n++] = second[i1];
+                                s[n++] = later[i2 % sizeof later];
+                                s[n++] = later[i2 / sizeof later];
+                                if (tail) {
+                                    memset(s + n, 'z', 100); /* the next 64 bytes may be ASCII */
+                                    memcpy(s + n + 100, "\xd8\xa7\xe4\xb8\xad", 5);
+                                    n += 105;
+                                }
+                                int want = utf8_reference(s, n);
+                                cr_assert_eq(na_utf8_valid(s, n), want,
+                                             "walk %d: %02x %02x %02x %02x at %zu (filler %d, tail %d)", level, b0,
+                                             second[i1], later[i2 % sizeof later], later[i2 / sizeof later], pos, cjk, tail);
+                                if (b0 < 0x20 || b0 == '"' || b0 == '\\') continue; /* escaped: another path */
+                                out.len = 0;
+                                cr_assert_eq(na_json_put_string(&out, (const char *)s, n) == 0, want,
+                                             "walk %d, string: %02x %02x at %zu", level, b0, second[i1], pos);
+                                if (want) valid++;
+                                else invalid++;
+                            }
+    }
+    na_jsonfast_simd(2);
+    na_buf_free(&out);
+    cr_expect_gt(valid, 1000);
+    cr_expect_gt(invalid, 1000);
+}
+
 /*
  * Long, mostly valid strings, so that the 16- and 8-byte fast paths run
  * over many alignments and stop at every kind of sequence: UTF-8 verdicts
