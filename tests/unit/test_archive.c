@@ -818,3 +818,66 @@ Test(similarity, minhash_matches_the_reference)
         cr_assert(!memcmp(a, b, sizeof a), "length %zu", n);
     }
 }
+
+/*
+ * Spec 9.3, packing: a group of similar articles that would straddle two
+ * blocks starts a new one when the current block is at least a quarter
+ * full and the group fits in an empty block.  Seven unrelated 1500-byte
+ * articles (10.5 KB) come first, then five copies of one 2000-byte article
+ * (10 KB, each with its own prefix): in 16 KiB blocks, filling greedily
+ * would put two copies in the first block and three in the second.
+ */
+Test(similarity, a_group_of_copies_is_not_cut_between_blocks)
+{
+    enum { SINGLES = 7, COPIES = 5 };
+    char nm[SINGLES + COPIES][16], *tx[SINGLES + COPIES];
+    tu_item its[SINGLES + COPIES];
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    char *story = malloc(2001);
+    cr_assert(story);
+    for (int k = 0; k < 2000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        story[k] = (char)('a' + (x >> 32) % 26);
+    }
+    story[2000] = 0;
+    for (int i = 0; i < SINGLES + COPIES; i++) {
+        tx[i] = malloc(2100);
+        cr_assert(tx[i]);
+        if (i < SINGLES) { /* random letters: nothing in common with the rest */
+            snprintf(nm[i], sizeof nm[i], "a/%02d", i);
+            for (int k = 0; k < 1500; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                tx[i][k] = (char)('a' + (x >> 32) % 26);
+            }
+            tx[i][1500] = 0;
+        } else {
+            snprintf(nm[i], sizeof nm[i], "b/%02d", i);
+            snprintf(tx[i], 2100, "copy %d: %s", i, story);
+        }
+        its[i] = (tu_item){nm[i], tx[i], 0};
+    }
+    newsarc_writer_options o = {.block_size = 16384, .level = 3, .dict_size = UINT32_MAX};
+    tu_buf b = {0};
+    char msg[256];
+    cr_assert_eq(tu_pack(its, SINGLES + COPIES, NULL, &o, &b, msg, sizeof msg), 0, "%s", msg);
+    newsarc_reader *r = NULL;
+    cr_assert_eq(newsarc_reader_open_mem(&r, b.data, b.len), 0);
+    int64_t copies_block = -1;
+    uint32_t blocks_of_singles = 0;
+    for (uint64_t i = 0; i < newsarc_reader_article_count(r); i++) {
+        newsarc_article_info ai;
+        cr_assert_eq(newsarc_reader_article(r, i, &ai), 0);
+        if (ai.size > 1500) { /* a copy */
+            if (copies_block < 0) copies_block = ai.block;
+            cr_assert_eq(ai.block, (uint32_t)copies_block, "the copies are split between blocks %u and %lld",
+                         ai.block, (long long)copies_block);
+        } else
+            blocks_of_singles |= 1u << ai.block;
+    }
+    cr_expect_eq(blocks_of_singles, 1u, "the unrelated articles fill one block");
+    cr_expect_eq(copies_block, 1, "the copies start the second block");
+    newsarc_reader_free(r);
+    tu_buf_free(&b);
+    free(story);
+    for (int i = 0; i < SINGLES + COPIES; i++) free(tx[i]);
+}
