@@ -303,6 +303,39 @@ __attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char 
 }
 #undef U8_PREV
 
+/* All of p[0, n) at once, for na_utf8_valid: the last partial chunk is
+ * checked in a copy padded with zeros (ASCII), after which a sequence cut
+ * by the end shows as an error like any other; no exact walk is needed. */
+__attribute__((target("avx2"))) static int utf8_valid_avx2(const unsigned char *p, size_t n)
+{
+    const __m256i last = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (char)(0xF0 - 1),
+                                          (char)(0xE0 - 1), (char)(0xC0 - 1));
+    __m256i prev = _mm256_setzero_si256(), cut = _mm256_setzero_si256();
+    unsigned char tail[64];
+    for (size_t i = 0;; i += 64) {
+        const unsigned char *q = p + i;
+        if (n - i < 64) {
+            memset(tail, 0, sizeof tail);
+            if (n > i) memcpy(tail, p + i, n - i);
+            q = tail;
+        }
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)q);
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
+        __m256i err;
+        if (!_mm256_movemask_epi8(_mm256_or_si256(a, b))) {
+            err = cut;
+            cut = _mm256_setzero_si256();
+        } else {
+            err = _mm256_or_si256(u8_errors(a, prev), u8_errors(b, a));
+            cut = _mm256_subs_epu8(b, last);
+        }
+        if (!_mm256_testz_si256(err, err)) return 0;
+        if (q == tail) return 1; /* at least one byte of padding follows the text in it */
+        prev = b;
+    }
+}
+
 /* -1 not asked yet; na_jsonfast_simd lets the tests take either walk. */
 static _Atomic int use_avx2 = -1;
 
@@ -672,6 +705,9 @@ int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char
 int na_utf8_valid(const void *s, size_t n)
 {
     const unsigned char *p = s;
+#if defined(NA_AVX2_PATH)
+    if (avx2_ok()) return utf8_valid_avx2(p, n);
+#endif
     size_t i = 0;
     for (;;) {
         i = run_2byte(p, n, i, 0);
