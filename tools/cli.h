@@ -34,21 +34,22 @@ void cli_put_safe(FILE *f, const char *s, size_t n);
 /* Decode one UTF-8 sequence (shortest form, no surrogates): its length, or 0 if invalid. */
 size_t cli_utf8_seq(const unsigned char *s, size_t n, unsigned *cp);
 
-/* A buffered writer on a file descriptor, for bulk output (list --json). */
+/* A buffered writer on a file descriptor, for bulk output (list --json), or
+ * a growing buffer in memory that keeps everything (fd < 0: worker threads,
+ * whose lines the main thread then writes from there). */
 typedef struct cli_out {
-    int fd, err;          /* fd < 0: flushes append to mem instead (worker threads) */
-    size_t len;
-    char *mem;            /* fd < 0: everything flushed so far (malloc) */
-    size_t mem_len, mem_cap;
-    char buf[1 << 20];
+    int fd, err;
+    char *buf;            /* fd >= 0: store, set on first use; fd < 0: malloc, grown as needed (free it) */
+    size_t len, cap;      /* bytes in buf, its size */
+    char store[1 << 20];
 } cli_out;
 void cli_out_bytes(cli_out *o, const void *p, size_t n);
 static inline void cli_out_byte(cli_out *o, char c)
 {
-    if (o->len == sizeof o->buf) cli_out_bytes(o, &c, 1);
+    if (o->len == o->cap) cli_out_bytes(o, &c, 1);
     else o->buf[o->len++] = c;
 }
-int cli_out_flush(cli_out *o); /* -1 if any write failed */
+int cli_out_flush(cli_out *o); /* -1 if any write failed (memory: if memory ran out); memory: keeps the bytes */
 
 /* Run fn on jobs[0..n) (each size bytes), job 0 on this thread, the others on their own
  * threads (or here when a thread cannot be made); returns when all are done.  n <= 16. */

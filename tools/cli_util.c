@@ -258,41 +258,40 @@ int cli_json_object_guard(const char *s, size_t n)
 
 int cli_out_flush(cli_out *o)
 {
-    if (o->len && !o->err && o->fd < 0) {
-        if (o->mem_cap - o->mem_len < o->len) {
-            size_t cap = o->mem_cap ? o->mem_cap : sizeof o->buf;
-            while (cap - o->mem_len < o->len) cap *= 2;
-            char *m = realloc(o->mem, cap);
-            if (!m) o->err = 1;
-            else {
-                o->mem = m;
-                o->mem_cap = cap;
-            }
-        }
-        if (!o->err) memcpy(o->mem + o->mem_len, o->buf, o->len);
-        if (!o->err) o->mem_len += o->len;
-    } else if (o->len && !o->err && cli_write_all(o->fd, o->buf, o->len) != 0) o->err = 1;
-    o->len = 0;
+    if (o->fd >= 0) {
+        if (o->len && !o->err && cli_write_all(o->fd, o->buf, o->len) != 0) o->err = 1;
+        o->len = 0;
+    }
     return o->err ? -1 : 0;
 }
 
 void cli_out_bytes(cli_out *o, const void *p, size_t n)
 {
-    const char *c = p;
     if (n == 0) return; /* p may be NULL (an empty chunk) */
-    if (o->len + n > sizeof o->buf) {
-        cli_out_flush(o);
-        if (n > sizeof o->buf && o->fd >= 0) {
-            if (!o->err && cli_write_all(o->fd, c, n) != 0) o->err = 1;
-            return;
-        }
-        for (; n > sizeof o->buf; c += sizeof o->buf, n -= sizeof o->buf) { /* memory mode: via buf */
-            memcpy(o->buf, c, sizeof o->buf);
-            o->len = sizeof o->buf;
+    if (o->fd >= 0 && !o->buf) {
+        o->buf = o->store;
+        o->cap = sizeof o->store;
+    }
+    if (n > o->cap - o->len) {
+        if (o->fd >= 0) {
             cli_out_flush(o);
+            if (n > o->cap) { /* larger than the buffer: straight out */
+                if (!o->err && cli_write_all(o->fd, p, n) != 0) o->err = 1;
+                return;
+            }
+        } else {
+            size_t cap = o->cap ? o->cap : 64 * 1024;
+            while (cap - o->len < n) cap *= 2;
+            char *m = o->err ? NULL : realloc(o->buf, cap);
+            if (!m) {
+                o->err = 1;
+                return;
+            }
+            o->buf = m;
+            o->cap = cap;
         }
     }
-    memcpy(o->buf + o->len, c, n);
+    memcpy(o->buf + o->len, p, n);
     o->len += n;
 }
 

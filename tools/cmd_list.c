@@ -258,14 +258,9 @@ static int list_frame(list_job *j, uint32_t f)
         na_buf_free(&tb);
     }
     for (; j->done < j->n; j->done++) {
-        size_t mark = o->mem_len + o->len;
+        size_t mark = o->len;
         if (list_json(o, &sl->items[j->done].e, &sl->items[j->done].ai, &sl->items[j->done].ti) != 0) {
-            /* drop the bad entry's partial line */
-            if (mark >= o->mem_len) o->len = mark - o->mem_len;
-            else {
-                o->mem_len = mark;
-                o->len = 0;
-            }
+            o->len = mark; /* drop the bad entry's partial line */
             j->rc = NEWSARC_E_CORRUPT;
             break;
         }
@@ -277,14 +272,13 @@ static void *list_format(void *arg)
 {
     list_job *j = arg;
     cli_out *o = j->out;
-    o->len = o->mem_len = 0;
+    o->len = 0;
     o->err = 0;
     for (uint32_t f = j->frame; f < j->frame + j->frames; f++) {
         if (f > j->frame) j->first += j->n; /* all of the previous frame's entries, or it stopped the job */
         if (list_frame(j, f) != 0) break;
     }
-    cli_out_flush(o);
-    return NULL;
+    return NULL; /* the lines stay in o->buf for the main thread */
 }
 
 #define LIST_CHUNK 8192 /* entries per worker and round, at least one frame */
@@ -335,7 +329,7 @@ static int list_all(newsarc_reader *r, const char *path, int threads, int human,
                 rc = NEWSARC_E_NOMEM;
                 break;
             }
-            cli_out_bytes(&out, jobs[t].out->mem, jobs[t].out->mem_len);
+            cli_out_bytes(&out, jobs[t].out->buf, jobs[t].out->len);
             if (jobs[t].rc) {
                 cli_err("'%s': entry %llu has malformed metadata", path,
                         (unsigned long long)(jobs[t].first + jobs[t].done));
@@ -347,7 +341,7 @@ static int list_all(newsarc_reader *r, const char *path, int threads, int human,
         }
     }
     for (int t = 0; t < T; t++) {
-        free(outs[t].mem);
+        free(outs[t].buf);
         na_meta_cache_free(slots[t].mc);
         free(slots[t].items);
     }
