@@ -1658,23 +1658,35 @@ static int keep_together(const newsarc_writer *w, const build *b, size_t i, uint
  * parallel too.  The bytes do not depend on the thread count.
  */
 typedef struct cjob {
-    size_t first, last; /* articles [first, last) in placement order */
-    na_buf raw;         /* block content */
-    na_buf comp;        /* frame */
-    int rc;             /* newsarc error or 0 */
+    size_t first, last;  /* articles [first, last) in placement order */
+    na_buf raw;          /* block content */
+    na_buf comp;         /* frame */
+    uint8_t hash[NA_HASH]; /* of the frame */
+    int rc;              /* newsarc error or 0 */
     char msg[NA_ERRMSG];
 } cjob;
 
+/*
+ * A ring of cap jobs: the main thread plans blocks into free slots and
+ * writes finished ones out in order, while the workers fill, compress and
+ * hash the next ones (before, all threads waited at the end of each batch
+ * while the main thread wrote it).
+ */
 typedef struct cpool {
     newsarc_writer *w;
     const uint32_t *uniq, *place;
     na_attr *attrs; /* by uniq position; NULL without text information */
     cjob *jobs;
-    size_t n;
+    size_t cap;
     int threads;
     ZSTD_CDict *cdict;
     ZSTD_CCtx **cctx;
     fetcher *fetchers;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    size_t planned, taken; /* jobs planned so far, and the next one a worker takes */
+    uint8_t *ready;        /* per slot: its job is finished */
+    int stop;
 } cpool;
 
 typedef struct cthread {
@@ -1703,34 +1715,29 @@ static void fill_and_compress(cpool *p, int t, cjob *j)
     }
     size_t r = ZSTD_compress2(p->cctx[t], j->comp.data, bound, j->raw.data, j->raw.len);
     if (ZSTD_isError(r)) j->rc = na_set_error(j->msg, NEWSARC_E_COMPRESS, "zstd: %s", ZSTD_getErrorName(r));
-    else j->comp.len = r;
+    else {
+        j->comp.len = r;
+        na_hash(j->hash, j->comp.data, j->comp.len);
+    }
 }
 
-static void *compress_thread(void *arg)
+static void *block_worker(void *arg)
 {
     cthread *ct = arg;
     cpool *p = ct->pool;
-    for (size_t i = (size_t)ct->t; i < p->n; i += (size_t)p->threads) fill_and_compress(p, ct->t, &p->jobs[i]);
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->taken == p->planned) pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop) break;
+        size_t k = p->taken++;
+        pthread_mutex_unlock(&p->mu);
+        fill_and_compress(p, ct->t, &p->jobs[k % p->cap]);
+        pthread_mutex_lock(&p->mu);
+        p->ready[k % p->cap] = 1;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
     return NULL;
-}
-
-static void compress_batch(cpool *p)
-{
-    pthread_t th[256];
-    cthread ct[256];
-    int started = 0;
-    for (int t = 1; t < p->threads && p->n > 1; t++) {
-        ct[t].pool = p;
-        ct[t].t = t;
-        if (pthread_create(&th[t], NULL, compress_thread, &ct[t]) != 0) break;
-        started = t;
-    }
-    /* this thread does share 0, and any share whose thread did not start */
-    for (size_t i = 0; i < p->n; i++) {
-        int share = (int)(i % (size_t)p->threads);
-        if (share == 0 || share > started) fill_and_compress(p, 0, &p->jobs[i]);
-    }
-    for (int t = 1; t <= started; t++) pthread_join(th[t], NULL);
 }
 
 /* ---- finish ------------------------------------------------------------------------------------------------ */
@@ -1781,7 +1788,7 @@ static int add_block(build *b, const cjob *j)
     r->offset = b->o.off;
     r->csize = (uint32_t)j->comp.len;
     r->usize = (uint32_t)j->raw.len;
-    na_hash(r->hash, j->comp.data, j->comp.len);
+    memcpy(r->hash, j->hash, NA_HASH);
     emit(&b->o, j->comp.data, j->comp.len, 1);
     return b->o.err ? na_set_error(b->w->msg, NEWSARC_E_IO, "write failed") : 0;
 }
@@ -1796,11 +1803,12 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     p.place = b->place;
     p.attrs = b->attrs;
     p.threads = T;
-    size_t cap = (size_t)T * BATCH_PER_THREAD;
+    size_t cap = p.cap = (size_t)T * BATCH_PER_THREAD;
     p.jobs = calloc(cap, sizeof *p.jobs);
+    p.ready = calloc(cap, 1);
     p.cctx = calloc((size_t)T, sizeof *p.cctx);
     p.fetchers = calloc((size_t)T, sizeof *p.fetchers);
-    int rc = (p.jobs && p.cctx && p.fetchers) ? 0 : na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    int rc = (p.jobs && p.ready && p.cctx && p.fetchers) ? 0 : na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     if (!rc && dict_len) {
         p.cdict = ZSTD_createCDict(dict, dict_len, w->opt.level);
         if (!p.cdict) rc = na_set_error(w->msg, NEWSARC_E_COMPRESS, "zstd could not load the dictionary");
@@ -1818,27 +1826,59 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     }
     b->sec[NA_S_BLKS].offset = b->o.off;
     memcpy(b->sec[NA_S_BLKS].type, "BLKS", 5);
-    size_t i = 0;
-    while (!rc && i < b->n_uniq) {
-        /* plan the next batch of blocks from the sizes alone */
-        for (p.n = 0; p.n < cap && i < b->n_uniq; p.n++) {
-            cjob *j = &p.jobs[p.n];
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.work, NULL);
+    pthread_cond_init(&p.done, NULL);
+    pthread_t th[256];
+    cthread ct[256];
+    int workers = 0; /* none: this thread fills each block itself when it needs it */
+    for (int t = 0; t < T && t < 256 && !rc; t++) {
+        ct[t] = (cthread){&p, t};
+        if (pthread_create(&th[t], NULL, block_worker, &ct[t]) != 0) break;
+        workers++;
+    }
+    size_t i = 0, emitted = 0, planned = 0;
+    while (!rc) {
+        /* plan blocks into the free slots, from the sizes alone */
+        for (; planned - emitted < cap && i < b->n_uniq; planned++) {
+            cjob *j = &p.jobs[planned % cap];
             uint64_t len = 0;
             j->first = i;
             while (i < b->n_uniq) {
                 w_article *a = &w->arts[b->uniq[b->place[i]]];
                 if (len > 0 && (len + a->size > w->opt.block_size || len + a->size > NA_MAX_BLOCK_CONTENT)) break;
                 if (len > 0 && keep_together(w, b, i, len)) break;
-                a->u.at.block = (uint32_t)(b->n_blocks + p.n);
+                a->u.at.block = (uint32_t)planned;
                 a->u.at.offset = (uint32_t)len;
                 len += a->size;
                 i++;
             }
             j->last = i;
+            pthread_mutex_lock(&p.mu);
+            p.ready[planned % cap] = 0;
+            p.planned = planned + 1;
+            pthread_cond_signal(&p.work);
+            pthread_mutex_unlock(&p.mu);
         }
-        compress_batch(&p);
-        for (size_t k = 0; k < p.n && !rc; k++) rc = add_block(b, &p.jobs[k]);
+        if (emitted == planned) break; /* all written */
+        cjob *j = &p.jobs[emitted % cap];
+        if (!workers) fill_and_compress(&p, 0, j);
+        else {
+            pthread_mutex_lock(&p.mu);
+            while (!p.ready[emitted % cap]) pthread_cond_wait(&p.done, &p.mu);
+            pthread_mutex_unlock(&p.mu);
+        }
+        rc = add_block(b, j);
+        emitted++;
     }
+    pthread_mutex_lock(&p.mu);
+    p.stop = 1;
+    pthread_cond_broadcast(&p.work);
+    pthread_mutex_unlock(&p.mu);
+    for (int t = 0; t < workers; t++) pthread_join(th[t], NULL);
+    pthread_cond_destroy(&p.work);
+    pthread_cond_destroy(&p.done);
+    pthread_mutex_destroy(&p.mu);
     b->sec[NA_S_BLKS].length = b->o.off - b->sec[NA_S_BLKS].offset;
     /* BLKS hash = H(H(block 0) || H(block 1) || ...) */
     crypto_generichash_state st;
@@ -1852,6 +1892,7 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     for (int t = 0; t < T && p.fetchers; t++) na_buf_free(&p.fetchers[t].src);
     for (int t = 0; t < T && p.cctx; t++) ZSTD_freeCCtx(p.cctx[t]);
     free(p.jobs);
+    free(p.ready);
     free(p.cctx);
     free(p.fetchers);
     ZSTD_freeCDict(p.cdict);
