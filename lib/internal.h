@@ -5,6 +5,7 @@
 #include "newsarc.h"
 #include "format.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -61,6 +62,32 @@ static inline void na_hash(uint8_t out[NA_HASH], const void *p, size_t n)
  * threads (never on timing) for results that do not depend on threads.
  */
 void na_run_threads(int threads, void (*fn)(void *arg, int t), void *arg);
+
+/*
+ * Jobs done by worker threads while the calling thread prepares the next
+ * ones and takes the results in order (pack's blocks and META frames).
+ * Job k lives in slot k % cap of the caller's array.  The caller fills slot
+ * `planned` and publishes it; workers take published jobs in order and run
+ * fn(ctx, t, k) (t: the worker, 0 .. threads-1); na_ring_wait(k) returns
+ * when job k is done (and runs it on the calling thread if no worker could
+ * start).  A slot may be filled again once its job was waited for.  What a
+ * job produces must depend only on k, never on t or timing.
+ */
+typedef struct na_ring {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    size_t cap, planned, taken;
+    uint8_t *ready; /* per slot: its job is done */
+    int stop, workers;
+    void (*fn)(void *ctx, int t, size_t k);
+    void *ctx;
+    pthread_t th[64];
+} na_ring;
+
+int na_ring_start(na_ring *q, size_t cap, int threads, void (*fn)(void *ctx, int t, size_t k), void *ctx); /* 0, or -1: no memory */
+void na_ring_publish(na_ring *q); /* job q->planned is ready to take */
+void na_ring_wait(na_ring *q, size_t k);
+void na_ring_stop(na_ring *q); /* after the last wait, or on an error: joins the workers */
 
 /* ICU, opened on first use (icu.h): 0, or -1 with na_icu_error() saying why. */
 int na_icu_load(void);

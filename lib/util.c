@@ -169,3 +169,92 @@ void na_run_threads(int threads, void (*fn)(void *arg, int t), void *arg)
         else fn(arg, t);
     }
 }
+
+/* ---- a ring of jobs (internal.h) ---------------------------------------------------------------------- */
+
+typedef struct na_ring_worker {
+    na_ring *q;
+    int t;
+} na_ring_worker;
+
+static void *na_ring_main(void *arg)
+{
+    na_ring_worker *wk = arg;
+    na_ring *q = wk->q;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (!q->stop && q->taken == q->planned) pthread_cond_wait(&q->work, &q->mu);
+        if (q->stop) break;
+        size_t k = q->taken++;
+        pthread_mutex_unlock(&q->mu);
+        q->fn(q->ctx, wk->t, k);
+        pthread_mutex_lock(&q->mu);
+        q->ready[k % q->cap] = 1;
+        pthread_cond_broadcast(&q->done);
+    }
+    pthread_mutex_unlock(&q->mu);
+    free(wk);
+    return NULL;
+}
+
+int na_ring_start(na_ring *q, size_t cap, int threads, void (*fn)(void *ctx, int t, size_t k), void *ctx)
+{
+    memset(q, 0, sizeof *q);
+    q->cap = cap ? cap : 1;
+    q->fn = fn;
+    q->ctx = ctx;
+    if (!(q->ready = calloc(q->cap, 1))) return -1;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->work, NULL);
+    pthread_cond_init(&q->done, NULL);
+    int n = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+    for (int t = 0; t < n; t++) {
+        na_ring_worker *wk = malloc(sizeof *wk);
+        if (!wk) break;
+        *wk = (na_ring_worker){q, t};
+        if (pthread_create(&q->th[q->workers], NULL, na_ring_main, wk) != 0) {
+            free(wk);
+            break;
+        }
+        q->workers++;
+    }
+    return 0;
+}
+
+void na_ring_publish(na_ring *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->ready[q->planned % q->cap] = 0;
+    q->planned++;
+    pthread_cond_signal(&q->work);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void na_ring_wait(na_ring *q, size_t k)
+{
+    if (!q->workers) { /* no thread: run it here, in order */
+        pthread_mutex_lock(&q->mu);
+        q->taken = k + 1;
+        pthread_mutex_unlock(&q->mu);
+        q->fn(q->ctx, 0, k);
+        return;
+    }
+    pthread_mutex_lock(&q->mu);
+    while (!q->ready[k % q->cap]) pthread_cond_wait(&q->done, &q->mu);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void na_ring_stop(na_ring *q)
+{
+    if (!q->ready) return;
+    pthread_mutex_lock(&q->mu);
+    q->stop = 1;
+    pthread_cond_broadcast(&q->work);
+    pthread_mutex_unlock(&q->mu);
+    for (int t = 0; t < q->workers; t++) pthread_join(q->th[t], NULL);
+    pthread_cond_destroy(&q->work);
+    pthread_cond_destroy(&q->done);
+    pthread_mutex_destroy(&q->mu);
+    free(q->ready);
+    q->ready = NULL;
+}

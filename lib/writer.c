@@ -1738,10 +1738,10 @@ typedef struct cjob {
 } cjob;
 
 /*
- * A ring of cap jobs: the main thread plans blocks into free slots and
- * writes finished ones out in order, while the workers fill, compress and
- * hash the next ones (before, all threads waited at the end of each batch
- * while the main thread wrote it).
+ * Blocks go through a ring of cap jobs (na_ring): the main thread plans
+ * blocks into free slots and writes finished ones out in order, while the
+ * workers fill, compress and hash the next ones (before, all threads
+ * waited at the end of each batch while the main thread wrote it).
  */
 typedef struct cpool {
     newsarc_writer *w;
@@ -1753,17 +1753,8 @@ typedef struct cpool {
     ZSTD_CDict *cdict;
     ZSTD_CCtx **cctx;
     fetcher *fetchers;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
-    size_t planned, taken; /* jobs planned so far, and the next one a worker takes */
-    uint8_t *ready;        /* per slot: its job is finished */
-    int stop;
 } cpool;
 
-typedef struct cthread {
-    cpool *pool;
-    int t;
-} cthread;
 
 static void fill_and_compress(cpool *p, int t, cjob *j)
 {
@@ -1792,23 +1783,10 @@ static void fill_and_compress(cpool *p, int t, cjob *j)
     }
 }
 
-static void *block_worker(void *arg)
+static void block_job(void *ctx, int t, size_t k)
 {
-    cthread *ct = arg;
-    cpool *p = ct->pool;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->stop && p->taken == p->planned) pthread_cond_wait(&p->work, &p->mu);
-        if (p->stop) break;
-        size_t k = p->taken++;
-        pthread_mutex_unlock(&p->mu);
-        fill_and_compress(p, ct->t, &p->jobs[k % p->cap]);
-        pthread_mutex_lock(&p->mu);
-        p->ready[k % p->cap] = 1;
-        pthread_cond_broadcast(&p->done);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
+    cpool *p = ctx;
+    fill_and_compress(p, t, &p->jobs[k % p->cap]);
 }
 
 /* ---- finish ------------------------------------------------------------------------------------------------ */
@@ -1876,10 +1854,9 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     p.threads = T;
     size_t cap = p.cap = (size_t)T * BATCH_PER_THREAD;
     p.jobs = calloc(cap, sizeof *p.jobs);
-    p.ready = calloc(cap, 1);
     p.cctx = calloc((size_t)T, sizeof *p.cctx);
     p.fetchers = calloc((size_t)T, sizeof *p.fetchers);
-    int rc = (p.jobs && p.ready && p.cctx && p.fetchers) ? 0 : na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    int rc = (p.jobs && p.cctx && p.fetchers) ? 0 : na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     if (!rc && dict_len) {
         p.cdict = ZSTD_createCDict(dict, dict_len, w->opt.level);
         if (!p.cdict) rc = na_set_error(w->msg, NEWSARC_E_COMPRESS, "zstd could not load the dictionary");
@@ -1897,17 +1874,8 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     }
     b->sec[NA_S_BLKS].offset = b->o.off;
     memcpy(b->sec[NA_S_BLKS].type, "BLKS", 5);
-    pthread_mutex_init(&p.mu, NULL);
-    pthread_cond_init(&p.work, NULL);
-    pthread_cond_init(&p.done, NULL);
-    pthread_t th[256];
-    cthread ct[256];
-    int workers = 0; /* none: this thread fills each block itself when it needs it */
-    for (int t = 0; t < T && t < 256 && !rc; t++) {
-        ct[t] = (cthread){&p, t};
-        if (pthread_create(&th[t], NULL, block_worker, &ct[t]) != 0) break;
-        workers++;
-    }
+    na_ring q = {0};
+    if (!rc && na_ring_start(&q, cap, T, block_job, &p) != 0) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     size_t i = 0, emitted = 0, planned = 0;
     while (!rc) {
         /* plan blocks into the free slots, from the sizes alone */
@@ -1925,31 +1893,14 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
                 i++;
             }
             j->last = i;
-            pthread_mutex_lock(&p.mu);
-            p.ready[planned % cap] = 0;
-            p.planned = planned + 1;
-            pthread_cond_signal(&p.work);
-            pthread_mutex_unlock(&p.mu);
+            na_ring_publish(&q);
         }
         if (emitted == planned) break; /* all written */
-        cjob *j = &p.jobs[emitted % cap];
-        if (!workers) fill_and_compress(&p, 0, j);
-        else {
-            pthread_mutex_lock(&p.mu);
-            while (!p.ready[emitted % cap]) pthread_cond_wait(&p.done, &p.mu);
-            pthread_mutex_unlock(&p.mu);
-        }
-        rc = add_block(b, j);
+        na_ring_wait(&q, emitted);
+        rc = add_block(b, &p.jobs[emitted % cap]);
         emitted++;
     }
-    pthread_mutex_lock(&p.mu);
-    p.stop = 1;
-    pthread_cond_broadcast(&p.work);
-    pthread_mutex_unlock(&p.mu);
-    for (int t = 0; t < workers; t++) pthread_join(th[t], NULL);
-    pthread_cond_destroy(&p.work);
-    pthread_cond_destroy(&p.done);
-    pthread_mutex_destroy(&p.mu);
+    na_ring_stop(&q);
     b->sec[NA_S_BLKS].length = b->o.off - b->sec[NA_S_BLKS].offset;
     /* BLKS hash = H(H(block 0) || H(block 1) || ...) */
     crypto_generichash_state st;
@@ -1963,7 +1914,6 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
     for (int t = 0; t < T && p.fetchers; t++) na_buf_free(&p.fetchers[t].src);
     for (int t = 0; t < T && p.cctx; t++) ZSTD_freeCCtx(p.cctx[t]);
     free(p.jobs);
-    free(p.ready);
     free(p.cctx);
     free(p.fetchers);
     ZSTD_freeCDict(p.cdict);
@@ -2030,25 +1980,22 @@ typedef struct mframe {
 
 typedef struct mpool {
     mframe *f;
-    size_t n;
-    int threads;
+    size_t cap; /* frames in the ring (na_ring) */
     ZSTD_CCtx **cctx;
 } mpool;
 
-static void meta_compress(void *arg, int t)
+static void meta_compress(void *arg, int t, size_t k)
 {
     mpool *p = arg;
-    for (size_t i = (size_t)t; i < p->n; i += (size_t)p->threads) {
-        mframe *f = &p->f[i];
-        size_t bound = ZSTD_compressBound(f->raw.len);
-        f->comp.len = 0;
-        if (na_buf_reserve(&f->comp, bound) != 0) {
-            f->rc = (size_t)-1;
-            continue;
-        }
-        f->rc = ZSTD_compress2(p->cctx[t], f->comp.data, bound, f->raw.data, f->raw.len);
-        if (!ZSTD_isError(f->rc)) f->comp.len = f->rc;
+    mframe *f = &p->f[k % p->cap];
+    size_t bound = ZSTD_compressBound(f->raw.len);
+    f->comp.len = 0;
+    if (na_buf_reserve(&f->comp, bound) != 0) {
+        f->rc = (size_t)-1;
+        return;
     }
+    f->rc = ZSTD_compress2(p->cctx[t], f->comp.data, bound, f->raw.data, f->raw.len);
+    if (!ZSTD_isError(f->rc)) f->comp.len = f->rc;
 }
 
 static int meta_record(newsarc_writer *w, const w_entry *e, na_buf *out, na_buf *scratch)
@@ -2076,8 +2023,8 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
     if (table > NA_MAX_META_TABLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata table larger than 4 GiB");
     int T = w->opt.threads < 1 ? 1 : w->opt.threads;
     int level = w->opt.level < 9 ? 9 : w->opt.level;
-    size_t batch = (size_t)T * 4;
-    mpool p = {calloc(batch, sizeof(mframe)), 0, T, calloc((size_t)T, sizeof(ZSTD_CCtx *))};
+    size_t cap = (size_t)T * 4;
+    mpool p = {calloc(cap, sizeof(mframe)), cap, calloc((size_t)T, sizeof(ZSTD_CCtx *))};
     ZSTD_CDict *cd = dict_len ? ZSTD_createCDict(dict, dict_len, level) : NULL;
     na_buf *head = &b->meta_head, names = {0}, scratch = {0};
     /* the compressed frames stay in memory only within what is left of the metadata budget */
@@ -2095,14 +2042,16 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
         }
     }
     /* header and directory first (the frame sizes are known only at the end) */
-    uint32_t n_frames = 0;
+    uint32_t n_frames = 0; /* written out */
     if (!rc && na_buf_reserve(head, NA_META_FIXED - 4) != 0) rc = NEWSARC_E_NOMEM;
     if (!rc) head->len = NA_META_FIXED - 4;
-    size_t i = 0;
-    while (!rc && i < w->n_ents) {
-        /* cut up to `batch` frames serially, then compress them in parallel */
-        for (p.n = 0; p.n < batch && i < w->n_ents && !rc; p.n++) {
-            mframe *f = &p.f[p.n];
+    /* frames are cut here, in order, while the workers compress the ones before */
+    na_ring q = {0};
+    if (!rc && na_ring_start(&q, cap, T, meta_compress, &p) != 0) rc = NEWSARC_E_NOMEM;
+    size_t i = 0, planned = 0;
+    while (!rc) {
+        for (; planned - n_frames < cap && i < w->n_ents && !rc; planned++) {
+            mframe *f = &p.f[planned % cap];
             f->raw.len = 0;
             f->entries = 0;
             const w_entry *first = &w->ents[i];
@@ -2118,20 +2067,20 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
                 na_st32(d + 12, first->name_len);
                 if (na_buf_append(head, d, sizeof d)) rc = NEWSARC_E_NOMEM;
             }
+            if (!rc) na_ring_publish(&q);
         }
-        if (rc) break;
-        na_run_threads(T, meta_compress, &p);
-        for (size_t k = 0; k < p.n && !rc; k++) {
-            mframe *f = &p.f[k];
-            if (ZSTD_isError(f->rc) || f->comp.len > UINT32_MAX) {
-                rc = NEWSARC_E_COMPRESS;
-                break;
-            }
-            na_st32(head->data + NA_META_FIXED - 4 + (size_t)(n_frames + k) * NA_META_FRAME_REC, (uint32_t)f->comp.len);
-            if (spool_add(w, &b->meta_frames, f->comp.data, f->comp.len, budget)) rc = -1; /* message set */
+        if (rc || n_frames == planned) break;
+        na_ring_wait(&q, n_frames);
+        mframe *f = &p.f[n_frames % cap];
+        if (ZSTD_isError(f->rc) || f->comp.len > UINT32_MAX) {
+            rc = NEWSARC_E_COMPRESS;
+            break;
         }
-        n_frames += (uint32_t)p.n;
+        na_st32(head->data + NA_META_FIXED - 4 + (size_t)n_frames * NA_META_FRAME_REC, (uint32_t)f->comp.len);
+        if (spool_add(w, &b->meta_frames, f->comp.data, f->comp.len, budget)) rc = -1; /* message set */
+        n_frames++;
     }
+    na_ring_stop(&q);
     if (!rc) {
         /* payload after the type: frame_count, table_size, entry_count, reserved */
         na_st32(head->data, n_frames);
@@ -2144,7 +2093,7 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
     else if (rc == NEWSARC_E_IO) rc = na_set_error(w->msg, rc, "cannot read metadata back from the temporary file");
     else if (rc == NEWSARC_E_COMPRESS) rc = na_set_error(w->msg, rc, "could not compress the metadata");
     else if (rc) rc = na_set_error(w->msg, rc, "out of memory for the metadata");
-    for (size_t k = 0; k < batch && p.f; k++) {
+    for (size_t k = 0; k < cap && p.f; k++) {
         na_buf_free(&p.f[k].raw);
         na_buf_free(&p.f[k].comp);
     }
