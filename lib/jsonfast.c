@@ -265,8 +265,18 @@ __attribute__((target("avx2"))) static inline __m256i u8_stops(__m256i v)
                            _mm256_cmpeq_epi8(_mm256_max_epu8(v, ctl), ctl));
 }
 
-/* i is the start of a sequence; see above. */
-__attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char *p, size_t n, size_t i, int json)
+/*
+ * i is the start of a sequence.  *exact = 1: p[i, r) is valid (and, with
+ * json, holds no stop), and r, the position returned, is n or (json) a stop
+ * byte: the common case, a string walked to its end in one call.  The last
+ * partial 64 bytes are checked in a copy padded with zeros, after which a
+ * sequence cut by the end shows as an error like any other (the padding's
+ * stops are ignored).  *exact = 0: a chunk holds an error (or, at its
+ * start, the end of a cut sequence): r is the start of the sequence that
+ * holds its first byte, and the exact walks go on from there.
+ */
+__attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char *p, size_t n, size_t i, int json,
+                                                             int *exact)
 {
     const size_t i0 = i;
     /* nonzero where a sequence is cut at the end of 32 bytes: its lead is among the last three */
@@ -274,9 +284,18 @@ __attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char 
                                           -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (char)(0xF0 - 1),
                                           (char)(0xE0 - 1), (char)(0xC0 - 1));
     __m256i prev = _mm256_setzero_si256(), cut = _mm256_setzero_si256();
-    while (n - i >= 64) {
-        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
-        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
+    unsigned char tail[64];
+    *exact = 0;
+    for (;;) {
+        const unsigned char *q = p + i;
+        size_t left = n - i;
+        if (left < 64) {
+            memset(tail, 0, sizeof tail);
+            if (left) memcpy(tail, q, left);
+            q = tail;
+        }
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)q);
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
         __m256i err;
         if (!_mm256_movemask_epi8(_mm256_or_si256(a, b))) {
             err = cut; /* ASCII: fine unless a sequence was cut before it */
@@ -285,8 +304,24 @@ __attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char 
             err = _mm256_or_si256(u8_errors(a, prev), u8_errors(b, a));
             cut = _mm256_subs_epu8(b, last);
         }
-        if (json) err = _mm256_or_si256(err, _mm256_or_si256(u8_stops(a), u8_stops(b)));
         if (!_mm256_testz_si256(err, err)) break;
+        uint64_t stop = 0;
+        if (json) {
+            stop = (uint32_t)_mm256_movemask_epi8(u8_stops(a)) | (uint64_t)(uint32_t)_mm256_movemask_epi8(u8_stops(b)) << 32;
+            if (left < 64) stop &= (UINT64_C(1) << left) - 1;
+        }
+        if (stop) {
+            *exact = 1;
+            return i + (size_t)__builtin_ctzll(stop);
+        }
+        if (left <= 64) { /* the last bytes were in this chunk */
+            if (left == 64 && !_mm256_testz_si256(cut, cut)) { /* no padding after it: a cut sequence shows here */
+                i += 64;
+                break;
+            }
+            *exact = 1;
+            return n;
+        }
         prev = b;
         i += 64;
     }
@@ -302,39 +337,6 @@ __attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char 
     return i;
 }
 #undef U8_PREV
-
-/* All of p[0, n) at once, for na_utf8_valid: the last partial chunk is
- * checked in a copy padded with zeros (ASCII), after which a sequence cut
- * by the end shows as an error like any other; no exact walk is needed. */
-__attribute__((target("avx2"))) static int utf8_valid_avx2(const unsigned char *p, size_t n)
-{
-    const __m256i last = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                          -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (char)(0xF0 - 1),
-                                          (char)(0xE0 - 1), (char)(0xC0 - 1));
-    __m256i prev = _mm256_setzero_si256(), cut = _mm256_setzero_si256();
-    unsigned char tail[64];
-    for (size_t i = 0;; i += 64) {
-        const unsigned char *q = p + i;
-        if (n - i < 64) {
-            memset(tail, 0, sizeof tail);
-            if (n > i) memcpy(tail, p + i, n - i);
-            q = tail;
-        }
-        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)q);
-        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
-        __m256i err;
-        if (!_mm256_movemask_epi8(_mm256_or_si256(a, b))) {
-            err = cut;
-            cut = _mm256_setzero_si256();
-        } else {
-            err = _mm256_or_si256(u8_errors(a, prev), u8_errors(b, a));
-            cut = _mm256_subs_epu8(b, last);
-        }
-        if (!_mm256_testz_si256(err, err)) return 0;
-        if (q == tail) return 1; /* at least one byte of padding follows the text in it */
-        prev = b;
-    }
-}
 
 /* -1 not asked yet; na_jsonfast_simd lets the tests take either walk. */
 static _Atomic int use_avx2 = -1;
@@ -382,9 +384,10 @@ int na_jsonfast_simd(int level)
 static size_t run_2byte(const unsigned char *p, size_t n, size_t i, int json)
 {
 #if defined(NA_AVX2_PATH)
-    if (n - i >= 64 && avx2_ok()) {
-        int stopped;
-        i = run_utf8_avx2(p, n, i, json);
+    if (n - i >= 64 && avx2_ok()) { /* shorter: the walks below cost less than the padded copy */
+        int exact, stopped;
+        i = run_utf8_avx2(p, n, i, json, &exact);
+        if (exact) return i;
         i = run_2byte_avx2(p, n, i, json, &stopped);
         if (stopped) return i;
     }
@@ -705,9 +708,6 @@ int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char
 int na_utf8_valid(const void *s, size_t n)
 {
     const unsigned char *p = s;
-#if defined(NA_AVX2_PATH)
-    if (avx2_ok()) return utf8_valid_avx2(p, n);
-#endif
     size_t i = 0;
     for (;;) {
         i = run_2byte(p, n, i, 0);
