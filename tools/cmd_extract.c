@@ -3,11 +3,13 @@
  *
  * Files are written under DIR only: every path component is opened with
  * O_NOFOLLOW relative to its parent, names are checked again (archives may
- * be crafted), a file is written to a temporary name and then linked (no
- * -f: never replaces anything) or renamed (-f: replaces the directory entry
+ * be crafted), a file is written to a temporary name and then renamed
+ * with RENAME_NOREPLACE, or linked where the filesystem lacks it (no -f:
+ * never replaces anything), or renamed (-f: replaces the directory entry
  * itself, never what a symlink points to) into place.  Articles are read in
  * block order so each block is decompressed once.
  */
+#define _GNU_SOURCE /* renameat2 */
 #include "cli.h"
 #include "internal.h"
 
@@ -17,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,13 +69,33 @@ static int sort_items(xitem *items, size_t n, uint32_t blocks)
     return 0;
 }
 
-/* Open (creating if needed) the directory holding name's last component. */
-static int open_parent(int root, const char *name, size_t len, const char **base)
+/* The directory of the last file written (names are sorted: the next one is
+ * most likely in it too), so its path is not opened again for every file. */
+typedef struct dir_cache {
+    int fd;      /* -1: none */
+    size_t len;  /* its path relative to the root: path[0, len) */
+    char path[4097];
+} dir_cache;
+
+/* The directory holding name's last component, opened (and created if
+ * needed) one component at a time; owned by the root or the cache, not to
+ * be closed.  -1 with errno set. */
+static int open_parent(int root, dir_cache *dc, const char *name, size_t len, const char **base)
 {
+    size_t dl = len;
+    while (dl > 0 && name[dl - 1] != '/') dl--;
+    *base = name + dl;
+    if (dl == 0) return root;
+    dl--; /* without the slash */
+    if (dc->fd >= 0 && dc->len == dl && !memcmp(dc->path, name, dl)) return dc->fd;
+    if (dl >= sizeof dc->path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     int fd = dup(root);
     size_t start = 0;
-    for (size_t i = 0; i < len && fd >= 0; i++) {
-        if (name[i] != '/') continue;
+    for (size_t i = 0; i <= dl && fd >= 0; i++) {
+        if (i < dl && name[i] != '/') continue;
         char comp[4097];
         size_t cl = i - start;
         memcpy(comp, name + start, cl);
@@ -89,15 +112,29 @@ static int open_parent(int root, const char *name, size_t len, const char **base
         fd = next;
         start = i + 1;
     }
-    *base = name + start;
+    if (fd < 0) return -1;
+    if (dc->fd >= 0) close(dc->fd);
+    dc->fd = fd;
+    dc->len = dl;
+    memcpy(dc->path, name, dl);
     return fd;
 }
 
-static int write_entry_file(int root, const char *name, size_t len, const void *data, size_t n, int force,
-                            const char *shown)
+/* tmp to base in directory dfd unless base exists: one rename with
+ * RENAME_NOREPLACE (Linux 3.15) where the filesystem has it, else a link
+ * (and the caller unlinks tmp).  1 renamed, 0 linked, -1 errno set. */
+static int place_new(int dfd, const char *tmp, const char *base)
+{
+    if (renameat2(dfd, tmp, dfd, base, RENAME_NOREPLACE) == 0) return 1;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    return linkat(dfd, tmp, dfd, base, 0) == 0 ? 0 : -1;
+}
+
+static int write_entry_file(int root, dir_cache *dc, const char *name, size_t len, const void *data, size_t n,
+                            int force, const char *shown)
 {
     const char *base;
-    int dfd = open_parent(root, name, len, &base);
+    int dfd = open_parent(root, dc, name, len, &base);
     if (dfd < 0) {
         cli_err("'%s': cannot create its directory: %s", shown, strerror(errno));
         return EXIT_USAGE;
@@ -111,10 +148,9 @@ static int write_entry_file(int root, const char *name, size_t len, const void *
     }
     if (fd < 0) {
         cli_err("'%s': cannot create a file: %s", shown, strerror(errno));
-        close(dfd);
         return EXIT_USAGE;
     }
-    int rc = 0;
+    int rc = 0, moved = 0;
     if (cli_write_all(fd, data, n) != 0) {
         cli_err("'%s': write error: %s", shown, strerror(errno));
         rc = EXIT_USAGE;
@@ -132,15 +168,19 @@ static int write_entry_file(int root, const char *name, size_t len, const void *
             } else if (renameat(dfd, tmp, dfd, base) != 0) {
                 cli_err("'%s': %s", shown, strerror(errno));
                 rc = EXIT_USAGE;
+            } else
+                moved = 1;
+        } else {
+            int pr = place_new(dfd, tmp, base);
+            if (pr < 0) {
+                if (errno == EEXIST) cli_err("'%s' already exists (use -f to replace it)", shown);
+                else cli_err("'%s': %s", shown, strerror(errno));
+                rc = EXIT_USAGE;
             }
-        } else if (linkat(dfd, tmp, dfd, base, 0) != 0) {
-            if (errno == EEXIST) cli_err("'%s' already exists (use -f to replace it)", shown);
-            else cli_err("'%s': %s", shown, strerror(errno));
-            rc = EXIT_USAGE;
+            moved = pr == 1;
         }
     }
-    unlinkat(dfd, tmp, 0); /* after rename this is a no-op */
-    close(dfd);
+    if (!moved) unlinkat(dfd, tmp, 0);
     return rc;
 }
 
@@ -500,6 +540,7 @@ int cmd_extract(int argc, char **argv)
         rc = EXIT_USAGE;
     }
     int root = -1;
+    static dir_cache dcache = {.fd = -1};
     if (!rc && !jsonl) {
         if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
             cli_err("'%s': cannot create directory: %s", dir, strerror(errno));
@@ -589,7 +630,7 @@ int cmd_extract(int argc, char **argv)
                     dup = e.name_len ? 1 : 2;
                 /* unnamed entries of one article (identical JSON lines) share the file <id> */
                 if (dup == 1) cli_warn("'%s': name repeated in the archive; kept the first entry", shown);
-                else if (!dup) rc = write_entry_file(root, name, nl, data, len, force, shown);
+                else if (!dup) rc = write_entry_file(root, &dcache, name, nl, data, len, force, shown);
             }
         }
         newsarc_free(data);
@@ -598,6 +639,7 @@ int cmd_extract(int argc, char **argv)
         cli_err("stdout: %s", strerror(errno));
         rc = EXIT_USAGE;
     }
+    if (dcache.fd >= 0) close(dcache.fd);
     if (root >= 0) close(root);
     na_meta_cache_free(mc);
     free(items);

@@ -96,6 +96,15 @@ log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 # leaves T[KEY]=FAIL and its stderr in $W/KEY.err.
 declare -A T M
 PREP=
+# aside PATH: move a previous output out of the way without deleting it (see "extract everything")
+aside_n=0
+aside() {
+  if [ -e "$1" ]; then
+    aside_n=$((aside_n + 1))
+    mv "$1" "$W/trash/$aside_n"
+  fi
+}
+
 measure() {
   local key=$1 t0 t1 rc i rss=0 r
   local -a times=()
@@ -280,9 +289,14 @@ bench_input() {
   done
 
   # ---- extract everything
+  # Runs never follow a deletion: each run's output is moved aside (one
+  # rename) and the lot deleted after every tool ran.  Deleting 10-16k
+  # files or a 600 MB file just before a run (this VM's ext4 is mounted
+  # with discard) made the next run 2-6x slower, whatever the tool.
   log "extract"
+  mkdir -p "$W/trash"
   if [ $kind = dir ]; then
-    PREP='rm -rf "$W/x/out.newsarc"'
+    PREP='aside "$W/x/out.newsarc"'
     measure extract.newsarc "$NEWSARC" extract -C "$W/x/out.newsarc" "$A_NWA"
     if [ "${T[extract.newsarc]}" != FAIL ] && ! diff -rq "$input" "$W/x/out.newsarc" >/dev/null 2>&1; then
       log "WARNING: newsarc extract differs from the input"; S[roundtrip]=DIFFERS
@@ -290,26 +304,30 @@ bench_input() {
       S[roundtrip]="identical tree (diff -r)"
     fi
   else
+    PREP='aside "$W/x/out.newsarc.jsonl"'
     measure extract.newsarc bash -c '"$1" extract --jsonl "$2" >"$3"' _ "$NEWSARC" "$A_NWA" "$W/x/out.newsarc.jsonl"
     if [ "${T[extract.newsarc]}" != FAIL ]; then
       if cmp -s <(awk 'NF' "$input" | sort) <(sort "$W/x/out.newsarc.jsonl"); then S[roundtrip]="same lines"
       else S[roundtrip]="lines differ"; fi
     fi
   fi
-  rm -rf "$W/x/out.newsarc" "$W/x/out.newsarc.jsonl"
+  aside "$W/x/out.newsarc"
+  aside "$W/x/out.newsarc.jsonl"
   for p in $peers; do
     case $p in
-      tar) PREP='rm -rf "$W/x/out.tar"; mkdir -p "$W/x/out.tar"'
+      tar) PREP='aside "$W/x/out.tar"; mkdir -p "$W/x/out.tar"'
         measure extract.tar bash -c 'zstd -dcq "$1" | tar -xf - -C "$2"' _ "$A_TAR" "$W/x/out.tar" ;;
-      jsonl) PREP='rm -f "$W/x/out.jsonl"'
+      jsonl) PREP='aside "$W/x/out.jsonl"'
         measure extract.jsonl zstd -dq "$A_JZ" -o "$W/x/out.jsonl" ;;
-      perfile) PREP='rm -rf "$W/x/out.pf"'
+      perfile) PREP='aside "$W/x/out.pf"'
         measure extract.perfile bash -c 'cd "$1" && zstd -dq -r . --output-dir-mirror "$2"' _ "$A_PF" "$W/x/out.pf" ;;
-      zim) PREP='rm -rf "$W/x/out.zim"'
+      zim) PREP='aside "$W/x/out.zim"'
         measure extract.zim zimdump dump --dir="$W/x/out.zim" "$A_ZIM" ;;
     esac
-    rm -rf "$W/x/out.$p"*
+    aside "$W/x/out.$p"
   done
+  rm -rf "$W/trash"
+  sync
 
   # ---- fetch one article, median of $runs random articles
   log "fetch one ($runs random articles)"

@@ -5,7 +5,9 @@
  * It counts calls of one kind on files whose path contains a substring and
  * makes the Nth one misbehave.  Environment:
  *   FAULT_OP      write | fsync | close | rename | link   (fsync includes
- *                 fdatasync; rename includes renameat; link includes linkat)
+ *                 fdatasync; rename includes renameat and renameat2; link
+ *                 includes linkat and renameat2 with RENAME_NOREPLACE, the
+ *                 no-replace placement extract uses where it can)
  *   FAULT_N       which matching call misbehaves, 1-based (0 or unset: none)
  *   FAULT_MATCH   substring of the path (the fd's path for write, fsync and
  *                 close; the source path for rename and link); default
@@ -211,6 +213,19 @@ int renameat(int dfd, const char *from, int tfd, const char *to)
         }
     }
     return real_renameat(dfd, from, tfd, to);
+}
+
+int renameat2(int dfd, const char *from, int tfd, const char *to, unsigned int flags)
+{
+    REAL(int, renameat2, int, const char *, int, const char *, unsigned int);
+    if (hit((flags & RENAME_NOREPLACE) ? OP_LINK : OP_RENAME, path_matches(from))) {
+        if (g_act == ACT_PAUSE) do_pause();
+        else {
+            errno = g_errno;
+            return -1;
+        }
+    }
+    return real_renameat2(dfd, from, tfd, to, flags);
 }
 
 int link(const char *from, const char *to)

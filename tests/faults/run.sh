@@ -280,5 +280,24 @@ run_extract "extract: close #2 EIO" 0 FAULT_OP=close FAULT_N=2 FAULT_ERRNO=EIO
 run_extract "extract: link #2 EIO" 0 FAULT_OP=link FAULT_N=2 FAULT_ERRNO=EIO
 run_extract "extract -f: rename #2 EIO" 1 FAULT_OP=rename FAULT_N=2 FAULT_ERRNO=EIO
 
+# A filesystem without RENAME_NOREPLACE (renameat2 says EINVAL): extract falls
+# back to link and unlink, and every file arrives, with no temporary left
+# (22: EINVAL).
+rm -rf "$x"
+mkdir -p "$x"
+if env LD_PRELOAD="$preload" FAULT_MATCH=.newsarc-x- FAULT_OP=link FAULT_N=1 FAULT_ERRNO=22 \
+    "$NEWSARC" extract -C "$x" "$ref" >/dev/null 2>"$work/err"; then
+    n_ok=0 n_all=0
+    while IFS= read -r f; do
+        n_all=$((n_all + 1))
+        "$NEWSARC" cat "$ref" "${f#"$x"/}" 2>/dev/null | cmp -s - "$f" && n_ok=$((n_ok + 1))
+    done < <(find "$x" -type f)
+    left=$(find "$x" -name '.newsarc-x-*' | head -3)
+    if [ "$n_all" -ge 2 ] && [ "$n_ok" = "$n_all" ] && [ -z "$left" ]; then ok
+    else bad "extract: renameat2 EINVAL: $n_ok of $n_all files complete, temporary left: '$left'"; fi
+else
+    bad "extract: renameat2 EINVAL: exit $?: $(head -c 300 "$work/err")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
