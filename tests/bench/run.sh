@@ -80,6 +80,7 @@ else
   workdir=$(cd "$workdir" && pwd)
 fi
 W=$workdir
+mkdir -p "$W/trash"
 cleanup() { [ $keep = 1 ] || rm -rf "$W"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -96,13 +97,22 @@ log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 # leaves T[KEY]=FAIL and its stderr in $W/KEY.err.
 declare -A T M
 PREP=
-# aside PATH: move a previous output out of the way without deleting it (see "extract everything")
+# aside PATH: move a previous output out of the way (one rename) instead of
+# deleting it; empty_trash deletes them all between measurements.  Deleting
+# 10-16k files, or truncating a 600 MB output, just before a run made the
+# next run 2-6x slower on this VM (ext4 mounted with discard), whatever the
+# tool.
 aside_n=0
 aside() {
   if [ -e "$1" ]; then
     aside_n=$((aside_n + 1))
     mv "$1" "$W/trash/$aside_n"
   fi
+}
+empty_trash() {
+  rm -rf "$W/trash"
+  mkdir -p "$W/trash"
+  sync
 }
 
 measure() {
@@ -111,6 +121,7 @@ measure() {
   shift
   for ((i = 0; i < REPS; i++)); do
     [ -n "$PREP" ] && eval "$PREP"
+    aside "$W/$key.out"
     sync
     t0=${EPOCHREALTIME/./}
     $TIME -f %M -o "$W/rss" "$@" >"$W/$key.out" 2>"$W/$key.err"
@@ -129,7 +140,7 @@ measure() {
   done
   T[$key]=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   M[$key]=$rss
-  rm -f "$W/$key.out"
+  aside "$W/$key.out"
   PREP=
   return 0
 }
@@ -238,26 +249,26 @@ bench_input() {
 
   # ---- pack
   log "pack"
-  PREP='rm -f "$A_NWA"'
+  PREP='aside "$A_NWA"'
   measure pack.newsarc "$NEWSARC" pack -q -l 3 -T 2 -o "$A_NWA" "$input" && S[newsarc]=$(fsize "$A_NWA")
   for p in $peers; do
     case $p in
-      tar) PREP='rm -f "$A_TAR"'
+      tar) PREP='aside "$A_TAR"'
         measure pack.tar bash -c 'tar -C "$1" --sort=name -cf - . | zstd -3 -T2 --long=27 -q -o "$2"' _ "$input" "$A_TAR" &&
         S[tar]=$(fsize "$A_TAR") ;;
-      jsonl) PREP='rm -f "$A_JZ"'
+      jsonl) PREP='aside "$A_JZ"'
         measure pack.jsonl zstd -3 -T2 --long=27 -q -o "$A_JZ" "$input" && S[jsonl]=$(fsize "$A_JZ") ;;
-      perfile) PREP='rm -rf "$A_PF"'
+      perfile) PREP='aside "$A_PF"'
         measure pack.perfile bash -c 'cd "$1" && zstd -3 -q -r . --output-dir-mirror "$2"' _ "$files" "$A_PF" &&
         S[perfile]=$(tree_size "$A_PF") ;;
       zim)
         local stage=$W/x/zimsrc
         if [ $kind = dir ]; then cp -r "$input" "$stage"; else mv "$files" "$stage"; files=$stage; fi
         zim_stage_extras "$stage"
-        PREP='rm -f "$A_ZIM"'
+        PREP='aside "$A_ZIM"'
         measure pack.zim zimwriterfs -w __bench_index.html -I __bench_illustration.png -l mul -t bench \
           -d benchmark -c bench -p bench -j -J 2 "$stage" "$A_ZIM" && S[zim]=$(fsize "$A_ZIM")
-        [ $kind = dir ] && rm -rf "$stage"
+        [ $kind = dir ] && aside "$stage"
         ;;
     esac
   done
@@ -288,13 +299,8 @@ bench_input() {
     esac
   done
 
-  # ---- extract everything
-  # Runs never follow a deletion: each run's output is moved aside (one
-  # rename) and the lot deleted after every tool ran.  Deleting 10-16k
-  # files or a 600 MB file just before a run (this VM's ext4 is mounted
-  # with discard) made the next run 2-6x slower, whatever the tool.
+  # ---- extract everything (outputs moved aside, see aside())
   log "extract"
-  mkdir -p "$W/trash"
   if [ $kind = dir ]; then
     PREP='aside "$W/x/out.newsarc"'
     measure extract.newsarc "$NEWSARC" extract -C "$W/x/out.newsarc" "$A_NWA"
@@ -326,8 +332,7 @@ bench_input() {
     esac
     aside "$W/x/out.$p"
   done
-  rm -rf "$W/trash"
-  sync
+  empty_trash
 
   # ---- fetch one article, median of $runs random articles
   log "fetch one ($runs random articles)"
@@ -402,6 +407,7 @@ bench_input() {
     out "| $p | $(ratio "${S[newsarc]:-FAIL}" "${S[$p]:-FAIL}") | $(ratio "${T[pack.newsarc]:-FAIL}" "${T[pack.$p]:-FAIL}") | $(ratio "${M[pack.newsarc]:-FAIL}" "${M[pack.$p]:-FAIL}") | $(ratio "${T[extract.newsarc]:-FAIL}" "${T[extract.$p]:-FAIL}") | $(ratio "${T[verify.newsarc]:-FAIL}" "${T[verify.$p]:-FAIL}") | $(ratio "$fn" "$fp") | $(ratio "${T[list.newsarc]:-FAIL}" "${T[list.$p]:-FAIL}") |"
   done
   rm -rf "$W/x"
+  empty_trash
 }
 
 # ---------------------------------------------------------------- scaling
@@ -441,9 +447,9 @@ bench_scale() { # LABEL FEED
     log "scale ${k}x: $(fsize "$f") bytes"
     T=() M=() F=()
     local nb=FAIL jb=FAIL
-    PREP='rm -f "$W/s/a.nwa"'
+    PREP='aside "$W/s/a.nwa"'
     measure sp.newsarc "$NEWSARC" pack -q -l 3 -T 2 -o "$W/s/a.nwa" "$f" && nb=$(fsize "$W/s/a.nwa")
-    PREP='rm -f "$W/s/a.jsonl.zst"'
+    PREP='aside "$W/s/a.jsonl.zst"'
     measure sp.jsonl zstd -3 -T2 --long=27 -q -o "$W/s/a.jsonl.zst" "$f" && jb=$(fsize "$W/s/a.jsonl.zst")
     measure sl.newsarc "$NEWSARC" list --json "$W/s/a.nwa"
     local saved=$runs
@@ -455,6 +461,7 @@ bench_scale() { # LABEL FEED
     runs=$saved
     out "| ${k}x | $(fsize "$f") | $(awk 'NF' "$f" | wc -l) | $nb | $(sec "${T[sp.newsarc]}") | $(mib "${M[sp.newsarc]}") | ${F[scale]%%|*} | $(sec "${T[sl.newsarc]}") | $jb | $(sec "${T[sp.jsonl]}") | $(mib "${M[sp.jsonl]}") |"
     rm -rf "$W/s"
+    empty_trash
   done
 }
 
