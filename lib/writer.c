@@ -1052,67 +1052,34 @@ static int cmp_entry_at(const void *x, const void *y)
     return cmp_entry(&g_ents[*(const uint32_t *)x], &g_ents[*(const uint32_t *)y]);
 }
 
-/*
- * Stable sort of v[0..n) by the high 32 bits (a key; the low bits say which
- * record): LSD radix, 16 bits a pass, the second pass skipped when no key
- * needs it.  tmp holds n.  For the sorts of a JSON feed's entries, where
- * qsort through a comparator took 1 s of m1's pack on one core.
- */
-static int sort_by_high32(uint64_t *v, uint64_t *tmp, size_t n)
-{
-    uint64_t top = 0;
-    for (size_t i = 0; i < n; i++) top |= v[i];
-    uint32_t *c = malloc(sizeof *c * 65536);
-    if (!c) return -1;
-    uint64_t *from = v, *to = tmp;
-    for (unsigned sh = 32; sh < 64 && (sh == 32 || top >> sh); sh += 16) {
-        memset(c, 0, sizeof *c * 65536);
-        for (size_t i = 0; i < n; i++) c[(from[i] >> sh) & 0xFFFF]++;
-        for (uint32_t d = 0, at = 0; d < 65536; d++) {
-            uint32_t k = c[d];
-            c[d] = at;
-            at += k;
-        }
-        for (size_t i = 0; i < n; i++) to[c[(from[i] >> sh) & 0xFFFF]++] = from[i];
-        uint64_t *t = from;
-        from = to;
-        to = t;
-    }
-    if (from != v) memcpy(v, from, n * sizeof *v);
-    free(c);
-    return 0;
-}
-
 /* Sort the entries into canonical order through an index array (4 bytes per
  * entry, where qsort of the records would allocate a copy of them all) and
  * move them in place, cycle by cycle.  idx has room for n. */
 static void permute_entries(w_entry *ents, size_t n, uint32_t *idx);
 
-static int sort_entries(w_entry *ents, size_t n, uint32_t *idx)
+static int sort_entries(w_entry *ents, size_t n, uint32_t *idx, size_t n_uniq)
 {
     g_ents = ents;
-    /* nameless entries (a JSON feed's) sort first, by article, and need
-     * comparing only among those of one article; the named ones by qsort */
+    /* nameless entries (a JSON feed's) sort first, by article: a stable
+     * counting sort (4 bytes per article), then only the entries of one
+     * article given more than once are compared; the named ones by qsort */
+    uint32_t *cnt = calloc(n_uniq + 2, sizeof *cnt);
+    if (!cnt) return -1;
     size_t nn = 0;
-    for (size_t i = 0; i < n; i++) nn += ents[i].name_len == 0;
-    uint64_t *v = nn > 1 ? malloc(sizeof *v * 2 * nn) : NULL;
-    if (nn > 1 && !v) return -1;
-    for (size_t i = 0, a = 0, b = nn; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
+        if (!ents[i].name_len) {
+            cnt[ents[i].article + 1]++;
+            nn++;
+        }
+    for (size_t a = 1; a <= n_uniq; a++) cnt[a] += cnt[a - 1];
+    for (size_t i = 0, b = nn; i < n; i++) {
         if (ents[i].name_len) idx[b++] = (uint32_t)i;
-        else if (v) v[a++] = (uint64_t)ents[i].article << 32 | i;
-        else idx[a++] = (uint32_t)i;
+        else idx[cnt[ents[i].article]++] = (uint32_t)i;
     }
-    if (v) {
-        if (sort_by_high32(v, v + nn, nn) != 0) {
-            free(v);
-            return -1;
-        }
-        for (size_t i = 0; i < nn; i++) idx[i] = (uint32_t)v[i];
-        free(v);
-        for (size_t s = 0, e; s < nn; s = e) { /* one article given more than once */
-            for (e = s + 1; e < nn && ents[idx[e]].article == ents[idx[s]].article; e++) {}
-            if (e - s > 1) qsort(idx + s, e - s, sizeof *idx, cmp_entry_at);
-        }
+    free(cnt);
+    for (size_t s = 0, e; s < nn; s = e) { /* one article given more than once */
+        for (e = s + 1; e < nn && ents[idx[e]].article == ents[idx[s]].article; e++) {}
+        if (e - s > 1) qsort(idx + s, e - s, sizeof *idx, cmp_entry_at);
     }
     qsort(idx + nn, n - nn, sizeof *idx, cmp_entry_at);
     permute_entries(ents, n, idx);
@@ -2483,22 +2450,17 @@ static int order_by_location(build *b)
                         !memcmp(arena_at(w, w->ents[e].name_off), arena_at(w, a->name_off), a->name_len);
              e++)
             ;
-        if (e - s > 64) { /* a JSON feed's nameless entries: by rank, stably, without comparisons */
-            uint64_t *v = malloc(sizeof *v * 2 * (e - s));
-            if (!v) {
+        if (e - s > 64 && a->name_len == 0) { /* a JSON feed's entries: by rank, stably (a counting sort) */
+            uint32_t *cnt = calloc(b->n_uniq + 1, sizeof *cnt);
+            if (!cnt) {
                 free(rank);
                 free(idx);
                 return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
             }
-            for (size_t i = s; i < e; i++) v[i - s] = (uint64_t)rank[w->ents[i].article] << 32 | i;
-            int bad = sort_by_high32(v, v + (e - s), e - s);
-            for (size_t i = s; i < e && !bad; i++) idx[i] = (uint32_t)v[i - s];
-            free(v);
-            if (bad) {
-                free(rank);
-                free(idx);
-                return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
-            }
+            for (size_t i = s; i < e; i++) cnt[rank[w->ents[i].article] + 1]++;
+            for (size_t r = 1; r < b->n_uniq; r++) cnt[r] += cnt[r - 1];
+            for (size_t i = s; i < e; i++) idx[s + cnt[rank[w->ents[i].article]]++] = (uint32_t)i;
+            free(cnt);
             moved = 1;
         } else if (e - s > 1) {
             qsort(idx + s, e - s, sizeof *idx, cmp_run_at);
@@ -2546,7 +2508,7 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     free(map);
     map = NULL;
     g_meta_err = 0;
-    if (sort_entries(w->ents, w->n_ents, ord) != 0) { /* n_ents == n_arts until deduplicated */
+    if (sort_entries(w->ents, w->n_ents, ord, b->n_uniq) != 0) { /* n_ents == n_arts until deduplicated */
         free(ord);
         free(map);
         return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
