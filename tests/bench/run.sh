@@ -98,10 +98,11 @@ log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 declare -A T M
 PREP=
 # aside PATH: move a previous output out of the way (one rename) instead of
-# deleting it; empty_trash deletes them all between measurements.  Deleting
-# 10-16k files, or truncating a 600 MB output, just before a run made the
-# next run 2-6x slower on this VM (ext4 mounted with discard), whatever the
-# tool.
+# deleting it; empty_trash deletes them after each measurement (outside the
+# timed runs; keeping them longer filled the page cache and slowed the runs
+# that write large outputs).  Deleting 10-16k files, or truncating a 600 MB
+# output, just before a run made that run 2-6x slower on this VM (ext4
+# mounted with discard), whatever the tool.
 aside_n=0
 aside() {
   if [ -e "$1" ]; then
@@ -141,6 +142,7 @@ measure() {
   T[$key]=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   M[$key]=$rss
   aside "$W/$key.out"
+  empty_trash
   PREP=
   return 0
 }
