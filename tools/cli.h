@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Exit codes (README, "Exit codes"). */
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2 };
@@ -44,6 +45,15 @@ typedef struct cli_out {
     char store[1 << 20];
 } cli_out;
 void cli_out_bytes(cli_out *o, const void *p, size_t n);
+/* cli_out_bytes inline while they fit (a constant n becomes a few moves): list --json's fields */
+static inline void cli_out_put(cli_out *o, const void *p, size_t n)
+{
+    if (n <= o->cap - o->len) {
+        memcpy(o->buf + o->len, p, n);
+        o->len += n;
+    } else
+        cli_out_bytes(o, p, n);
+}
 static inline void cli_out_byte(cli_out *o, char c)
 {
     if (o->len == o->cap) cli_out_bytes(o, &c, 1);

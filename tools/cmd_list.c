@@ -39,7 +39,7 @@ static const char *meta_str(json_t *m, const char *const *keys, size_t n, size_t
  * One JSON Lines object, written directly: at a million entries per archive
  * a tree per line (jansson) costs 20x more than the listing itself.
  */
-static void cli_out_str(cli_out *o, const char *s) { cli_out_bytes(o, s, strlen(s)); }
+static void cli_out_str(cli_out *o, const char *s) { cli_out_put(o, s, strlen(s)); }
 
 static void put_str_member(cli_out *o, const char *name, const char *v)
 {
@@ -58,7 +58,7 @@ static void put_hex(cli_out *o, const uint8_t *id, int size)
         hex[2 * k] = digits[id[k] >> 4];
         hex[2 * k + 1] = digits[id[k] & 15];
     }
-    cli_out_bytes(o, hex, 2 * (size_t)size);
+    cli_out_put(o, hex, 2 * (size_t)size);
 }
 
 /* Text information: norm_id, script, and the charset evidence when the bytes are not plain UTF-8. */
@@ -94,31 +94,31 @@ static int list_json(cli_out *o, const newsarc_entry *e, const newsarc_article_i
 {
     char num[32];
     if (e->meta_len && cli_json_object_guard(e->meta, e->meta_len) != 0) return NEWSARC_E_CORRUPT;
-    cli_out_bytes(o, "{\"id\":\"", 7);
+    cli_out_put(o, "{\"id\":\"", 7);
     put_hex(o, ai->id, NEWSARC_ID_SIZE);
-    cli_out_bytes(o, "\",\"size\":", 9);
+    cli_out_put(o, "\",\"size\":", 9);
     size_t nl = 0;
     uint64_t v = ai->size;
     do {
         num[sizeof num - 1 - nl++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    cli_out_bytes(o, num + sizeof num - nl, nl);
+    cli_out_put(o, num + sizeof num - nl, nl);
     if (e->name_len) {
-        cli_out_bytes(o, ",\"name\":", 8);
+        cli_out_put(o, ",\"name\":", 8);
         if (cli_json_string(o, e->name, e->name_len) != 0) return NEWSARC_E_CORRUPT;
     }
     if (e->flags & NEWSARC_ENTRY_TEXT_FIELD) {
-        cli_out_bytes(o, ",\"text_field\":", 14);
+        cli_out_put(o, ",\"text_field\":", 14);
         if (cli_json_string(o, e->text_key, e->text_key_len) != 0) return NEWSARC_E_CORRUPT;
     }
-    if (e->flags & NEWSARC_ENTRY_WHOLE) cli_out_bytes(o, ",\"whole\":true", 13);
+    if (e->flags & NEWSARC_ENTRY_WHOLE) cli_out_put(o, ",\"whole\":true", 13);
     list_text_info(o, ti);
     if (e->meta_len) {
-        cli_out_bytes(o, ",\"meta\":", 8);
-        cli_out_bytes(o, e->meta, e->meta_len);
+        cli_out_put(o, ",\"meta\":", 8);
+        cli_out_put(o, e->meta, e->meta_len);
     }
-    cli_out_bytes(o, "}\n", 2);
+    cli_out_put(o, "}\n", 2);
     return 0;
 }
 
