@@ -48,7 +48,7 @@ void cli_out_bytes(cli_out *o, const void *p, size_t n);
 /* cli_out_bytes inline while they fit (a constant n becomes a few moves): list --json's fields */
 static inline void cli_out_put(cli_out *o, const void *p, size_t n)
 {
-    if (n <= o->cap - o->len) {
+    if (n && n <= o->cap - o->len) { /* (n == 0: buf may still be NULL) */
         memcpy(o->buf + o->len, p, n);
         o->len += n;
     } else
