@@ -336,7 +336,7 @@ static int check_tables(vctx *v, vart **recs_out, uint64_t **first_out)
     /* tiling: within each block, articles sorted by offset cover [0, usize) exactly.
      * A block's records are sorted as 64-bit keys (offset, non-empty, position:
      * the order of cmp_vart, since a block's records are in index order) and
-     * then moved: qsort of the 20-byte records copied each one by memcpy.
+     * then moved: qsort of the 16-byte records copied each one by memcpy.
      * key holds 2 x most: the keys and the radix sort's other half. */
     uint64_t most = 0;
     for (uint32_t b = 0; b < r->n_blocks; b++)

@@ -32,7 +32,7 @@
 #define SAMPLE_CAP (128u * 1024u) /* bytes taken from one article for training */
 #define EVAL_BUDGET (2u << 20)     /* bytes of evaluation blocks for choosing the dictionary */
 #define TRAIN_FACTOR 32            /* training sample = 32 x the dictionary size */
-#define BATCH_PER_THREAD 8
+#define BATCH_PER_THREAD 8          /* blocks in flight per compression thread (the ring of write_blocks) */
 #define DEFAULT_META_MEMORY (64u << 20)
 #define META_IN_FILE (UINT64_C(1) << 63) /* a metadata offset in the spill file */
 #define KEY_REC 6                        /* placement key record: entry u32, length u16, then the key */
