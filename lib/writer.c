@@ -128,9 +128,11 @@ struct newsarc_writer {
     struct key_run *runs;
     size_t n_runs, cap_runs;
     uint64_t key_budget;
-    /* metadata beyond opt.meta_memory bytes: appended to an unlinked temp file */
+    /* metadata beyond opt.meta_memory bytes: appended to an unlinked temp file;
+     * meta_file_len counts spill_pend, the last bytes, not written yet */
     int meta_fd;
     uint64_t meta_mem, meta_file_len;
+    na_buf spill_pend;
     int finished;
     uint8_t archive_id[NA_HASH];
     char msg[NA_ERRMSG];
@@ -173,6 +175,7 @@ void newsarc_writer_free(newsarc_writer *w)
     for (size_t i = 1; i <= w->n_charsets; i++) free(w->charsets[i]);
     pthread_mutex_destroy(&w->cs_lock);
     if (w->meta_fd >= 0) close(w->meta_fd);
+    na_buf_free(&w->spill_pend);
     free(w->samp);
     free(w->arts);
     free(w->ents);
@@ -239,37 +242,83 @@ static inline const uint8_t *arena_at(const newsarc_writer *w, uint64_t off)
  * otherwise grow memory with the input (metadata beyond opt.meta_memory,
  * then the compressed META frames).
  */
-static int spill_write(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
+static int spill_open(newsarc_writer *w)
 {
-    if (w->meta_fd < 0) {
-        const char *dir = getenv("TMPDIR");
-        if (!dir || !*dir) dir = "/tmp";
-        char path[4096];
-        if (snprintf(path, sizeof path, "%s/newsarc-meta-XXXXXX", dir) >= (int)sizeof path)
-            return na_set_error(w->msg, NEWSARC_E_IO, "TMPDIR is too long");
-        int fd = mkstemp(path);
-        if (fd >= 0) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-        if (fd < 0)
-            return na_set_error(w->msg, NEWSARC_E_IO, "cannot create a temporary file for metadata in '%s': %s", dir,
-                                strerror(errno));
-        unlink(path);
-        w->meta_fd = fd;
-    }
+    if (w->meta_fd >= 0) return 0;
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/newsarc-meta-XXXXXX", dir) >= (int)sizeof path)
+        return na_set_error(w->msg, NEWSARC_E_IO, "TMPDIR is too long");
+    int fd = mkstemp(path);
+    if (fd >= 0) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (fd < 0)
+        return na_set_error(w->msg, NEWSARC_E_IO, "cannot create a temporary file for metadata in '%s': %s", dir,
+                            strerror(errno));
+    unlink(path);
+    w->meta_fd = fd;
+    return 0;
+}
+
+/* Write p[0, n) at off of the spill file. */
+static int spill_pwrite(newsarc_writer *w, const void *p, size_t n, uint64_t off)
+{
     const uint8_t *c = p;
     for (size_t done = 0; done < n;) {
-        ssize_t k = pwrite(w->meta_fd, c + done, n - done, (off_t)(w->meta_file_len + done));
+        ssize_t k = pwrite(w->meta_fd, c + done, n - done, (off_t)(off + done));
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0)
             return na_set_error(w->msg, NEWSARC_E_IO, "cannot write metadata to the temporary file: %s",
                                 k < 0 ? strerror(errno) : "no space");
         done += (size_t)k;
     }
+    return 0;
+}
+
+/* Write out the bytes spill_append held back. */
+static int spill_sync(newsarc_writer *w)
+{
+    if (!w->spill_pend.len) return 0;
+    int rc = spill_pwrite(w, w->spill_pend.data, w->spill_pend.len, w->meta_file_len - w->spill_pend.len);
+    w->spill_pend.len = 0;
+    return rc;
+}
+
+/* Append n bytes to the spill file; *off is where they are. */
+static int spill_write(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
+{
+    int rc = spill_open(w);
+    if (!rc) rc = spill_sync(w);
+    if (!rc) rc = spill_pwrite(w, p, n, w->meta_file_len);
+    if (rc) return rc;
     *off = w->meta_file_len;
     w->meta_file_len += n;
     return 0;
 }
 
-/* Read n bytes at off of the spill file into dst: 0, or -1 on a read error. */
+/*
+ * The same for many small pieces (pass 1's metadata, one entry's at a time,
+ * on the thread that adds articles in order): gathered into writes of
+ * SPILL_PEND bytes, one system call per entry having been most of that
+ * thread's time on a large feed.  finish() writes the rest out before
+ * anything reads the file from other threads.
+ */
+#define SPILL_PEND (1u << 20)
+
+static int spill_append(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
+{
+    if (n >= SPILL_PEND) return spill_write(w, p, n, off);
+    int rc = spill_open(w);
+    if (!rc && w->spill_pend.len + n > SPILL_PEND) rc = spill_sync(w);
+    if (!rc && na_buf_append(&w->spill_pend, p, n) != 0) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (rc) return rc;
+    *off = w->meta_file_len;
+    w->meta_file_len += n;
+    return 0;
+}
+
+/* Read n bytes at off of the spill file into dst: 0, or -1 on a read error.
+ * Only in finish(), which first writes out what spill_append held back. */
 static int spill_read(const newsarc_writer *w, uint64_t off, void *dst, size_t n)
 {
     for (size_t done = 0; done < n;) {
@@ -298,7 +347,7 @@ static int meta_add(newsarc_writer *w, const void *p, size_t n, uint64_t *off)
         w->meta_mem += n;
         return 0;
     }
-    int rc = spill_write(w, p, n, off);
+    int rc = spill_append(w, p, n, off);
     *off |= META_IN_FILE;
     return rc;
 }
@@ -2484,7 +2533,10 @@ static int order_by_location(build *b)
 static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
 {
     newsarc_writer *w = b->w;
-    int rc = key_rank(w);
+    /* held-back metadata to the file: from here on other threads read it */
+    int rc = w->meta_fd >= 0 ? spill_sync(w) : 0;
+    na_buf_free(&w->spill_pend);
+    if (!rc) rc = key_rank(w);
     if (rc) return rc;
     /* unique articles in id order */
     /* (every array here is 4 bytes per article; the large records are
