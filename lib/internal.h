@@ -25,6 +25,19 @@ int na_buf_append(na_buf *b, const void *p, size_t n);
 int na_buf_u32(na_buf *b, uint32_t v);
 void na_buf_free(na_buf *b);
 
+/*
+ * A bump allocator over a list of blocks, for many small pieces that die
+ * together: reset makes every block free again (and keeps them), free gives
+ * them back.  One thread at a time.
+ */
+typedef struct na_arena_blk na_arena_blk;
+typedef struct na_arena {
+    na_arena_blk *head, *cur;
+} na_arena;
+void *na_arena_alloc(na_arena *a, size_t n); /* NULL: out of memory */
+void na_arena_reset(na_arena *a);
+void na_arena_free(na_arena *a);
+
 /* vsnprintf into a fixed message buffer; returns code for tail calls. */
 int na_set_error(char msg[NA_ERRMSG], int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /*
@@ -138,6 +151,7 @@ typedef struct na_json_split {
     size_t text_len;
     char *owned;         /* malloc'd decoded text (TEXT_FIELD) */
     char *place;         /* url-like placement key (malloc) or NULL */
+    bool in_arena;       /* meta, key, owned and place are in the scratch's arena, not malloc'd */
 } na_json_split;
 
 /*
@@ -151,6 +165,7 @@ void na_json_split_free(na_json_split *s);
  * Exposed so that tests can compare them. */
 typedef struct na_json_scratch {
     na_buf tmp, strs, vals; /* reused from line to line by one thread; na_json_scratch_free */
+    na_arena *out;          /* where the fast path puts what it returns (NULL: malloc) */
 } na_json_scratch;
 void na_json_scratch_free(na_json_scratch *sc);
 /* sc: buffers to reuse, or NULL */

@@ -19,10 +19,12 @@ static const char *const placement_fields[] = {"url", "link", "source_url"};
 
 void na_json_split_free(na_json_split *s)
 {
-    free(s->meta);
-    free(s->key);
-    free(s->owned);
-    free(s->place);
+    if (!s->in_arena) {
+        free(s->meta);
+        free(s->key);
+        free(s->owned);
+        free(s->place);
+    }
     memset(s, 0, sizeof *s);
 }
 

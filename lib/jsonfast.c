@@ -1182,9 +1182,10 @@ typedef struct js_member {
     char kind;               /* first byte of the value: '"', '{', '[', or other */
 } js_member;
 
-static char *js_dup(const void *p, size_t n)
+/* A copy of p[0, n) with a NUL after it, in the scratch's arena if it has one. */
+static char *js_dup(na_json_scratch *sc, const void *p, size_t n)
 {
-    char *d = malloc(n + 1);
+    char *d = sc->out ? na_arena_alloc(sc->out, n + 1) : malloc(n + 1);
     if (d) {
         if (n) memcpy(d, p, n);
         d[n] = 0;
@@ -1210,7 +1211,7 @@ int na_json_split_fast(const char *line, size_t len, const char *text_field, na_
     static const char *const text_fields[] = {"maintext", "text", "content", "body"};
     static const char *const place_fields[] = {"url", "link", "source_url"};
     memset(out, 0, sizeof *out);
-    na_json_scratch local = {{0}, {0}, {0}};
+    na_json_scratch local = {0};
     if (!sc) sc = &local;
     js s = {line, len, 0, 0, sc->tmp};
     na_buf strs = sc->strs, vals = sc->vals;
@@ -1273,11 +1274,14 @@ int na_json_split_fast(const char *line, size_t len, const char *text_field, na_
                 /* as the tree path: the value up to its first U+0000 */
                 const char *v = (const char *)strs.data + m[k].str;
                 const char *z = memchr(v, 0, m[k].str_len);
-                if (!(out->place = js_dup(v, z ? (size_t)(z - v) : m[k].str_len))) ok = 0;
+                if (!(out->place = js_dup(sc, v, z ? (size_t)(z - v) : m[k].str_len))) ok = 0;
                 break;
             }
-    /* metadata: every other member (TEXT_FIELD), or the short scalars (WHOLE) */
-    na_buf meta = {0};
+    /* metadata: every other member (TEXT_FIELD), or the short scalars (WHOLE),
+     * built in tmp (free by now), then copied */
+    out->in_arena = sc->out != NULL;
+    na_buf meta = s.tmp;
+    meta.len = 0;
     uint32_t kept = 0;
     for (uint32_t k = 0; ok && k < count; k++) {
         if ((int)k == text) {
@@ -1291,17 +1295,14 @@ int na_json_split_fast(const char *line, size_t len, const char *text_field, na_
             ok = 0;
     }
     if (ok && kept) {
-        if (na_buf_append(&meta, "}", 2) != 0) ok = 0; /* with the terminating NUL */
-        else {
-            out->meta = (char *)meta.data;
-            out->meta_len = meta.len - 1;
-            meta.data = NULL;
-        }
+        if (na_buf_append(&meta, "}", 1) != 0 || !(out->meta = js_dup(sc, meta.data, meta.len))) ok = 0;
+        else out->meta_len = meta.len;
     }
+    s.tmp = meta;
     if (ok && text >= 0) {
         out->flags = NEWSARC_ENTRY_JSON | NEWSARC_ENTRY_TEXT_FIELD;
-        out->owned = js_dup(strs.data + m[text].str, m[text].str_len);
-        out->key = js_dup(strs.data + m[text].name, m[text].name_len);
+        out->owned = js_dup(sc, strs.data + m[text].str, m[text].str_len);
+        out->key = js_dup(sc, strs.data + m[text].name, m[text].name_len);
         out->key_len = m[text].name_len;
         out->text = (const uint8_t *)out->owned;
         out->text_len = m[text].str_len;
@@ -1311,7 +1312,6 @@ int na_json_split_fast(const char *line, size_t len, const char *text_field, na_
         out->text = (const uint8_t *)line;
         out->text_len = len;
     }
-    na_buf_free(&meta);
     /* the buffers (perhaps grown) go back to the scratch, or are freed */
     sc->tmp = s.tmp;
     sc->strs = strs;

@@ -87,6 +87,56 @@ void na_buf_free(na_buf *b)
     b->len = b->cap = 0;
 }
 
+#define ARENA_BLOCK (32u << 10)
+
+struct na_arena_blk {
+    na_arena_blk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+void *na_arena_alloc(na_arena *a, size_t n)
+{
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    if (!n) n = sizeof(max_align_t);
+    na_arena_blk *b = a->cur;
+    /* the next kept block that has room (a kept block too small for n is left empty this round) */
+    while (b && b->cap - b->used < n) {
+        if (!b->next) break;
+        b = b->next;
+    }
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        na_arena_blk *nb = malloc(sizeof *nb + cap);
+        if (!nb) return NULL;
+        nb->next = NULL;
+        nb->used = 0;
+        nb->cap = cap;
+        if (b) b->next = nb;
+        else a->head = nb;
+        b = nb;
+    }
+    a->cur = b;
+    void *p = (char *)b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+void na_arena_reset(na_arena *a)
+{
+    for (na_arena_blk *b = a->head; b; b = b->next) b->used = 0;
+    a->cur = a->head;
+}
+
+void na_arena_free(na_arena *a)
+{
+    for (na_arena_blk *b = a->head, *nx; b; b = nx) {
+        nx = b->next;
+        free(b);
+    }
+    a->head = a->cur = NULL;
+}
+
 int na_set_error(char msg[NA_ERRMSG], int code, const char *fmt, ...)
 {
     va_list ap;

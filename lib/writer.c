@@ -97,6 +97,8 @@ static inline uint64_t ent_meta_off(const w_entry *e)
 struct newsarc_writer {
     void *batch_mem;  /* add_json_batch's per-line slots, kept between batches (no mmap/munmap per batch) */
     size_t batch_cap; /* slots in batch_mem */
+    na_arena *batch_arena; /* per chunk of a batch: what its lines' splitting returns, kept between batches */
+    size_t batch_arenas;
     newsarc_writer_options opt;
     newsarc_fetch_fn fetch;
     void *fetch_ctx;
@@ -167,6 +169,8 @@ void newsarc_writer_free(newsarc_writer *w)
 {
     if (!w) return;
     free(w->batch_mem);
+    for (size_t i = 0; i < w->batch_arenas; i++) na_arena_free(&w->batch_arena[i]);
+    free(w->batch_arena);
     for (size_t i = 0; !w->fetch && i < w->n_arts; i++) free((void *)(uintptr_t)w->arts[i].locator);
     for (size_t i = 0; i < w->n_chunks; i++) free(w->chunks[i]);
     free(w->chunks);
@@ -891,6 +895,7 @@ typedef struct jprep {
 
 typedef struct jbatch {
     jprep *p;
+    na_arena *arena; /* per chunk */
     size_t n, chunks;
     const char *text_field;
     atomic_size_t next;   /* next chunk to claim */
@@ -900,7 +905,10 @@ typedef struct jbatch {
 static void prepare_chunk(jbatch *b, size_t c)
 {
     size_t end = (c + 1) * JB_CHUNK < b->n ? (c + 1) * JB_CHUNK : b->n;
-    na_json_scratch sc = {{0}, {0}, {0}};
+    /* the chunk's results in one arena: no malloc per line here and no
+     * free of another thread's memory on the thread that adds them */
+    na_arena_reset(&b->arena[c]);
+    na_json_scratch sc = {.out = &b->arena[c]};
     for (size_t i = c * JB_CHUNK; i < end; i++) {
         jprep *p = &b->p[i];
         p->rc = na_json_split_line_sc(p->line, p->len, b->text_field, &p->s, p->msg, &sc);
@@ -941,6 +949,14 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
         w->batch_cap = n;
     }
     jb.p = w->batch_mem;
+    if (w->batch_arenas < jb.chunks) {
+        na_arena *na = realloc(w->batch_arena, sizeof *na * jb.chunks);
+        if (!na) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        memset(na + w->batch_arenas, 0, sizeof *na * (jb.chunks - w->batch_arenas));
+        w->batch_arena = na;
+        w->batch_arenas = jb.chunks;
+    }
+    jb.arena = w->batch_arena;
     jb.ready = calloc(jb.chunks, sizeof *jb.ready);
     if (!jb.ready) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     atomic_init(&jb.next, 0);

@@ -165,6 +165,29 @@ Test(jsonentry, fast_text_refuses_what_it_cannot_read)
 
 /* ---- the split without a tree against jansson's (lib/jsonfast.c na_json_split_fast) ---------- */
 
+Test(jsonentry, arena_blocks_are_kept_and_reused)
+{
+    na_arena a = {0};
+    uint8_t *first = na_arena_alloc(&a, 10);
+    cr_assert(first);
+    uint8_t *p[200];
+    for (int i = 0; i < 200; i++) { /* sizes across the 32 KiB block, some larger than a block */
+        size_t n = (size_t)(i * 997 % 5000) + (i % 50 == 7 ? 70000 : 0);
+        p[i] = na_arena_alloc(&a, n);
+        cr_assert(p[i]);
+        cr_assert_eq((uintptr_t)p[i] % _Alignof(max_align_t), 0, "aligned");
+        memset(p[i], i, n);
+    }
+    for (int i = 0; i < 200; i++) { /* nothing overwrote anything */
+        size_t n = (size_t)(i * 997 % 5000) + (i % 50 == 7 ? 70000 : 0);
+        for (size_t k = 0; k < n; k += 61) cr_assert_eq(p[i][k], (uint8_t)i, "piece %d byte %zu", i, k);
+    }
+    na_arena_reset(&a);
+    cr_assert_eq(na_arena_alloc(&a, 10), first, "a reset starts again in the first block");
+    na_arena_free(&a);
+    cr_assert(!a.head && !a.cur);
+}
+
 static int n_fast, n_compared;
 
 static int same_str(const char *a, size_t al, const char *b, size_t bl)
@@ -178,9 +201,16 @@ static void compare_split(const char *line, size_t len, const char *field)
 {
     na_json_split f, t;
     char msg[NA_ERRMSG];
-    static na_json_scratch sc; /* reused from call to call, as pack's threads do (every other call) */
-    int fr = na_json_split_fast(line, len, field, &f, n_compared % 2 ? &sc : NULL);
+    /* scratch reused from call to call as pack's threads do, its results in
+     * an arena as pack's batches have them, or neither: in turn */
+    static na_json_scratch sc;
+    static na_arena arena;
+    static na_json_scratch sca = {.out = &arena};
+    if (n_compared % 64 == 2) na_arena_reset(&arena);
+    na_json_scratch *use = n_compared % 3 == 0 ? NULL : n_compared % 3 == 1 ? &sc : &sca;
+    int fr = na_json_split_fast(line, len, field, &f, use);
     n_compared++;
+    cr_assert_eq(f.in_arena, use == &sca && fr == 1, "in_arena says where the results are");
     if (fr != 1) {
         cr_assert_eq(fr, 0);
         cr_assert(!f.meta && !f.key && !f.owned && !f.place, "a 'not sure' answer leaves nothing behind");
