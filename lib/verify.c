@@ -446,27 +446,42 @@ static uint8_t entry_bits(const newsarc_entry *e)
     return bad;
 }
 
+/* An article's location, looked up at most once while a frame's entries are
+ * walked (each entry is compared with the one before and the one after). */
+typedef struct vloc {
+    uint32_t art;
+    int8_t st; /* 0 not looked up, 1 known, 2 its location chunk is damaged */
+    uint32_t loc[3];
+} vloc;
+
+static int vloc_get(newsarc_reader *r, vloc *l)
+{
+    if (!l->st) {
+        char msg[NA_ERRMSG];
+        l->st = na_reader_loc(r, l->art, l->loc, msg, NULL) == 0 ? 1 : 2;
+    }
+    return l->st;
+}
+
 /* Canonical order of two articles (spec 9.2): by location (block, offset,
  * length), which names one article; 2 when a location chunk is damaged
  * (reported with the index, not as an order fault). */
-static int cmp_location(newsarc_reader *r, uint32_t a, uint32_t b)
+static int cmp_location(newsarc_reader *r, vloc *a, vloc *b)
 {
-    if (a == b) return 0;
-    uint32_t la[3] = {0, 0, 0}, lb[3] = {0, 0, 0};
-    char msg[NA_ERRMSG];
-    if (na_reader_loc(r, a, la, msg, NULL) != 0 || na_reader_loc(r, b, lb, msg, NULL) != 0) return 2;
+    if (a->art == b->art) return 0;
+    if (vloc_get(r, a) != 1 || vloc_get(r, b) != 1) return 2;
     for (int f = 0; f < 3; f++)
-        if (la[f] != lb[f]) return la[f] < lb[f] ? -1 : 1;
-    return a < b ? -1 : 1; /* two records with one location: the index check reports it */
+        if (a->loc[f] != b->loc[f]) return a->loc[f] < b->loc[f] ? -1 : 1;
+    return a->art < b->art ? -1 : 1; /* two records with one location: the index check reports it */
 }
 
 /* What is wrong with an entry given the one before it: canonical order, a name shared by two articles. */
-static uint8_t pair_bits(newsarc_reader *r, const newsarc_entry *prev, uint32_t prev_art, const newsarc_entry *e,
-                         uint32_t art)
+static uint8_t pair_bits(newsarc_reader *r, const newsarc_entry *prev, vloc *prev_loc, const newsarc_entry *e,
+                         vloc *loc)
 {
     uint8_t bad = 0;
     int c = cmp_span(prev->name, prev->name_len, e->name, e->name_len);
-    if (!c) c = cmp_location(r, prev_art, art);
+    if (!c) c = cmp_location(r, prev_loc, loc);
     if (c != 2) { /* else the order of the two is unknown */
         if (!c) c = cmp_span(prev->text_key, prev->text_key_len, e->text_key, e->text_key_len);
         if (!c) c = prev->text_pos < e->text_pos ? -1 : prev->text_pos > e->text_pos;
@@ -474,7 +489,8 @@ static uint8_t pair_bits(newsarc_reader *r, const newsarc_entry *prev, uint32_t 
         if (!c) c = prev->flags < e->flags ? -1 : prev->flags > e->flags;
         if (c > 0) bad |= EB_ORDER;
     }
-    if (e->name_len && e->name_len == prev->name_len && !memcmp(e->name, prev->name, e->name_len) && art != prev_art)
+    if (e->name_len && e->name_len == prev->name_len && !memcmp(e->name, prev->name, e->name_len) &&
+        loc->art != prev_loc->art)
         bad |= EB_DUPNAME;
     return bad;
 }
@@ -544,7 +560,8 @@ static void check_frames(void *arg, int t)
             continue;
         }
         newsarc_entry prev = {0}, e;
-        uint32_t prev_art = 0, art;
+        vloc prev_loc = {0}, loc;
+        uint32_t art;
         for (uint32_t k = 0; k < x->entries; k++) {
             uint64_t i = x->first + k;
             if (k + 8 < x->entries) { /* entries follow the placement: their articles are all over the index */
@@ -556,7 +573,8 @@ static void check_frames(void *arg, int t)
             }
             size_t len = na_entry_parse(r->ent[i], &e, &art);
             uint8_t bad = entry_bits(&e);
-            if (k) bad |= pair_bits(r, &prev, prev_art, &e, art);
+            loc = (vloc){.art = art};
+            if (k) bad |= pair_bits(r, &prev, &prev_loc, &e, &loc);
             j->bad[i] = bad;
             note_article(&j->art_state[art], &e, i);
             for (int side = 0; side < 2; side++) {
@@ -570,7 +588,7 @@ static void check_frames(void *arg, int t)
                 j->edge[2 * (size_t)f + (size_t)side] = c;
             }
             prev = e;
-            prev_art = art;
+            prev_loc = loc;
         }
         if (scratch) na_reader_meta_unload(r, f);
     }
@@ -624,10 +642,10 @@ static void check_meta(vctx *v, int threads, uint8_t **ebad)
         /* the pairs that straddle frames */
         for (uint32_t f = 1; f < nf; f++) {
             newsarc_entry prev, e;
-            uint32_t prev_art, art;
-            na_entry_parse(j.edge[2 * (size_t)f - 1], &prev, &prev_art);
-            na_entry_parse(j.edge[2 * (size_t)f], &e, &art);
-            j.bad[r->mf[f].first] |= pair_bits(r, &prev, prev_art, &e, art);
+            vloc prev_loc = {0}, loc = {0};
+            na_entry_parse(j.edge[2 * (size_t)f - 1], &prev, &prev_loc.art);
+            na_entry_parse(j.edge[2 * (size_t)f], &e, &loc.art);
+            j.bad[r->mf[f].first] |= pair_bits(r, &prev, &prev_loc, &e, &loc);
         }
         v->art_state = j.art_state;
         j.art_state = NULL;
