@@ -104,6 +104,21 @@ static bool canonical_name(const char *label, char out[NA_CHARSET_NAME])
     return true;
 }
 
+/* canonical_name("UTF-8"), asked for every text: found once (it opens a converter) */
+static char g_utf8_name[NA_CHARSET_NAME];
+static pthread_once_t g_utf8_name_once = PTHREAD_ONCE_INIT;
+
+static void find_utf8_name(void)
+{
+    if (!canonical_name("UTF-8", g_utf8_name)) copy_name(g_utf8_name, "UTF-8");
+}
+
+static void utf8_name(char out[NA_CHARSET_NAME])
+{
+    pthread_once(&g_utf8_name_once, find_utf8_name);
+    copy_name(out, g_utf8_name);
+}
+
 static bool same_converter(const char *a, const char *b)
 {
     char x[NA_CHARSET_NAME], y[NA_CHARSET_NAME];
@@ -173,6 +188,30 @@ static int decode_uchars(const uint8_t *buf, size_t len, const char *charset, UC
     if ((!buf && len) || !charset) return NEWSARC_E_ARG;
     if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
     if (!label_ok(charset)) return NEWSARC_E_UNSUPPORTED;
+    if (strcmp(charset, "UTF-8") == 0 && na_utf8_valid(buf, len)) {
+        /* what ICU's converter gives for valid UTF-8, without opening one
+         * (per text, that was as costly as the rest of the decoding); a
+         * sequence gives at most as many UTF-16 units as it has bytes */
+        UChar *d = malloc((len + 1) * sizeof(UChar));
+        if (!d) return NEWSARC_E_NOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < len;) {
+            UChar32 cp;
+            U8_NEXT_UNSAFE(buf, i, cp);
+            if (cp <= 0xFFFF) d[n++] = (UChar)cp;
+            else {
+                d[n++] = U16_LEAD(cp);
+                d[n++] = U16_TRAIL(cp);
+            }
+        }
+        size_t bom = n > 0 && d[0] == 0xFEFF;
+        if (bom) memmove(d, d + 1, (n - 1) * sizeof(UChar));
+        n -= bom;
+        d[n] = 0;
+        *u = d;
+        *ulen = (int32_t)n;
+        return 0;
+    }
     UErrorCode e = U_ZERO_ERROR;
     UConverter *c = na_icu.ucnv_open(charset, &e);
     if (U_FAILURE(e) || !c) return NEWSARC_E_UNSUPPORTED;
@@ -889,7 +928,7 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
     if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
     if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
     char cand[NA_CHARSET_NAME];
-    canonical_name("UTF-8", cand);
+    utf8_name(cand);
     if (len == 0) {
         out->valid_utf8 = out->ascii_only = true;
         choose(out, cand, NA_CHOSE_EMPTY, true);
@@ -934,7 +973,7 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
             canonical_name(iso, cand);
             choose(out, cand, NA_CHOSE_ISO2022, true);
         } else {
-            canonical_name("UTF-8", cand);
+            utf8_name(cand);
             choose(out, cand, NA_CHOSE_ASCII, true);
         }
         return 0;
@@ -942,7 +981,7 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
     /* valid UTF-8, or UTF-8 with a little damage (a stray legacy byte, a
        truncated tail): decoding it as anything else garbles every character */
     if (out->valid_utf8 || (utf8_multi >= UTF8_DAMAGED_MIN && utf8_multi >= UTF8_DAMAGED_RATIO * utf8_invalid)) {
-        canonical_name("UTF-8", cand);
+        utf8_name(cand);
         choose(out, cand, NA_CHOSE_UTF8, out->valid_utf8);
         return 0;
     }
