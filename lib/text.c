@@ -1061,8 +1061,109 @@ static bool tables_ready(void)
  * 1 with *out (malloc'd, NUL-terminated) and *unchanged, or 0 when the ICU
  * path must decide (also out of memory).  tests/test_text.c compares the two.
  */
+/*
+ * Letters counted per script (na_text_script), the scripts in the order
+ * first met (the tie-break).  Letters of one script come in runs, added at
+ * once; texts rarely hold more than a few scripts, so they are searched in
+ * a short array (spilling to the heap past 16).
+ */
+typedef struct script_tally {
+    int32_t n, cap;
+    int32_t *sc;
+    size_t *count;
+    int32_t run_script; /* a run of letters of this script not added yet (run of them), or -1 */
+    size_t run;
+    int32_t in_sc[16];
+    size_t in_count[16];
+} script_tally;
+
+static void tally_init(script_tally *t)
+{
+    t->n = 0;
+    t->cap = 16;
+    t->sc = t->in_sc;
+    t->count = t->in_count;
+    t->run_script = -1;
+    t->run = 0;
+}
+
+static void tally_free(script_tally *t)
+{
+    if (t->sc != t->in_sc) free(t->sc);
+    if (t->count != t->in_count) free(t->count);
+    tally_init(t);
+}
+
+/* n letters of script sc; -1 out of memory. */
+static int tally_add(script_tally *t, int32_t sc, size_t n)
+{
+    if (!n) return 0;
+    for (int32_t i = t->n - 1; i >= 0; i--)
+        if (t->sc[i] == sc) {
+            t->count[i] += n;
+            return 0;
+        }
+    if (t->n == t->cap) {
+        int32_t *nsc = malloc(sizeof *nsc * (size_t)t->cap * 2);
+        size_t *ncount = malloc(sizeof *ncount * (size_t)t->cap * 2);
+        if (!nsc || !ncount) {
+            free(nsc);
+            free(ncount);
+            return -1;
+        }
+        memcpy(nsc, t->sc, sizeof *nsc * (size_t)t->n);
+        memcpy(ncount, t->count, sizeof *ncount * (size_t)t->n);
+        if (t->sc != t->in_sc) free(t->sc);
+        if (t->count != t->in_count) free(t->count);
+        t->sc = nsc;
+        t->count = ncount;
+        t->cap *= 2;
+    }
+    t->sc[t->n] = sc;
+    t->count[t->n++] = n;
+    return 0;
+}
+
+/* One letter of script sc (from the table). */
+static inline int tally_letter(script_tally *t, int32_t sc)
+{
+    if (sc == t->run_script) {
+        t->run++;
+        return 0;
+    }
+    int rc = tally_add(t, t->run_script, t->run);
+    t->run_script = sc;
+    t->run = 1;
+    return rc;
+}
+
+/* Add the open run (before a letter counted on its own, and at the end). */
+static int tally_flush(script_tally *t)
+{
+    int rc = tally_add(t, t->run_script, t->run);
+    t->run_script = -1;
+    t->run = 0;
+    return rc;
+}
+
+/* The script with most letters (the first met among equals), "Zyyy" if none. */
+static void tally_result(const script_tally *t, char out[16])
+{
+    memcpy(out, "Zyyy", 5);
+    int32_t best = -1;
+    for (int32_t i = 0; i < t->n; i++)
+        if (best < 0 || t->count[i] > t->count[best]) best = i;
+    if (best >= 0) {
+        const char *nm = na_icu.uscript_getShortName((UScriptCode)t->sc[best]);
+        if (nm && strlen(nm) < 16) memcpy(out, nm, strlen(nm) + 1);
+    }
+}
+
+/* With st, the letters of the normalized text are counted in it too (its
+ * characters are the kept ones: white space and dropped characters are not
+ * letters); st is left half-filled when this returns 0. */
 static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
-                          size_t *out_len, bool *unchanged)
+                          size_t *out_len, bool *unchanged, script_tally *st)
 {
     if (options || !charset || strcmp(charset, "UTF-8") != 0 || len > NA_TEXT_MAX_INPUT || (!buf && len) ||
         !tables_ready())
@@ -1088,6 +1189,10 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
             if (pending) { /* the run starts here (white space ended the one before) */
                 if (k > 0) o[k++] = pending_lf ? '\n' : ' ';
                 pending = pending_lf = false;
+            }
+            if (st && g_letter_script[c] >= 0 && tally_letter(st, g_letter_script[c]) != 0) {
+                free(o);
+                return 0;
             }
             i += l;
             continue;
@@ -1275,8 +1380,30 @@ int na_text_normalize_ex(const uint8_t *buf, size_t len, const char *charset, ui
     *out_len = 0;
     *unchanged = false;
     if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
-    if (normalize_fast(buf, len, charset, options, out, out_len, unchanged)) return 0;
+    if (normalize_fast(buf, len, charset, options, out, out_len, unchanged, NULL)) return 0;
     return na_text_normalize_icu(buf, len, charset, options, out, out_len);
+}
+
+int na_text_normalize_script(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
+                             size_t *out_len, bool *unchanged, char script[16])
+{
+    if (!out || !out_len || !unchanged || !script) return NEWSARC_E_ARG;
+    *out = NULL;
+    *out_len = 0;
+    *unchanged = false;
+    script[0] = 0;
+    if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
+    script_tally t;
+    tally_init(&t);
+    int rc = 0;
+    if (normalize_fast(buf, len, charset, options, out, out_len, unchanged, &t)) { /* one pass for both */
+        if (tally_flush(&t) == 0) tally_result(&t, script);
+    } else {
+        rc = na_text_normalize_icu(buf, len, charset, options, out, out_len);
+        if (rc == 0 && na_text_script((const uint8_t *)*out, *out_len, script) != 0) script[0] = 0;
+    }
+    tally_free(&t);
+    return rc;
 }
 
 int na_text_normalize_icu(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
@@ -1316,33 +1443,17 @@ int na_text_norm_id(const uint8_t *buf, size_t len, const char *charset, uint32_
 
 /* ---- script ------------------------------------------------------------- */
 
-/* n letters of script sc (none when n is 0), in the order they were met. */
-static inline void script_count(size_t *count, int32_t *first_seen, int32_t *order, int32_t sc, size_t n)
-{
-    if (!n) return;
-    if (count[sc] == 0) first_seen[sc] = (*order)++;
-    count[sc] += n;
-}
-
 int na_text_script(const uint8_t *utf8, size_t len, char out[16])
 {
     if (!out || (!utf8 && len)) return NEWSARC_E_ARG;
     memcpy(out, "Zyyy", 5);
     if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
     if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
-    static const int32_t nscripts = USCRIPT_CODE_LIMIT;
-    size_t *count = calloc((size_t)nscripts, sizeof *count);
-    int32_t *first_seen = malloc((size_t)nscripts * sizeof *first_seen);
-    if (!count || !first_seen) {
-        free(count);
-        free(first_seen);
-        return NEWSARC_E_NOMEM;
-    }
-    int32_t order = 0;
     bool tables = tables_ready();
-    int16_t run_script = -1; /* a run of letters of this script not counted yet (run of them) */
-    size_t run = 0;
-    for (size_t i = 0; i < len;) {
+    script_tally t;
+    tally_init(&t);
+    int rc = 0;
+    for (size_t i = 0; i < len && !rc;) {
         UChar32 c;
         uint8_t b0 = utf8[i];
         if (b0 < 0x80) { /* ASCII and 2-byte sequences decoded here, the rest by utf8_seq: the same characters */
@@ -1362,44 +1473,26 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
             i += k;
         }
         if (c < 0x10000 && tables) { /* the same answer from the table */
-            int16_t s = g_letter_script[c];
-            if (s < 0) continue;
-            if (s == run_script) { /* letters of one script come in runs: a run is counted at once */
-                run++;
-                continue;
-            }
-            script_count(count, first_seen, &order, run_script, run);
-            run_script = s;
-            run = 1;
+            int16_t sc = g_letter_script[c];
+            if (sc >= 0) rc = tally_letter(&t, sc);
             continue;
         }
-        script_count(count, first_seen, &order, run_script, run); /* in order, before this character */
-        run = 0;
-        run_script = -1;
+        rc = tally_flush(&t); /* in order, before this character */
         int8_t gc = na_icu.u_charType(c);
         if (gc != U_UPPERCASE_LETTER && gc != U_LOWERCASE_LETTER && gc != U_TITLECASE_LETTER &&
             gc != U_MODIFIER_LETTER && gc != U_OTHER_LETTER)
             continue;
         UErrorCode e = U_ZERO_ERROR;
         int32_t sc = na_icu.uscript_getScript(c, &e);
-        if (U_FAILURE(e) || sc < 0 || sc >= nscripts || sc == USCRIPT_COMMON || sc == USCRIPT_INHERITED ||
+        if (U_FAILURE(e) || sc < 0 || sc >= USCRIPT_CODE_LIMIT || sc == USCRIPT_COMMON || sc == USCRIPT_INHERITED ||
             sc == USCRIPT_UNKNOWN)
             continue;
-        if (count[sc]++ == 0) first_seen[sc] = order++;
+        if (!rc) rc = tally_add(&t, sc, 1);
     }
-    script_count(count, first_seen, &order, run_script, run);
-    int32_t best = -1;
-    for (int32_t sc = 0; sc < nscripts; sc++)
-        if (count[sc] && (best < 0 || count[sc] > count[best] ||
-                          (count[sc] == count[best] && first_seen[sc] < first_seen[best])))
-            best = sc;
-    if (best >= 0) {
-        const char *nm = na_icu.uscript_getShortName((UScriptCode)best);
-        if (nm && strlen(nm) < 16) memcpy(out, nm, strlen(nm) + 1);
-    }
-    free(count);
-    free(first_seen);
-    return 0;
+    if (!rc) rc = tally_flush(&t);
+    if (!rc) tally_result(&t, out);
+    tally_free(&t);
+    return rc ? NEWSARC_E_NOMEM : 0;
 }
 
 /* ---- MinHash ------------------------------------------------------------ */

@@ -133,6 +133,10 @@ NEWSARC_WUR int na_text_normalize(const uint8_t *buf, size_t len, const char *ch
  * input bytes (only the fast path says so; false says nothing). */
 NEWSARC_WUR int na_text_normalize_ex(const uint8_t *buf, size_t len, const char *charset, uint32_t options,
                                      char **out, size_t *out_len, bool *unchanged);
+/* na_text_normalize_ex and na_text_script of its output (script "" where
+ * that would fail): in one pass over the text when the fast path normalizes it. */
+NEWSARC_WUR int na_text_normalize_script(const uint8_t *buf, size_t len, const char *charset, uint32_t options,
+                                         char **out, size_t *out_len, bool *unchanged, char script[16]);
 /* The same through ICU only, without the fast path (for tests that compare them). */
 NEWSARC_WUR int na_text_normalize_icu(const uint8_t *buf, size_t len, const char *charset, uint32_t options,
                                       char **out, size_t *out_len);

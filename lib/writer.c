@@ -1593,14 +1593,14 @@ static int text_attr(newsarc_writer *w, const uint8_t *p, size_t n, const uint8_
     char *u = NULL;
     size_t ul = 0;
     bool unchanged;
-    rc = na_text_normalize_ex(p, n, ci.chosen, w->opt.norm_options, &u, &ul, &unchanged);
+    char script[16];
+    rc = na_text_normalize_script(p, n, ci.chosen, w->opt.norm_options, &u, &ul, &unchanged, script);
     if (rc == 0) {
         /* unchanged: the normalized text is the article, so its hash is the id */
         uint8_t h[NA_HASH];
         if (!unchanged) na_hash(h, u, ul);
         memcpy(a->norm_id, unchanged ? id : h, NA_NORM_ID);
-        char script[16];
-        if (na_text_script((const uint8_t *)u, ul, script) == 0) memcpy(a->script, script, 4);
+        if (script[0]) memcpy(a->script, script, 4);
         a->flags |= NA_ATTR_NORM;
     }
     free(u);

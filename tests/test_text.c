@@ -811,6 +811,55 @@ Test(script, agrees_with_icu_character_by_character)
     }
 }
 
+/* na_text_normalize_script (pack's one pass over the text when the fast
+ * path normalizes it) against normalizing, then the reference script of
+ * the result: letters of many scripts (past the tally's 16 in one text),
+ * white space, line ends, tatweel and BOMs the fast path edits, and marks,
+ * supplementary characters and broken bytes it leaves to ICU. */
+Test(script, counted_while_normalizing_agrees)
+{
+    static const uint32_t palette[] = {
+        'a',    0x03B1, 0x0430, 0x0561, 0x05D0, 0x0627, 0x0710, 0x0780, 0x0915, 0x0995, 0x0A15, 0x0A95, 0x0B15,
+        0x0B95, 0x0C15, 0x0C95, 0x0D15, 0x0D85, 0x0E01, 0x0E81, 0x0F40, 0x1000, 0x10D0, 0xAC00, 0x1200, 0x13A0,
+        0x1780, 0x1820, 0x3042, 0x30A2, 0x4E2D, ' ',    ' ',    '\r',   '\n',   0x0640, 0x00A0, 0xFEFF, '7',
+        0x0651, 0x10400, 'e',   0x0644, 0x0644};
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    uint8_t buf[4 * 200 + 8];
+    int fast = 0;
+    for (int t = 0; t < 6000; t++) {
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int len = (int)(x % 200);
+        int simple = (x >> 20) % 3 != 0; /* mostly texts the fast path takes */
+        for (int k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (!simple && (x & 0x7F) == 5) {
+                buf[n++] = 0xD9; /* a lead byte without its tail */
+                continue;
+            }
+            size_t np = sizeof palette / sizeof *palette - (simple ? 5 : 0); /* the last five: ICU's */
+            uint32_t c = palette[(x >> 16) % np];
+            if (simple && (c == 0x0651 || c == 0x10400)) c = 'b';
+            UBool err = false;
+            U8_APPEND(buf, n, (int32_t)sizeof buf, (UChar32)c, err);
+            cr_assert_not(err);
+        }
+        char *a = NULL, *b = NULL;
+        size_t an = 0, bn = 0;
+        bool ua = false, ub = false;
+        char got[16], want[16];
+        cr_assert_eq(na_text_normalize_script(buf, n, "UTF-8", 0, &a, &an, &ua, got), 0);
+        cr_assert_eq(na_text_normalize_ex(buf, n, "UTF-8", 0, &b, &bn, &ub), 0);
+        cr_assert(an == bn && !memcmp(a, b, an) && ua == ub, "same normalized text");
+        script_reference((const uint8_t *)b, bn, want);
+        cr_assert_str_eq(got, want, "script of %zu bytes", n);
+        fast += ua || simple;
+        free(a);
+        free(b);
+    }
+    cr_assert_gt(fast, 3000, "the fast path was taken");
+}
+
 /* ---- MinHash ------------------------------------------------------------ */
 
 #define K 128
