@@ -995,8 +995,9 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
  * normalization fast path, and its script when it is a letter that counts
  * for na_text_script.  ~190 KB, ~10 ms to build.
  */
-enum { FC_SLOW = 0, FC_KEEP, FC_WS, FC_WS_LF, FC_DROP };
+enum { FC_SLOW = 0, FC_KEEP, FC_WS, FC_WS_LF, FC_DROP, FC_MARK };
 static uint8_t *g_fast_class;
+static uint8_t *g_mark_ccc; /* FC_MARK: the canonical combining class */
 static int16_t *g_letter_script; /* script code, or -1 */
 static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
 
@@ -1006,10 +1007,11 @@ static void build_tables(void)
 {
     UErrorCode e = U_ZERO_ERROR;
     const UNormalizer2 *nfc = na_icu.unorm2_getNFCInstance(&e);
-    uint8_t *fc = malloc(0x10000);
+    uint8_t *fc = malloc(0x10000), *mc = calloc(0x10000, 1);
     int16_t *ls = malloc(0x10000 * sizeof *ls);
-    if (U_FAILURE(e) || !fc || !ls) {
+    if (U_FAILURE(e) || !fc || !mc || !ls) {
         free(fc);
+        free(mc);
         free(ls);
         return;
     }
@@ -1021,9 +1023,14 @@ static void build_tables(void)
             k = FC_WS_LF; /* line terminators: LF after step 2 */
         else if (is_white_space(c))
             k = FC_WS;
-        else if (na_icu.u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) == UNORM_YES &&
-                 na_icu.unorm2_getCombiningClass(nfc, c) == 0)
-            k = FC_KEEP;
+        else if (na_icu.u_getIntPropertyValue(c, UCHAR_NFC_QUICK_CHECK) == UNORM_YES) {
+            uint8_t ccc = na_icu.unorm2_getCombiningClass(nfc, c);
+            if (ccc == 0) k = FC_KEEP;
+            else if (na_icu.u_getIntPropertyValue(c, UCHAR_NFD_QUICK_CHECK) == UNORM_YES) {
+                k = FC_MARK; /* a mark that neither decomposes nor composes with what is before it */
+                mc[c] = ccc;
+            }
+        }
         fc[c] = k;
         int16_t sc = -1;
         int8_t gc = na_icu.u_charType(c);
@@ -1038,6 +1045,7 @@ static void build_tables(void)
         ls[c] = sc;
     }
     g_fast_class = fc;
+    g_mark_ccc = mc;
     g_letter_script = ls;
 }
 
@@ -1048,19 +1056,6 @@ static bool tables_ready(void)
     return g_fast_class != NULL;
 }
 
-/* ---- normalization (spec/NORMALIZATION.md) ------------------------------ */
-
-/*
- * Steps 1-7 for the common case without ICU: valid UTF-8 read as UTF-8, the
- * default options, and every code point in the BMP with NFC_Quick_Check Yes
- * and combining class 0 (or white space, a line terminator, tatweel, BOM).
- * Such a text is NFC; its NFD only decomposes characters that NFC composes
- * back, and no character of it can compose with the one before it (those
- * have NFC_QC Maybe), so steps 3-6 reduce to the deletions and whitespace
- * runs of steps 2, 4 and 5 applied to the code points as they are.  Returns
- * 1 with *out (malloc'd, NUL-terminated) and *unchanged, or 0 when the ICU
- * path must decide (also out of memory).  tests/test_text.c compares the two.
- */
 /*
  * Letters counted per script (na_text_script), the scripts in the order
  * first met (the tie-break).  Letters of one script come in runs, added at
@@ -1159,9 +1154,28 @@ static void tally_result(const script_tally *t, char out[16])
     }
 }
 
-/* With st, the letters of the normalized text are counted in it too (its
+/* ---- normalization (spec/NORMALIZATION.md) ------------------------------ */
+
+/*
+ * Steps 1-7 for the common case without ICU: valid UTF-8 read as UTF-8, the
+ * default options, and every code point in the BMP with NFC_Quick_Check Yes
+ * and combining class 0 (or white space, a line terminator, tatweel, BOM),
+ * or a mark with NFC_QC and NFD_QC Yes (Arabic harakat, most combining
+ * marks) right after such a character or mark and in canonical order (its
+ * class not below the mark's before it).  Such a text passes the NFC quick
+ * check, so it is NFC; its NFD only decomposes characters that NFC composes
+ * back, no character of it can compose with the one before it (those have
+ * NFC_QC Maybe), and no mark follows an edit (a deletion or white space
+ * could change what a mark combines with), so steps 3-6 reduce to the
+ * deletions and whitespace runs of steps 2, 4 and 5 applied to the code
+ * points as they are.  Returns 1 with *out (malloc'd, NUL-terminated) and
+ * *unchanged, or 0 when the ICU path must decide (also out of memory).
+ * tests/test_text.c compares the two.
+ *
+ * the letters of the normalized text are counted in it too (its
  * characters are the kept ones: white space and dropped characters are not
- * letters); st is left half-filled when this returns 0. */
+ * letters); st is left half-filled when this returns 0.
+ */
 static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
                           size_t *out_len, bool *unchanged, script_tally *st)
 {
@@ -1172,6 +1186,7 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
     if (!o) return 0;
     size_t k = 0, run = 0; /* buf[run..i): characters kept, copied in one go when the run ends */
     bool pending = false, pending_lf = false;
+    uint8_t last = FC_SLOW, last_ccc = 0; /* the character before: its class, and its combining class if a mark */
     for (size_t i = 0; i < len;) {
         uint32_t c = buf[i];
         size_t l = 1;
@@ -1194,9 +1209,24 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
                 free(o);
                 return 0;
             }
+            last = FC_KEEP;
+            last_ccc = 0;
             i += l;
             continue;
         }
+        if (cls == FC_MARK) { /* kept too, after a kept character, in canonical order */
+            uint8_t ccc = g_mark_ccc[c];
+            if ((last != FC_KEEP && last != FC_MARK) || last_ccc > ccc) {
+                free(o);
+                return 0;
+            }
+            last = FC_MARK;
+            last_ccc = ccc;
+            i += l;
+            continue;
+        }
+        last = cls;
+        last_ccc = 0;
         memcpy(o + k, buf + run, i - run);
         k += i - run;
         switch (cls) {
