@@ -811,12 +811,17 @@ Test(similarity, minhash_matches_the_reference)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         buf[i] = (uint8_t)((x >> 24) % 7 == 0 ? ' ' : 'a' + (x >> 32) % 26); /* text-like, repeats */
     }
-    for (size_t n = 0; n <= sizeof buf; n += (n < 600 ? 1 : 97)) {
-        uint32_t a[NA_MINHASH_K], b[NA_MINHASH_K];
-        na_minhash(buf, n, a);
-        minhash_reference(buf, n, b);
-        cr_assert(!memcmp(a, b, sizeof a), "length %zu", n);
+    int top = na_minhash_simd(1);
+    for (int level = 0; level <= top; level++) { /* without SIMD, and with AVX-512 where the CPU has it */
+        cr_assert_eq(na_minhash_simd(level), level);
+        for (size_t n = 0; n <= sizeof buf; n += (n < 600 ? 1 : 97)) {
+            uint32_t a[NA_MINHASH_K], b[NA_MINHASH_K];
+            na_minhash(buf, n, a);
+            minhash_reference(buf, n, b);
+            cr_assert(!memcmp(a, b, sizeof a), "length %zu, SIMD level %d", n, level);
+        }
     }
+    na_minhash_simd(1);
 }
 
 /*
