@@ -366,8 +366,13 @@ static void utf8_stats(const uint8_t *b, size_t n, size_t *multibyte, size_t *in
 {
     *multibyte = *invalid = 0;
     if (na_utf8_valid(b, n)) { /* the usual case, 16-32 bytes at a time: then every lead byte starts a sequence */
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++) m += b[i] >= 0xC0;
+        size_t m = 0, i = 0;
+        for (; i + 8 <= n; i += 8) { /* lead bytes (11xxxxxx), 8 at a time: bit 7 and bit 6 of each byte */
+            uint64_t v;
+            memcpy(&v, b + i, 8);
+            m += (size_t)__builtin_popcountll(v & (v << 1) & 0x8080808080808080ULL);
+        }
+        for (; i < n; i++) m += b[i] >= 0xC0;
         *multibyte = m;
         return;
     }
@@ -408,6 +413,7 @@ static const char *bom_charset(const uint8_t *b, size_t n)
 static const char *utf16_32_pattern(const uint8_t *b, size_t n)
 {
     size_t w = n < 4096 ? n : 4096;
+    if (!memchr(b, 0, w)) return NULL; /* both patterns need zero bytes (UTF-32: every unit's top byte) */
     if (n % 4 == 0 && w >= 8) {
         for (int be = 0; be < 2; be++) {
             size_t units = w / 4, nonzero = 0;
@@ -521,7 +527,10 @@ static bool xml_declaration(const uint8_t *b, size_t n, char label[NA_CHARSET_NA
 static bool meta_declaration(const uint8_t *b, size_t n, char label[NA_CHARSET_NAME])
 {
     for (size_t i = 0; i + 5 < n; i++) {
-        if (b[i] != '<' || !match_ci(b, n, i + 1, "meta")) continue;
+        const uint8_t *lt = memchr(b + i, '<', n - 5 - i);
+        if (!lt) break;
+        i = (size_t)(lt - b);
+        if (!match_ci(b, n, i + 1, "meta")) continue;
         if (!(is_space_byte(b[i + 5]) || b[i + 5] == '/')) continue;
         size_t end = i + 5;
         while (end < n && b[end] != '>') end++;
@@ -1182,6 +1191,7 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
     if (options || !charset || strcmp(charset, "UTF-8") != 0 || len > NA_TEXT_MAX_INPUT || (!buf && len) ||
         !tables_ready())
         return 0;
+    if (!na_utf8_valid(buf, len)) return 0; /* invalid bytes are substituted by ICU; then every lead starts a sequence */
     char *o = malloc(len + 1);
     if (!o) return 0;
     size_t k = 0, run = 0; /* buf[run..i): characters kept, copied in one go when the run ends */
@@ -1191,11 +1201,11 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
         uint32_t c = buf[i];
         size_t l = 1;
         if (c >= 0x80) {
-            l = utf8_seq(buf + i, len - i);
-            if (l == 0 || l == 4) { /* invalid (substituted by ICU), or beyond the BMP */
+            if (c >= 0xF0) { /* beyond the BMP */
                 free(o);
                 return 0;
             }
+            l = c >= 0xE0 ? 3 : 2;
             c = l == 2 ? (c & 0x1F) << 6 | (buf[i + 1] & 0x3F)
                        : (c & 0x0F) << 12 | (uint32_t)(buf[i + 1] & 0x3F) << 6 | (buf[i + 2] & 0x3F);
         }
