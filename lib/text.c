@@ -370,7 +370,8 @@ static void utf8_stats(const uint8_t *b, size_t n, size_t *multibyte, size_t *in
         for (; i + 8 <= n; i += 8) { /* lead bytes (11xxxxxx), 8 at a time: bit 7 and bit 6 of each byte */
             uint64_t v;
             memcpy(&v, b + i, 8);
-            m += (size_t)__builtin_popcountll(v & (v << 1) & 0x8080808080808080ULL);
+            uint64_t lead = (v & (v << 1) & 0x8080808080808080ULL) >> 7; /* 1 in each lead byte */
+            m += (size_t)((lead * 0x0101010101010101ULL) >> 56);                /* their sum, in the top byte */
         }
         for (; i < n; i++) m += b[i] >= 0xC0;
         *multibyte = m;
