@@ -158,6 +158,16 @@ typedef struct newsarc_writer_options {
  */
 typedef int (*newsarc_fetch_fn)(void *ctx, uint64_t locator, void *dst, size_t len);
 
+/**
+ * Optional companion of the fetch callback: the second pass asks for the
+ * articles of a block together, so that a caller can read them with one
+ * system call (io_uring) instead of one each.  It must write exactly lens[i]
+ * bytes of locators[i] to dsts[i] for every i < n and return 0, or return
+ * non-zero (as the fetch callback).  Called from several threads at once.
+ */
+typedef int (*newsarc_fetch_many_fn)(void *ctx, size_t n, const uint64_t *locators, void *const *dsts,
+                                     const size_t *lens);
+
 /** Output callback: write all len bytes; return 0 on success. */
 typedef int (*newsarc_write_fn)(void *ctx, const void *buf, size_t len);
 
@@ -180,6 +190,8 @@ NEWSARC_API const char *newsarc_writer_error(const newsarc_writer *w);
  * article into memory (fine for small archives and tests).
  */
 NEWSARC_API int newsarc_writer_set_fetch(newsarc_writer *w, newsarc_fetch_fn fetch, void *ctx);
+/** Set the batch fetch callback too (after newsarc_writer_set_fetch; its ctx is used). */
+NEWSARC_API int newsarc_writer_set_fetch_many(newsarc_writer *w, newsarc_fetch_many_fn fetch_many);
 
 /**
  * Add one entry and its article bytes.  The bytes are hashed now; with a

@@ -101,6 +101,7 @@ struct newsarc_writer {
     size_t batch_arenas;
     newsarc_writer_options opt;
     newsarc_fetch_fn fetch;
+    newsarc_fetch_many_fn fetch_many;
     void *fetch_ctx;
     /* names, metadata, placement keys: append-only chunks that never move
      * (no realloc copies of a growing buffer at peak memory) */
@@ -198,6 +199,13 @@ int newsarc_writer_set_fetch(newsarc_writer *w, newsarc_fetch_fn fetch, void *ct
     if (w->n_ents) return na_set_error(w->msg, NEWSARC_E_STATE, "set the fetch callback before adding entries");
     w->fetch = fetch;
     w->fetch_ctx = ctx;
+    return 0;
+}
+
+int newsarc_writer_set_fetch_many(newsarc_writer *w, newsarc_fetch_many_fn fetch_many)
+{
+    if (!w->fetch) return na_set_error(w->msg, NEWSARC_E_STATE, "set the fetch callback first");
+    w->fetch_many = fetch_many;
     return 0;
 }
 
@@ -1010,9 +1018,27 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
 
 typedef struct fetcher {
     na_buf src; /* scratch for the source bytes */
+    /* a block's sources read by fetch_many: where each one starts in src */
+    uint64_t *loc;
+    void **dst;
+    size_t *len;
+    size_t cap;
+    const struct w_article **arts; /* the block's articles */
+    size_t cap_arts;
 } fetcher;
 
-/* Append article a's bytes to dst, checking they still hash to its id. */
+static void fetcher_free(fetcher *f)
+{
+    na_buf_free(&f->src);
+    free(f->loc);
+    free(f->dst);
+    free(f->len);
+    free(f->arts);
+}
+
+static int check_article(const newsarc_writer *w, const uint8_t *src, const w_article *a, na_buf *dst,
+                         char msg[NA_ERRMSG]);
+
 /*
  * Append article a's bytes to dst, checking they still hash to its id.
  * Thread-safe given a fetcher and msg per thread (the fetch callback must be).
@@ -1029,6 +1055,41 @@ static int fetch_article(const newsarc_writer *w, fetcher *f, const w_article *a
     } else {
         src = (const uint8_t *)(uintptr_t)a->locator;
     }
+    return check_article(w, src, a, dst, msg);
+}
+
+/* The sources of arts[0, n) read by fetch_many into f->src, one after the other. */
+static int fetch_sources(const newsarc_writer *w, fetcher *f, const w_article *const *arts, size_t n,
+                         char msg[NA_ERRMSG])
+{
+    if (n > f->cap) {
+        uint64_t *l = realloc(f->loc, n * sizeof *l);
+        if (l) f->loc = l;
+        void **d = realloc(f->dst, n * sizeof *d);
+        if (d) f->dst = d;
+        size_t *k = realloc(f->len, n * sizeof *k);
+        if (k) f->len = k;
+        if (!l || !d || !k) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory");
+        f->cap = n;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += arts[i]->src_len;
+    f->src.len = 0;
+    if (na_buf_reserve(&f->src, total ? total : 1) != 0) return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory");
+    for (size_t i = 0, at = 0; i < n; at += arts[i++]->src_len) {
+        f->loc[i] = arts[i]->locator;
+        f->dst[i] = f->src.data + at;
+        f->len[i] = arts[i]->src_len;
+    }
+    if (w->fetch_many(w->fetch_ctx, n, f->loc, f->dst, f->len) != 0)
+        return na_set_error(msg, NEWSARC_E_IO, "could not read an input again");
+    return 0;
+}
+
+/* Append the article in its source bytes src to dst, checking it still hashes to its id. */
+static int check_article(const newsarc_writer *w, const uint8_t *src, const w_article *a, na_buf *dst,
+                         char msg[NA_ERRMSG])
+{
     const uint8_t *art = src;
     size_t alen = a->src_len;
     na_json_split s = {0};
@@ -1724,7 +1785,7 @@ static int apply_source_hints(build *b)
                                w->msg);
         }
     }
-    na_buf_free(&f.src);
+    fetcher_free(&f);
     na_buf_free(&art);
     free(it);
     free(votes);
@@ -1793,10 +1854,30 @@ static void fill_and_compress(cpool *p, int t, cjob *j)
     j->rc = 0;
     j->raw.len = 0;
     j->comp.len = 0;
-    for (size_t i = j->first; i < j->last && !j->rc; i++) {
+    fetcher *f = &p->fetchers[t];
+    const newsarc_writer *w = p->w;
+    if (w->fetch_many) { /* the block's sources at once, one after the other in f->src */
+        size_t n = j->last - j->first;
+        if (n > f->cap_arts) {
+            const w_article **na = realloc(f->arts, n * sizeof *na);
+            if (!na) {
+                j->rc = na_set_error(j->msg, NEWSARC_E_NOMEM, "out of memory");
+                return;
+            }
+            f->arts = na;
+            f->cap_arts = n;
+        }
+        for (size_t i = 0; i < n; i++) f->arts[i] = &w->arts[p->uniq[p->place[j->first + i]]];
+        j->rc = fetch_sources(w, f, f->arts, n, j->msg);
+    }
+    for (size_t i = j->first, src = 0; i < j->last && !j->rc; i++) {
         w_article *a = &p->w->arts[p->uniq[p->place[i]]];
         size_t at = j->raw.len;
-        j->rc = fetch_article(p->w, &p->fetchers[t], a, &j->raw, j->msg);
+        if (w->fetch_many) {
+            j->rc = check_article(w, f->src.data + src, a, &j->raw, j->msg);
+            src += a->src_len;
+        } else
+            j->rc = fetch_article(w, f, a, &j->raw, j->msg);
         if (!j->rc && !p->w->opt.no_text_info)
             j->rc = text_attr(p->w, a->size ? j->raw.data + at : (const uint8_t *)"", a->size, a->id, NULL,
                               &p->attrs[p->place[i]], j->msg);
@@ -1943,7 +2024,7 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
         na_buf_free(&p.jobs[k].raw);
         na_buf_free(&p.jobs[k].comp);
     }
-    for (int t = 0; t < T && p.fetchers; t++) na_buf_free(&p.fetchers[t].src);
+    for (int t = 0; t < T && p.fetchers; t++) fetcher_free(&p.fetchers[t]);
     for (int t = 0; t < T && p.cctx; t++) ZSTD_freeCCtx(p.cctx[t]);
     free(p.jobs);
     free(p.cctx);

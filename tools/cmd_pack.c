@@ -19,6 +19,10 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#ifdef NEWSARC_HAVE_URING
+#include <liburing.h>
+#include <pthread.h>
+#endif
 
 #define NEWSARC_SKIPPED_NAME ".newsarc/skipped.jsonl"
 #define BATCH_LINES 4096      /* JSON lines handed to the writer at once */
@@ -139,6 +143,124 @@ static int fetch(void *ctx, uint64_t locator, void *dst, size_t len)
     if (!ok) cli_err("'%s': could not read it again: %s", s->display, e ? strerror(e) : "file shrank");
     return ok ? 0 : -1;
 }
+
+#ifdef NEWSARC_HAVE_URING
+/*
+ * Pass 2 asks for a block's articles together (newsarc_writer_set_fetch_many):
+ * the lines of JSONL inputs are read with one io_uring submission instead of
+ * one pread each.  A system call costs about 2 us on the VMs this was
+ * measured on, io_uring about 0.6 us a read (a million-line feed reads a
+ * million lines again).  One ring per thread, made on first use; where
+ * io_uring is missing or refused (old kernels, seccomp), or
+ * NEWSARC_NO_IO_URING is set, the reads are the fetch callback's preads.
+ */
+#define RING_ENTRIES 256
+
+typedef struct uring_tls {
+    struct io_uring ring;
+    int state; /* 0 not tried, 1 ready, -1 unavailable */
+} uring_tls;
+
+static pthread_key_t g_uring_key;
+static pthread_once_t g_uring_once = PTHREAD_ONCE_INIT;
+static int g_uring_off;
+
+static void uring_release(void *p)
+{
+    uring_tls *u = p;
+    if (u->state == 1) io_uring_queue_exit(&u->ring);
+    free(u);
+}
+
+static void uring_setup(void)
+{
+    const char *off = getenv("NEWSARC_NO_IO_URING");
+    g_uring_off = (off && *off) || pthread_key_create(&g_uring_key, uring_release) != 0;
+}
+
+/* This thread's ring, or NULL: read with pread. */
+static struct io_uring *uring_get(void)
+{
+    pthread_once(&g_uring_once, uring_setup);
+    if (g_uring_off) return NULL;
+    uring_tls *u = pthread_getspecific(g_uring_key);
+    if (!u) {
+        if (!(u = calloc(1, sizeof *u))) return NULL;
+        if (pthread_setspecific(g_uring_key, u) != 0) {
+            free(u);
+            return NULL;
+        }
+    }
+    if (u->state == 0) u->state = io_uring_queue_init(RING_ENTRIES, &u->ring, 0) == 0 ? 1 : -1;
+    return u->state == 1 ? &u->ring : NULL;
+}
+
+/* Where locator's bytes are: the JSONL source and the offset, or NULL for other sources. */
+static source *jsonl_at(pack_state *ps, uint64_t locator, uint64_t *off)
+{
+    if (locator & LOC_FILE) return NULL;
+    uint64_t src = locator >> LOC_OFF_BITS;
+    if (src >= ps->n_src || !ps->src[src].is_jsonl || ps->src[src].mem) return NULL;
+    *off = locator & ((UINT64_C(1) << LOC_OFF_BITS) - 1);
+    return &ps->src[src];
+}
+
+static int fetch_many(void *ctx, size_t n, const uint64_t *locators, void *const *dsts, const size_t *lens)
+{
+    pack_state *ps = ctx;
+    struct io_uring *ring = uring_get();
+    for (size_t i = 0; i < n;) {
+        unsigned queued = 0;
+        for (; i < n && queued < RING_ENTRIES; i++) {
+            uint64_t off;
+            source *s = ring && lens[i] ? jsonl_at(ps, locators[i], &off) : NULL;
+            if (!s) { /* a whole file, the report held in memory, or no ring */
+                if (fetch(ctx, locators[i], dsts[i], lens[i]) != 0) return -1;
+                continue;
+            }
+            struct io_uring_sqe *sqe = io_uring_get_sqe(ring); /* never NULL: at most RING_ENTRIES queued */
+            io_uring_prep_read(sqe, s->fd, dsts[i], (unsigned)lens[i], off);
+            io_uring_sqe_set_data64(sqe, i);
+            queued++;
+        }
+        if (!queued) continue;
+        int r;
+        do r = io_uring_submit(ring);
+        while (r == -EINTR);
+        if (r != (int)queued) {
+            cli_err("cannot read inputs again: io_uring: %s", r < 0 ? strerror(-r) : "not every read was taken");
+            return -1; /* the pack fails; nothing else uses the buffers */
+        }
+        int failed = 0;
+        for (unsigned k = 0; k < queued; k++) { /* every completion is taken, even after a failure */
+            struct io_uring_cqe *cqe;
+            do r = io_uring_wait_cqe(ring, &cqe);
+            while (r == -EINTR);
+            if (r < 0) {
+                cli_err("cannot read inputs again: io_uring: %s", strerror(-r));
+                return -1;
+            }
+            size_t j = (size_t)io_uring_cqe_get_data64(cqe);
+            int res = cqe->res;
+            io_uring_cqe_seen(ring, cqe);
+            uint64_t off;
+            source *s = j < n ? jsonl_at(ps, locators[j], &off) : NULL;
+            if (!s || failed) {
+                failed = 1;
+                continue;
+            }
+            errno = res < 0 ? -res : 0;
+            /* a short read is finished by pread (at the end of a file that shrank, it fails) */
+            if (res < 0 || pread_all(s->fd, (char *)dsts[j] + res, lens[j] - (size_t)res, off + (uint64_t)res) != 0) {
+                cli_err("'%s': could not read it again: %s", s->display, errno ? strerror(errno) : "file shrank");
+                failed = 1;
+            }
+        }
+        if (failed) return -1;
+    }
+    return 0;
+}
+#endif
 
 /* Read a whole regular file (an article) into ps->buf. */
 static int read_file(pack_state *ps, const char *path, const char *display, size_t *len)
@@ -734,6 +856,9 @@ int cmd_pack(int argc, char **argv)
         return EXIT_USAGE;
     }
     newsarc_writer_set_fetch(ps.w, fetch, &ps);
+#ifdef NEWSARC_HAVE_URING
+    newsarc_writer_set_fetch_many(ps.w, fetch_many);
+#endif
     int rc = 0;
     for (int i = optind; i < argc && !rc; i++) rc = add_input(&ps, argv[i]);
     if (!rc) rc = add_skipped_report(&ps);

@@ -17,6 +17,12 @@ expect 0 "pack again" && same a1.nwa a2.nwa "same input packed twice"
 na pack $P -o a3.nwa src/news.jsonl src/tree
 expect 0 "pack, inputs in the other order" && same a1.nwa a3.nwa "INPUT order swapped"
 
+# pass 2 reading the lines again by pread instead of io_uring (where the build has it)
+export NEWSARC_NO_IO_URING=1
+na pack $P -o a3p.nwa src/tree src/news.jsonl
+unset NEWSARC_NO_IO_URING
+expect 0 "pack with NEWSARC_NO_IO_URING" && same a1.nwa a3p.nwa "pread instead of io_uring"
+
 # JSONL lines reversed (same file name in another directory)
 # (awk 1 adds the newline the fixture's last line lacks, so tac glues nothing)
 mkdir rev && awk 1 src/news.jsonl | tac > rev/news.jsonl
