@@ -2106,20 +2106,34 @@ static void zsink_u32(zsink *z, uint32_t v)
 
 typedef struct mframe {
     na_buf raw, comp;
-    uint32_t entries;
-    size_t rc; /* zstd result of the compression */
+    size_t first, last; /* its entries */
+    uint64_t size;      /* their records' size, as planned */
+    int err;            /* filling it: NEWSARC_E_IO or NEWSARC_E_NOMEM */
+    size_t rc;          /* zstd result of the compression */
 } mframe;
 
 typedef struct mpool {
+    newsarc_writer *w;
     mframe *f;
     size_t cap; /* frames in the ring (na_ring) */
     ZSTD_CCtx **cctx;
+    na_buf *scratch; /* per thread: metadata read back from the spill file */
 } mpool;
 
+static int meta_record(newsarc_writer *w, const w_entry *e, na_buf *out, na_buf *scratch);
+
+/* A worker fills a frame with its entries' records (reading spilled
+ * metadata back: one pread each, so on the workers, not on the thread that
+ * cuts the frames) and compresses it. */
 static void meta_compress(void *arg, int t, size_t k)
 {
     mpool *p = arg;
     mframe *f = &p->f[k % p->cap];
+    f->raw.len = 0;
+    f->err = 0;
+    f->rc = 0;
+    for (size_t i = f->first; i < f->last && !f->err; i++) f->err = meta_record(p->w, &p->w->ents[i], &f->raw, &p->scratch[t]);
+    if (f->err) return;
     size_t bound = ZSTD_compressBound(f->raw.len);
     f->comp.len = 0;
     if (na_buf_reserve(&f->comp, bound) != 0) {
@@ -2128,6 +2142,12 @@ static void meta_compress(void *arg, int t, size_t k)
     }
     f->rc = ZSTD_compress2(p->cctx[t], f->comp.data, bound, f->raw.data, f->raw.len);
     if (!ZSTD_isError(f->rc)) f->comp.len = f->rc;
+}
+
+/* The size of an entry's record in the META table (spec/FORMAT.md 4.4). */
+static uint64_t meta_record_size(const newsarc_writer *w, const w_entry *e)
+{
+    return 24 + (uint64_t)e->name_len + strlen(key_str(w, e->key)) + ent_meta_len(e);
 }
 
 static int meta_record(newsarc_writer *w, const w_entry *e, na_buf *out, na_buf *scratch)
@@ -2148,20 +2168,18 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
 {
     newsarc_writer *w = b->w;
     uint64_t table = 0;
-    for (size_t i = 0; i < w->n_ents; i++) {
-        const w_entry *e = &w->ents[i];
-        table += 24 + (uint64_t)e->name_len + strlen(key_str(w, e->key)) + ent_meta_len(e);
-    }
+    for (size_t i = 0; i < w->n_ents; i++) table += meta_record_size(w, &w->ents[i]);
     if (table > NA_MAX_META_TABLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata table larger than 4 GiB");
     int T = w->opt.threads < 1 ? 1 : w->opt.threads;
     int level = w->opt.level < 9 ? 9 : w->opt.level;
     size_t cap = (size_t)T * 4;
-    mpool p = {calloc(cap, sizeof(mframe)), cap, calloc((size_t)T, sizeof(ZSTD_CCtx *))};
+    mpool p = {w, calloc(cap, sizeof(mframe)), cap, calloc((size_t)T, sizeof(ZSTD_CCtx *)),
+               calloc((size_t)T, sizeof(na_buf))};
     ZSTD_CDict *cd = dict_len ? frame_cdict(dict, dict_len, level, META_FRAME_TARGET) : NULL;
-    na_buf *head = &b->meta_head, names = {0}, scratch = {0};
+    na_buf *head = &b->meta_head, names = {0};
     /* the compressed frames stay in memory only within what is left of the metadata budget */
     uint64_t budget = w->opt.meta_memory > w->meta_mem ? w->opt.meta_memory - w->meta_mem : 0;
-    int rc = !p.f || !p.cctx || (dict_len && !cd) ? NEWSARC_E_NOMEM : 0;
+    int rc = !p.f || !p.cctx || !p.scratch || (dict_len && !cd) ? NEWSARC_E_NOMEM : 0;
     for (int t = 0; t < T && !rc; t++) {
         ZSTD_CCtx *c = p.cctx[t] = ZSTD_createCCtx();
         if (!c) rc = NEWSARC_E_NOMEM;
@@ -2177,25 +2195,26 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
     uint32_t n_frames = 0; /* written out */
     if (!rc && na_buf_reserve(head, NA_META_FIXED - 4) != 0) rc = NEWSARC_E_NOMEM;
     if (!rc) head->len = NA_META_FIXED - 4;
-    /* frames are cut here, in order, while the workers compress the ones before */
+    /* frames are cut here, in order, from the records' sizes (a frame ends
+     * with the record that brings it to META_FRAME_TARGET bytes), while the
+     * workers fill and compress the ones before */
     na_ring q = {0};
     if (!rc && na_ring_start(&q, cap, T, meta_compress, &p) != 0) rc = NEWSARC_E_NOMEM;
     size_t i = 0, planned = 0;
     while (!rc) {
         for (; planned - n_frames < cap && i < w->n_ents && !rc; planned++) {
             mframe *f = &p.f[planned % cap];
-            f->raw.len = 0;
-            f->entries = 0;
             const w_entry *first = &w->ents[i];
+            uint64_t raw = 0;
+            f->first = i;
+            while (i < w->n_ents && raw < META_FRAME_TARGET) raw += meta_record_size(w, &w->ents[i++]);
+            f->last = i;
+            f->size = raw;
             if (na_buf_append(&names, arena_at(w, first->name_off), first->name_len)) rc = NEWSARC_E_NOMEM;
-            while (!rc && i < w->n_ents && f->raw.len < META_FRAME_TARGET) {
-                rc = meta_record(w, &w->ents[i++], &f->raw, &scratch);
-                f->entries++;
-            }
             if (!rc) {
                 uint8_t d[NA_META_FRAME_REC] = {0}; /* csize filled in after compression */
-                na_st32(d + 4, (uint32_t)f->raw.len);
-                na_st32(d + 8, f->entries);
+                na_st32(d + 4, (uint32_t)raw);
+                na_st32(d + 8, (uint32_t)(f->last - f->first));
                 na_st32(d + 12, first->name_len);
                 if (na_buf_append(head, d, sizeof d)) rc = NEWSARC_E_NOMEM;
             }
@@ -2204,6 +2223,10 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
         if (rc || n_frames == planned) break;
         na_ring_wait(&q, n_frames);
         mframe *f = &p.f[n_frames % cap];
+        if (f->err || f->raw.len != f->size) { /* the second cannot happen: meta_record_size is meta_record's */
+            rc = f->err ? f->err : NEWSARC_E_COMPRESS;
+            break;
+        }
         if (ZSTD_isError(f->rc) || f->comp.len > UINT32_MAX) {
             rc = NEWSARC_E_COMPRESS;
             break;
@@ -2230,11 +2253,12 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
         na_buf_free(&p.f[k].comp);
     }
     for (int t = 0; t < T && p.cctx; t++) ZSTD_freeCCtx(p.cctx[t]);
+    for (int t = 0; t < T && p.scratch; t++) na_buf_free(&p.scratch[t]);
     free(p.f);
     free(p.cctx);
+    free(p.scratch);
     ZSTD_freeCDict(cd);
     na_buf_free(&names);
-    na_buf_free(&scratch);
     return rc;
 }
 
