@@ -1021,7 +1021,8 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
 
 typedef struct fetcher {
     na_buf src; /* scratch for the source bytes */
-    /* a block's sources read by fetch_many: where each one starts in src */
+    /* fetch_many's arguments for a block: each source's locator, where it
+     * goes in src (one after the other), its length */
     uint64_t *loc;
     void **dst;
     size_t *len;
