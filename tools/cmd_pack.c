@@ -228,15 +228,23 @@ static int fetch_many(void *ctx, size_t n, const uint64_t *locators, void *const
         do r = io_uring_submit(ring);
         while (r == -EINTR);
         if (r != (int)queued) {
+            for (int k = 0; k < r; k++) { /* the reads taken finish before their buffers can go */
+                struct io_uring_cqe *cqe;
+                int w;
+                do w = io_uring_wait_cqe(ring, &cqe);
+                while (w == -EINTR);
+                if (w < 0) break;
+                io_uring_cqe_seen(ring, cqe);
+            }
             cli_err("cannot read inputs again: io_uring: %s", r < 0 ? strerror(-r) : "not every read was taken");
-            return -1; /* the pack fails; nothing else uses the buffers */
+            return -1;
         }
         int failed = 0;
         for (unsigned k = 0; k < queued; k++) { /* every completion is taken, even after a failure */
             struct io_uring_cqe *cqe;
             do r = io_uring_wait_cqe(ring, &cqe);
             while (r == -EINTR);
-            if (r < 0) {
+            if (r < 0) { /* only a broken ring (EFAULT, EBADF) gets here: the pack stops */
                 cli_err("cannot read inputs again: io_uring: %s", strerror(-r));
                 return -1;
             }
