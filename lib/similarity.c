@@ -60,12 +60,17 @@ __attribute__((target("avx512f,avx512dq"))) static void fold_avx512(const uint64
 /* -1 not asked yet; na_minhash_simd lets the tests take either fold. */
 static _Atomic int use_avx512 = -1;
 
+static int cpu_has_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+}
+
 static int avx512_ok(void)
 {
     int v = atomic_load_explicit(&use_avx512, memory_order_relaxed);
     if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+        v = cpu_has_avx512();
         atomic_store_explicit(&use_avx512, v, memory_order_relaxed);
     }
     return v;
@@ -75,12 +80,7 @@ static int avx512_ok(void)
 int na_minhash_simd(int level)
 {
 #if defined(NA_AVX512_PATH)
-    if (level >= 0) {
-        __builtin_cpu_init();
-        atomic_store_explicit(&use_avx512,
-                              level >= 1 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq"),
-                              memory_order_relaxed);
-    }
+    if (level >= 0) atomic_store_explicit(&use_avx512, level >= 1 && cpu_has_avx512(), memory_order_relaxed);
     return avx512_ok();
 #else
     (void)level;
