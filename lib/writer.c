@@ -1340,42 +1340,61 @@ static uint32_t uf_find(uint32_t *parent, uint32_t i)
 
 /*
  * Group similar articles: LSH over the MinHash signatures (bands of
- * NA_MINHASH_ROWS values; articles sharing any band are joined).  Each
- * article's cluster is the member with the smallest placement key, so the
- * result depends only on the set of articles.  One band at a time, sorted
- * in place: 16 bytes per article beside the union-find array.  The band
- * keys live in the article records' union with the placement fields, so
- * cluster ids are written only after the last band was read.
+ * NA_MINHASH_ROWS values; articles sharing any band are joined).  One band
+ * at a time, sorted in place: 16 bytes per article beside the union-find
+ * array.  It reads only the signatures, so finish() runs it on a second
+ * thread while it sorts the entries (lsh_job).
  */
-static int cluster_articles(newsarc_writer *w, const uint32_t *uniq, size_t n)
+typedef struct lsh_job {
+    const newsarc_writer *w;
+    const uint32_t *uniq;
+    size_t n;
+    uint32_t *parent; /* n: union-find over uniq positions */
+    int rc;           /* -1: out of memory */
+} lsh_job;
+
+static void *lsh_join(void *arg)
 {
-    uint32_t *parent = malloc(sizeof *parent * (n ? n : 1));
+    lsh_job *j = arg;
+    const w_article *arts = j->w->arts;
+    size_t n = j->n;
     band_item *items = malloc(sizeof *items * (n ? n : 1));
-    if (!parent || !items) {
-        free(parent);
-        free(items);
-        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (!items) {
+        j->rc = -1;
+        return NULL;
     }
+    uint32_t *parent = j->parent;
     for (size_t i = 0; i < n; i++) parent[i] = (uint32_t)i;
     for (int band = 0; band < NA_LSH_BANDS; band++) {
         size_t m = 0;
         for (size_t i = 0; i < n; i++) {
-            const w_article *a = &w->arts[uniq[i]];
+            const w_article *a = &arts[j->uniq[i]];
             if (a->has_sig) items[m++] = (band_item){a->u.band[band], (uint32_t)i}; /* else too short to compare */
         }
         sort_bands(items, m);
         /* a bucket shared by very many articles is boilerplate, not a story */
-        for (size_t i = 0, j; i < m; i = j) {
-            for (j = i + 1; j < m && items[j].key == items[i].key; j++) {}
-            if (j - i > NA_CLUSTER_BUCKET_MAX) continue;
-            for (size_t k = i + 1; k < j; k++) {
-                uint32_t ra = uf_find(parent, items[i].art), rb = uf_find(parent, items[k].art);
+        for (size_t i = 0, k; i < m; i = k) {
+            for (k = i + 1; k < m && items[k].key == items[i].key; k++) {}
+            if (k - i > NA_CLUSTER_BUCKET_MAX) continue;
+            for (size_t e = i + 1; e < k; e++) {
+                uint32_t ra = uf_find(parent, items[i].art), rb = uf_find(parent, items[e].art);
                 if (ra != rb) parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
             }
         }
     }
     free(items);
-    /* representative = smallest placement key in the component */
+    return NULL;
+}
+
+/*
+ * Each article's cluster is the member of its group (lsh_join's parent)
+ * with the smallest placement key, so the result depends only on the set
+ * of articles.  The band keys live in the article records' union with the
+ * placement fields: cluster ids are written only now, after the last band
+ * was read.
+ */
+static void cluster_articles(newsarc_writer *w, const uint32_t *uniq, size_t n, uint32_t *parent)
+{
     for (size_t i = 0; i < n; i++) w->arts[uniq[i]].u.at.cluster = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
         uint32_t root = uf_find(parent, (uint32_t)i);
@@ -1385,8 +1404,31 @@ static int cluster_articles(newsarc_writer *w, const uint32_t *uniq, size_t n)
     }
     for (size_t i = 0; i < n; i++)
         w->arts[uniq[i]].u.at.cluster = w->arts[uniq[uf_find(parent, (uint32_t)i)]].u.at.cluster;
-    free(parent);
-    return 0;
+}
+
+/*
+ * finish() begins with work of one thread at a time (1 s of a million
+ * articles' pack, while the other core idled): pairs of steps that read
+ * different things run side by side.  side_run starts fn on a second
+ * thread when the writer may use one (else, or when no thread can be
+ * started, runs it here); side_wait waits for it.  The results are the
+ * same either way.
+ */
+typedef struct side {
+    pthread_t th;
+    int started;
+} side;
+
+static void side_run(side *s, int threads, void *(*fn)(void *), void *arg)
+{
+    s->started = threads > 1 && pthread_create(&s->th, NULL, fn, arg) == 0;
+    if (!s->started) fn(arg);
+}
+
+static void side_wait(side *s)
+{
+    if (s->started) pthread_join(s->th, NULL);
+    s->started = 0;
 }
 
 /* ---- output with running hashes ------------------------------------------- */
@@ -2671,47 +2713,45 @@ static int order_by_location(build *b)
     return 0;
 }
 
-static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
+/*
+ * The article records in id order (ord), the unique ones (uniq) and each
+ * record's position among them (map): beside key_rank, on a second thread.
+ */
+typedef struct id_job {
+    const newsarc_writer *w;
+    uint32_t *ord, *map, *uniq;
+    size_t n_uniq;
+    int rc; /* -1: out of memory */
+} id_job;
+
+static void *id_order(void *arg)
 {
-    newsarc_writer *w = b->w;
-    /* held-back metadata to the file: from here on other threads read it */
-    int rc = w->meta_fd >= 0 ? spill_sync(w) : 0;
-    na_buf_free(&w->spill_pend);
-    if (!rc) rc = key_rank(w);
-    if (rc) return rc;
-    /* unique articles in id order */
-    /* (every array here is 4 bytes per article; the large records are
-     * sorted through index arrays, never copied: spec/BENCHMARKS.md "memory") */
-    uint32_t *ord = malloc(sizeof *ord * (w->n_arts ? w->n_arts : 1));
-    uint32_t *map = malloc(sizeof *map * (w->n_arts ? w->n_arts : 1));
-    b->uniq = malloc(sizeof *b->uniq * (w->n_arts ? w->n_arts : 1));
-    if (!ord || !map || !b->uniq) {
-        free(ord);
-        free(map);
-        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
-    }
-    g_arts = w->arts;
-    g_w = w;
-    g_ents = w->ents;
-    if (sort_by_id(w, ord) != 0) {
-        free(ord);
-        free(map);
-        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    id_job *j = arg;
+    const newsarc_writer *w = j->w;
+    g_arts = w->arts; /* cmp_art_id's, on this thread */
+    if (sort_by_id(w, j->ord) != 0) {
+        j->rc = -1;
+        return NULL;
     }
     for (size_t i = 0; i < w->n_arts; i++) {
-        if (b->n_uniq == 0 || memcmp(w->arts[ord[i]].id, w->arts[b->uniq[b->n_uniq - 1]].id, NA_HASH) != 0)
-            b->uniq[b->n_uniq++] = ord[i];
-        map[ord[i]] = (uint32_t)(b->n_uniq - 1);
+        uint32_t o = j->ord[i];
+        if (j->n_uniq == 0 || memcmp(w->arts[o].id, w->arts[j->uniq[j->n_uniq - 1]].id, NA_HASH) != 0)
+            j->uniq[j->n_uniq++] = o;
+        j->map[o] = (uint32_t)(j->n_uniq - 1);
     }
-    for (size_t i = 0; i < w->n_ents; i++) w->ents[i].article = map[w->ents[i].article];
-    free(map);
-    map = NULL;
+    return NULL;
+}
+
+/*
+ * The entries in canonical order, one per name, each article's placement
+ * entry set.  idx has room for n_ents.  Runs beside lsh_join.
+ */
+static int order_entries(build *b, uint32_t *idx)
+{
+    newsarc_writer *w = b->w;
     g_meta_err = 0;
-    if (sort_entries(w->ents, w->n_ents, ord, b->n_uniq) != 0) { /* n_ents == n_arts until deduplicated */
-        free(ord);
-        free(map);
+    if (sort_entries(w->ents, w->n_ents, idx, b->n_uniq) != 0) /* n_ents == n_arts until deduplicated */
         return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
-    }
     /* one name, one article: a second input with the same relative path
      * would make extraction ambiguous */
     size_t kept = w->n_ents ? 1 : 0;
@@ -2721,21 +2761,14 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
                         !memcmp(arena_at(w, e->name_off), arena_at(w, p->name_off), e->name_len);
         if (same_name && cmp_entry(p, e) == 0) continue; /* the same file given twice: one entry */
         w->ents[kept++] = *e;
-        if (same_name && p->article != e->article) {
-            free(ord);
-            free(map);
+        if (same_name && p->article != e->article)
             return na_set_error(w->msg, NEWSARC_E_INPUT, "two different articles have the name '%.*s'",
                                 (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)arena_at(w, e->name_off));
-        }
     }
     w->n_ents = kept;
     na_buf_free(&g_meta_a);
     na_buf_free(&g_meta_b);
-    if (g_meta_err) {
-        free(ord);
-        free(map);
-        return na_set_error(w->msg, NEWSARC_E_IO, "cannot read metadata back from the temporary file");
-    }
+    if (g_meta_err) return na_set_error(w->msg, NEWSARC_E_IO, "cannot read metadata back from the temporary file");
     /* a name may not also be a directory of another name ("x" and "x/y") */
     for (size_t i = 0; i < w->n_ents; i++) {
         const w_entry *e = &w->ents[i];
@@ -2750,23 +2783,69 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
                 if (cmp_bytes(arena_at(w, m->name_off), m->name_len, nm, k) < 0) lo = mid + 1;
                 else hi = mid;
             }
-            if (lo < w->n_ents && (&w->ents[lo])->name_len == k) {
-                free(ord);
-                free(map);
+            if (lo < w->n_ents && (&w->ents[lo])->name_len == k)
                 return na_set_error(w->msg, NEWSARC_E_INPUT, "'%.*s' is both a file and the directory of '%.*s'", (int)k,
                                     (const char *)nm, (int)(e->name_len > 300 ? 300 : e->name_len), (const char *)nm);
-            }
         }
     }
-    /* placement key of an article: that of its first entry in canonical order */
+    /* placement key of an article: that of its first entry in canonical order
+     * (place_ent is not in the union lsh_join reads) */
     for (size_t i = w->n_ents; i-- > 0;) {
         w_article *a = &w->arts[b->uniq[w->ents[i].article]];
         a->place_ent = (uint32_t)i;
     }
-    free(ord);
+    return 0;
+}
+
+static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
+{
+    newsarc_writer *w = b->w;
+    /* held-back metadata to the file: from here on other threads read it */
+    int rc = w->meta_fd >= 0 ? spill_sync(w) : 0;
+    na_buf_free(&w->spill_pend);
+    if (rc) return rc;
+    /* (every array here is 4 bytes per article; the large records are
+     * sorted through index arrays, never copied: spec/BENCHMARKS.md "memory") */
+    size_t na = w->n_arts ? w->n_arts : 1;
+    uint32_t *ord = malloc(sizeof *ord * na), *map = malloc(sizeof *map * na);
+    b->uniq = malloc(sizeof *b->uniq * na);
+    if (!ord || !map || !b->uniq) {
+        free(ord);
+        free(map);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    /* placement key ranks beside the unique articles in id order */
+    side sd;
+    id_job ij = {.w = w, .ord = ord, .map = map, .uniq = b->uniq};
+    side_run(&sd, w->opt.threads, id_order, &ij);
+    rc = key_rank(w);
+    side_wait(&sd);
+    if (!rc && ij.rc) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (rc) {
+        free(ord);
+        free(map);
+        return rc;
+    }
+    b->n_uniq = ij.n_uniq;
+    g_arts = w->arts;
+    g_w = w;
+    g_ents = w->ents;
+    for (size_t i = 0; i < w->n_ents; i++) w->ents[i].article = map[w->ents[i].article];
     free(map);
+    /* the entries' canonical order beside the similarity groups */
+    lsh_job lj = {.w = w, .uniq = b->uniq, .n = b->n_uniq, .parent = malloc(sizeof(uint32_t) * (b->n_uniq ? b->n_uniq : 1))};
+    if (!lj.parent) {
+        free(ord);
+        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    }
+    side_run(&sd, w->opt.threads, lsh_join, &lj);
+    rc = order_entries(b, ord);
+    side_wait(&sd);
+    free(ord);
+    if (!rc && lj.rc) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     /* placement order over unique articles (positions in uniq) */
-    rc = cluster_articles(w, b->uniq, b->n_uniq);
+    if (!rc) cluster_articles(w, b->uniq, b->n_uniq, lj.parent);
+    free(lj.parent);
     if (rc) return rc;
     rc = place_articles(b);
     if (rc) return rc;
