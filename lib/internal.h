@@ -216,6 +216,11 @@ int na_json_compact_string(const char *meta, size_t n, uint32_t members, const c
 /* 1 if s is certainly one JSON object that jansson loads (JSON_ALLOW_NUL; big integers as
  * reals), with whitespace around it allowed; 0 if not sure. */
 int na_json_object_valid(const char *s, size_t n);
+/* Sort the records at base + at[i] (u32 tag, u16 length, then that many
+ * bytes) by their bytes (a prefix first), then by tag: the order of
+ * qsort with that comparison, about 5x faster on keys with long common
+ * prefixes (URLs).  -1 when out of memory (at is left as it was). */
+int na_sort_key_recs(const uint8_t *base, uint32_t *at, size_t n);
 /* Strict UTF-8 (shortest form, no surrogates, <= U+10FFFF; NUL allowed), as jansson checks strings. */
 int na_utf8_valid(const void *s, size_t n);
 

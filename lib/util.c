@@ -137,6 +137,141 @@ void na_arena_free(na_arena *a)
     a->head = a->cur = NULL;
 }
 
+/*
+ * The placement keys of pack (names, URLs) share long prefixes: qsort
+ * through a comparator spends most of its time in memcmp over them.  Here
+ * the records are sorted 8 bytes at a time, most significant first: each
+ * item caches the big-endian word of its key at the current depth, the
+ * items are sorted by that word (local data, no indirection), and every
+ * group with equal words is sorted again on the next 8 bytes.  A key that
+ * ends within the word is a prefix of the others in its group (it was
+ * padded with zeros), so it goes first, ordered by length and then tag.
+ */
+typedef struct key_item {
+    uint64_t w; /* the key's bytes [d, d + 8), zero-padded; or (length, tag) once it ended */
+    uint32_t at, len;
+} key_item;
+
+static void key_swap(key_item *a, key_item *b)
+{
+    key_item t = *a;
+    *a = *b;
+    *b = t;
+}
+
+static void key_sift(key_item *v, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && v[l].w > v[m].w) m = l;
+        if (l + 1 < n && v[l + 1].w > v[m].w) m = l + 1;
+        if (m == i) return;
+        key_swap(&v[i], &v[m]);
+        i = m;
+    }
+}
+
+/* By w: quicksort with three-way partitions (runs of equal words cost one
+ * pass), heapsort below a depth limit (no quadratic case on crafted keys). */
+static void key_sort_w(key_item *v, size_t n, unsigned depth)
+{
+    while (n > 16) {
+        if (depth-- == 0) {
+            for (size_t i = n / 2; i-- > 0;) key_sift(v, n, i);
+            for (size_t i = n; i-- > 1;) {
+                key_swap(&v[0], &v[i]);
+                key_sift(v, i, 0);
+            }
+            return;
+        }
+        uint64_t a = v[0].w, b = v[n / 2].w, c = v[n - 1].w;
+        uint64_t p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        size_t lt = 0, i = 0, gt = n;
+        while (i < gt) {
+            if (v[i].w < p) key_swap(&v[lt++], &v[i++]);
+            else if (v[i].w > p) key_swap(&v[i], &v[--gt]);
+            else i++;
+        }
+        if (lt < n - gt) {
+            key_sort_w(v, lt, depth);
+            v += gt;
+            n -= gt;
+        } else {
+            key_sort_w(v + gt, n - gt, depth);
+            n = lt;
+        }
+    }
+    for (size_t i = 1; i < n; i++)
+        for (size_t k = i; k > 0 && v[k].w < v[k - 1].w; k--) key_swap(&v[k], &v[k - 1]);
+}
+
+static uint64_t key_word(const uint8_t *p, size_t n)
+{
+    uint64_t w = 0;
+    if (n >= 8) {
+        for (int i = 0; i < 8; i++) w = w << 8 | p[i];
+        return w;
+    }
+    for (size_t i = 0; i < n; i++) w |= (uint64_t)p[i] << (56 - 8 * i);
+    return w;
+}
+
+typedef struct key_task {
+    size_t lo, n, d;
+} key_task;
+
+int na_sort_key_recs(const uint8_t *base, uint32_t *at, size_t n)
+{
+    if (n < 2) return 0;
+    key_item *v = malloc(sizeof *v * n);
+    size_t cap = 64, top = 0;
+    key_task *st = malloc(sizeof *st * cap);
+    if (!v || !st) {
+        free(v);
+        free(st);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) v[i] = (key_item){0, at[i], na_ld16(base + at[i] + 4)};
+    unsigned depth = 0;
+    for (size_t k = n; k; k >>= 1) depth += 2;
+    st[top++] = (key_task){0, n, 0};
+    while (top) {
+        key_task t = st[--top];
+        key_item *g = v + t.lo;
+        for (size_t i = 0; i < t.n; i++) {
+            size_t len = g[i].len;
+            g[i].w = len > t.d ? key_word(base + g[i].at + 6 + t.d, len - t.d) : 0;
+        }
+        key_sort_w(g, t.n, depth);
+        for (size_t s = 0, e; s < t.n; s = e) {
+            for (e = s + 1; e < t.n && g[e].w == g[s].w; e++) {}
+            if (e - s < 2) continue;
+            /* the keys that end within this word first, by (length, tag) */
+            size_t m = s;
+            for (size_t i = s; i < e; i++)
+                if (g[i].len <= t.d + 8) key_swap(&g[m++], &g[i]);
+            for (size_t i = s; i < m; i++) g[i].w = (uint64_t)g[i].len << 32 | na_ld32(base + g[i].at);
+            key_sort_w(g + s, m - s, depth);
+            if (e - m < 2) continue;
+            if (top == cap) {
+                key_task *ns = realloc(st, sizeof *st * cap * 2);
+                if (!ns) {
+                    free(v);
+                    free(st);
+                    return -1;
+                }
+                st = ns;
+                cap *= 2;
+            }
+            st[top++] = (key_task){t.lo + m, e - m, t.d + 8};
+        }
+    }
+    for (size_t i = 0; i < n; i++) at[i] = v[i].at;
+    free(v);
+    free(st);
+    return 0;
+}
+
 int na_set_error(char msg[NA_ERRMSG], int code, const char *fmt, ...)
 {
     va_list ap;

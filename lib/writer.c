@@ -441,6 +441,8 @@ static int cmp_krun_at(const void *x, const void *y)
 
 static void sort_run(newsarc_writer *w)
 {
+    /* the same order by comparisons when the faster sort has no memory */
+    if (na_sort_key_recs(w->krun.data, w->krun_at, w->n_krun) == 0) return;
     g_krun = w->krun.data;
     qsort(w->krun_at, w->n_krun, sizeof *w->krun_at, cmp_krun_at);
 }
