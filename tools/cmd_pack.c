@@ -53,6 +53,7 @@ typedef struct pack_state {
     char *buf;
     size_t bufcap;
     int skip_invalid;
+    int threads; /* > 1: JSONL lines are read a batch ahead */
     char **skipped; /* JSON Lines report of skipped input lines */
     size_t n_skipped, cap_skipped;
 } pack_state;
@@ -91,18 +92,25 @@ static int add_source(pack_state *ps, const char *path, const char *display, int
 #define LOC_FILE (UINT64_C(1) << 63)
 #define LOC_OFF_BITS 40
 
-static int make_locator(const pack_state *ps, uint32_t src, uint64_t off, uint64_t *locator)
+/* The locator of src's bytes at off; -1 (no message) past what a locator holds. */
+static int locator_of(const pack_state *ps, uint32_t src, uint64_t off, uint64_t *locator)
 {
     if (!ps->src[src].is_jsonl) {
         *locator = LOC_FILE | src;
         return 0;
     }
-    if (off >> LOC_OFF_BITS || src >= (UINT32_C(1) << 23)) {
-        cli_err("'%s': more than 8388608 JSONL inputs, or a line past 1 TiB", ps->src[src].display);
-        return -1;
-    }
+    if (off >> LOC_OFF_BITS || src >= (UINT32_C(1) << 23)) return -1;
     *locator = (uint64_t)src << LOC_OFF_BITS | off;
     return 0;
+}
+
+#define LOCATOR_LIMITS "more than 8388608 JSONL inputs, or a line past 1 TiB"
+
+static int make_locator(const pack_state *ps, uint32_t src, uint64_t off, uint64_t *locator)
+{
+    if (locator_of(ps, src, off, locator) == 0) return 0;
+    cli_err("'%s': " LOCATOR_LIMITS, ps->src[src].display);
+    return -1;
 }
 
 static int pread_all(int fd, void *dst, size_t len, uint64_t off)
@@ -535,6 +543,93 @@ static int flush_lines(pack_state *ps, line_batch *b, const char *display)
     return rc;
 }
 
+/*
+ * Lines are read one batch ahead, on a thread of their own, while the
+ * writer parses and adds the batch before (its helpers idled while this
+ * thread read: about 0.2 s of a million lines).  The reader keeps its
+ * first error and main reports it in input order: after the batches before
+ * it were added, as a sequential read would.
+ */
+typedef struct line_reader {
+    pack_state *ps;
+    FILE *f;
+    const char *display;
+    uint32_t si;
+    char *line;
+    size_t cap;
+    uint64_t off, lineno;
+    int eof;         /* no line left (or a read error: read_errno) */
+    int read_errno;  /* the read error at the end, reported after the lines before it */
+    int rc;          /* a line that stops the pack: its exit code, and msg */
+    char msg[128];
+    line_batch *next; /* what read_ahead fills */
+} line_reader;
+
+/* Fill b (emptied first) with the next lines, up to a batch; stops early at the end or an error. */
+static void read_lines(line_reader *r, line_batch *b)
+{
+    b->n = 0;
+    b->len = 0;
+    while (!r->rc && !r->eof) {
+        errno = 0;
+        ssize_t got = getline(&r->line, &r->cap, r->f);
+        if (got <= 0) {
+            r->eof = 1;
+            if (ferror(r->f)) r->read_errno = errno ? errno : EIO;
+            return;
+        }
+        r->lineno++;
+        uint64_t start = r->off;
+        r->off += (uint64_t)got;
+        size_t len = (size_t)got;
+        if (len && r->line[len - 1] == '\n') len--;
+        if (len && r->line[len - 1] == '\r') len--;
+        const char *p = r->line;
+        if (r->lineno == 1 && len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) { /* UTF-8 BOM */
+            p += 3;
+            len -= 3;
+            start += 3;
+        }
+        if (is_blank(p, len)) continue;
+        uint64_t loc = 0;
+        if (len > UINT32_MAX) {
+            r->rc = EXIT_DATA;
+            snprintf(r->msg, sizeof r->msg, " line %llu: line longer than 4 GiB", (unsigned long long)r->lineno);
+        } else if (locator_of(r->ps, r->si, start, &loc) != 0) {
+            r->rc = EXIT_USAGE;
+            snprintf(r->msg, sizeof r->msg, ": %s", LOCATOR_LIMITS);
+        } else if (b->len + len > b->cap) {
+            size_t nc = b->cap ? b->cap : (1u << 20);
+            while (nc < b->len + len) nc *= 2;
+            char *nb = realloc(b->bytes, nc);
+            if (!nb) r->rc = EXIT_USAGE; /* no message: out of memory */
+            else {
+                b->bytes = nb;
+                b->cap = nc;
+            }
+        }
+        if (r->rc) return;
+        memcpy(b->bytes + b->len, p, len);
+        b->off[b->n] = b->len;
+        b->lens[b->n] = len;
+        b->loc[b->n] = loc;
+        b->lineno[b->n] = r->lineno;
+        b->n++;
+        b->len += len;
+        r->ps->bytes_in += len;
+        r->ps->articles_seen++;
+        progress(r->ps);
+        if (b->n == BATCH_LINES || b->len >= BATCH_BYTES) return;
+    }
+}
+
+static void *read_ahead(void *arg)
+{
+    line_reader *r = arg;
+    read_lines(r, r->next);
+    return NULL;
+}
+
 static int add_jsonl(pack_state *ps, const char *path, const char *display, int fd)
 {
     FILE *f = fdopen(dup(fd), "rb");
@@ -542,75 +637,46 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
         cli_err("'%s': %s", display, strerror(errno));
         return EXIT_USAGE;
     }
-    uint32_t si;
-    line_batch *b = calloc(1, sizeof *b);
-    if (!b || add_source(ps, path, display, 1, fd, &si) != 0) {
+    line_reader r = {.ps = ps, .f = f, .display = display};
+    line_batch *cur = calloc(1, sizeof *cur), *next = calloc(1, sizeof *next);
+    if (!cur || !next || add_source(ps, path, display, 1, fd, &r.si) != 0) {
         fclose(f);
-        free(b);
+        free(cur);
+        free(next);
         cli_err("out of memory");
         return EXIT_USAGE;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    uint64_t off = 0, lineno = 0;
-    ssize_t got;
     int rc = 0;
-    while (!rc && (got = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        uint64_t start = off;
-        off += (uint64_t)got;
-        size_t len = (size_t)got;
-        if (len && line[len - 1] == '\n') len--;
-        if (len && line[len - 1] == '\r') len--;
-        const char *p = line;
-        if (lineno == 1 && len >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) { /* UTF-8 BOM */
-            p += 3;
-            len -= 3;
-            start += 3;
+    read_lines(&r, cur);
+    while (!rc && cur->n) {
+        pthread_t th;
+        int ahead = 0;
+        if (!r.eof && !r.rc) {
+            r.next = next;
+            ahead = ps->threads > 1 && pthread_create(&th, NULL, read_ahead, &r) == 0;
         }
-        if (is_blank(p, len)) continue;
-        if (len > UINT32_MAX) {
-            cli_err("'%s' line %llu: line longer than 4 GiB", display, (unsigned long long)lineno);
-            rc = EXIT_DATA;
-            break;
-        }
-        uint64_t loc;
-        if (make_locator(ps, si, start, &loc) != 0) {
-            rc = EXIT_USAGE;
-            break;
-        }
-        if (b->len + len > b->cap) {
-            size_t nc = b->cap ? b->cap : (1u << 20);
-            while (nc < b->len + len) nc *= 2;
-            char *nb = realloc(b->bytes, nc);
-            if (!nb) {
-                cli_err("out of memory");
-                rc = EXIT_USAGE;
-                break;
-            }
-            b->bytes = nb;
-            b->cap = nc;
-        }
-        memcpy(b->bytes + b->len, p, len);
-        b->off[b->n] = b->len;
-        b->lens[b->n] = len;
-        b->loc[b->n] = loc;
-        b->lineno[b->n] = lineno;
-        b->n++;
-        b->len += len;
-        ps->bytes_in += len;
-        ps->articles_seen++;
-        progress(ps);
-        if (b->n == BATCH_LINES || b->len >= BATCH_BYTES) rc = flush_lines(ps, b, display);
+        rc = flush_lines(ps, cur, display);
+        if (ahead) pthread_join(th, NULL);
+        else if (!rc && !r.eof && !r.rc) read_lines(&r, next);
+        else next->n = 0;
+        line_batch *t = cur;
+        cur = next;
+        next = t;
     }
-    if (!rc && b->n) rc = flush_lines(ps, b, display);
-    if (!rc && ferror(f)) {
-        cli_err("'%s': read error: %s", display, strerror(errno));
+    if (!rc && r.rc) {
+        if (r.msg[0]) cli_err("'%s'%s", display, r.msg);
+        else cli_err("out of memory");
+        rc = r.rc;
+    }
+    if (!rc && r.read_errno) {
+        cli_err("'%s': read error: %s", display, strerror(r.read_errno));
         rc = EXIT_USAGE;
     }
-    free(b->bytes);
-    free(b);
-    free(line);
+    free(cur->bytes);
+    free(cur);
+    free(next->bytes);
+    free(next);
+    free(r.line);
     fclose(f);
     return rc;
 }
@@ -864,6 +930,7 @@ int cmd_pack(int argc, char **argv)
         return EXIT_USAGE;
     }
     newsarc_writer_set_fetch(ps.w, fetch, &ps);
+    ps.threads = opt.threads;
 #ifdef NEWSARC_HAVE_URING
     newsarc_writer_set_fetch_many(ps.w, fetch_many);
 #endif
