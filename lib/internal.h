@@ -216,6 +216,9 @@ int na_json_compact_string(const char *meta, size_t n, uint32_t members, const c
 /* 1 if s is certainly one JSON object that jansson loads (JSON_ALLOW_NUL; big integers as
  * reals), with whitespace around it allowed; 0 if not sure. */
 int na_json_object_valid(const char *s, size_t n);
+/* A fast 64-bit check of n bytes (not cryptographic; never stored in an
+ * archive): a change confined to one 8-byte lane of every 32 always shows. */
+uint64_t na_check64(const void *p, size_t n);
 /* Sort the records at base + at[i] (u32 tag, u16 length, then that many
  * bytes) by their bytes (a prefix first), then by tag: the order of
  * qsort with that comparison, about 5x faster on keys with long common

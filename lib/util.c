@@ -138,6 +138,52 @@ void na_arena_free(na_arena *a)
 }
 
 /*
+ * Pass 2 of pack reads every article again and must tell that it is what
+ * pass 1 hashed.  Comparing BLAKE2b again cost 0.65 CPU-seconds of a
+ * million articles' pack; this check runs at several GB/s.  Four lanes take
+ * the 8-byte words in turn; a lane step, a = (a ^ w) * M, a ^= a >> 29, is a
+ * bijection of the lane for a given word, and the lanes are then folded in
+ * one after another with bijective steps too, so a change confined to one
+ * lane always changes the result (others do but for a 2^-64 chance).  Only
+ * accidental changes matter here: a forged one would give an archive whose
+ * ids do not match, which verify reports.
+ */
+#define CHECK_M UINT64_C(0x9FB21C651E98DF25)
+
+static inline uint64_t check_step(uint64_t a, uint64_t w)
+{
+    a = (a ^ w) * CHECK_M;
+    return a ^ (a >> 29);
+}
+
+uint64_t na_check64(const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    uint64_t a[4] = {UINT64_C(0x243F6A8885A308D3), UINT64_C(0x13198A2E03707344), UINT64_C(0xA4093822299F31D0),
+                     UINT64_C(0x082EFA98EC4E6C89)};
+    size_t i = 0;
+    for (; n - i >= 32; i += 32)
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            memcpy(&w, s + i + 8 * (size_t)k, 8);
+            a[k] = check_step(a[k], w);
+        }
+    if (n > i) {
+        uint8_t tail[32] = {0};
+        memcpy(tail, s + i, n - i);
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            memcpy(&w, tail + 8 * k, 8);
+            a[k] = check_step(a[k], w);
+        }
+    }
+    uint64_t h = check_step(UINT64_C(0x452821E638D01377), (uint64_t)n); /* the length tells zero padding apart */
+    for (int k = 0; k < 4; k++) h = check_step(h, a[k]);
+    h ^= h >> 32;
+    return h * CHECK_M;
+}
+
+/*
  * The placement keys of pack (names, URLs) share long prefixes: qsort
  * through a comparator spends most of its time in memcmp over them.  Here
  * the records are sorted 8 bytes at a time, most significant first: each

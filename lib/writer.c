@@ -48,6 +48,7 @@ typedef struct build build; /* the state of newsarc_writer_finish */
 
 typedef struct w_article {
     uint8_t id[NA_HASH];
+    uint64_t check;         /* na_check64 of the article: pass 2 compares it to what it reads again */
     uint64_t locator;       /* fetch locator, or the writer's own copy when there is no fetch callback */
     uint32_t size;          /* article bytes (<= 1 GiB) */
     uint32_t src_len;       /* bytes to fetch (the line for JSON) */
@@ -57,7 +58,7 @@ typedef struct w_article {
     uint8_t has_sig;        /* long enough for a MinHash signature */
     /* the band keys are needed only until clustering copied them; the
      * placement fields are filled after that: they share the memory
-     * (72 bytes per article in all, see spec/BENCHMARKS.md "memory") */
+     * (80 bytes per article in all, see spec/BENCHMARKS.md "memory") */
     union {
         uint64_t band[NA_LSH_BANDS]; /* MinHash band keys (pass 1 .. clustering) */
         struct {
@@ -775,7 +776,7 @@ static const char *key_str(const newsarc_writer *w, uint16_t k) { return k ? w->
 
 static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator,
                         uint64_t src_len, uint8_t kind, const char *place, size_t place_len, const uint8_t id[NA_HASH],
-                        const uint32_t sig[NA_MINHASH_K]);
+                        uint64_t check, const uint32_t sig[NA_MINHASH_K]);
 
 static int add_common(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator,
                       uint64_t src_len, uint8_t kind, const char *place, size_t place_len)
@@ -784,13 +785,13 @@ static int add_common(newsarc_writer *w, const newsarc_entry *e, const void *art
     uint32_t sig[NA_MINHASH_K];
     na_hash(id, article, len);
     na_minhash(article, len, sig);
-    return add_prepared(w, e, article, len, locator, src_len, kind, place, place_len, id, sig);
+    return add_prepared(w, e, article, len, locator, src_len, kind, place, place_len, id, na_check64(article, len), sig);
 }
 
 /* Record an article whose id and signature are already computed. */
 static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *article, size_t len, uint64_t locator,
                         uint64_t src_len, uint8_t kind, const char *place, size_t place_len, const uint8_t id[NA_HASH],
-                        const uint32_t sig[NA_MINHASH_K])
+                        uint64_t check, const uint32_t sig[NA_MINHASH_K])
 {
     if (w->finished) return na_set_error(w->msg, NEWSARC_E_STATE, "the writer is finished");
     if ((uint64_t)len > NA_MAX_ARTICLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "article is larger than 1 GiB");
@@ -812,6 +813,7 @@ static int add_prepared(newsarc_writer *w, const newsarc_entry *e, const void *a
     memset(a, 0, sizeof *a);
     memset(en, 0, sizeof *en);
     memcpy(a->id, id, NA_HASH);
+    a->check = check;
     a->has_sig = na_minhash_bands(sig, a->u.band);
     if (sample_offer(w, a->id, article, len) != 0) return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     a->size = (uint32_t)len;
@@ -893,6 +895,7 @@ typedef struct jprep {
     int rc;
     char msg[NA_ERRMSG];
     uint8_t id[NA_HASH];
+    uint64_t check;
     uint32_t sig[NA_MINHASH_K];
 } jprep;
 
@@ -927,6 +930,7 @@ static void prepare_chunk(jbatch *b, size_t c)
         p->rc = na_json_split_line_sc(p->line, p->len, b->text_field, &p->s, p->msg, &sc);
         if (p->rc) continue;
         na_hash(p->id, p->s.text, p->s.text_len);
+        p->check = na_check64(p->s.text, p->s.text_len);
         na_minhash(p->s.text, p->s.text_len, p->sig);
     }
     na_json_scratch_free(&sc);
@@ -1006,7 +1010,7 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
                                .text_pos = q->s.key_pos};
             uint8_t kind = (q->s.flags & NEWSARC_ENTRY_WHOLE) ? KIND_RAW : KIND_JSON;
             rc = add_prepared(w, &e, q->s.text, q->s.text_len, locators[i], q->len, kind, q->s.place,
-                              q->s.place ? strlen(q->s.place) : 0, q->id, q->sig);
+                              q->s.place ? strlen(q->s.place) : 0, q->id, q->check, q->sig);
             if (rc) break;
         }
     }
@@ -1092,23 +1096,21 @@ static int fetch_sources(const newsarc_writer *w, fetcher *f, const w_article *c
     return 0;
 }
 
-/* Append the article in its source bytes src to dst, checking it still hashes to its id. */
+/* Append the article in its source bytes src to dst, checking it is still
+ * what pass 1 hashed (its size and na_check64). */
 static int check_article(const newsarc_writer *w, const uint8_t *src, const w_article *a, na_buf *dst,
                          char msg[NA_ERRMSG])
 {
     const uint8_t *art = src;
     size_t alen = a->src_len;
     na_json_split s = {0};
-    uint8_t id[NA_HASH];
     if (a->kind == KIND_JSON) {
         /* fast path: the member's string decoded straight into dst, no tree;
-         * accepted only when it hashes to the id pass 1 computed */
+         * accepted only when it is what pass 1 took */
         size_t start = dst->len;
         if (na_json_text_fast((const char *)src, a->src_len, key_str(w, a->key), dst) == 0 &&
-            dst->len - start == a->size) {
-            na_hash(id, a->size ? dst->data + start : (const uint8_t *)"", a->size); /* data NULL when empty */
-            if (memcmp(id, a->id, NA_HASH) == 0) return 0;
-        }
+            dst->len - start == a->size && na_check64(dst->data + start, a->size) == a->check)
+            return 0;
         dst->len = start;
     }
     if (a->kind == KIND_JSON) {
@@ -1119,9 +1121,8 @@ static int check_article(const newsarc_writer *w, const uint8_t *src, const w_ar
         art = s.text;
         alen = s.text_len;
     }
-    na_hash(id, art, alen);
     int rc = 0;
-    if (alen != a->size || memcmp(id, a->id, NA_HASH) != 0)
+    if (alen != a->size || na_check64(art, alen) != a->check)
         rc = na_set_error(msg, NEWSARC_E_INPUT, "an input changed while packing");
     else if (na_buf_append(dst, art, alen) != 0)
         rc = na_set_error(msg, NEWSARC_E_NOMEM, "out of memory");

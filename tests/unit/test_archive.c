@@ -897,12 +897,14 @@ typedef struct many_src {
     const char *data; /* the "file": JSON lines, located by offset */
     int mode;         /* 0 as read, 1 one byte changed, 2 the read fails */
     _Atomic int batches;
+    uint64_t flip_at; /* mode 1, plain fetch: the line at this offset has a byte changed */
 } many_src;
 
 static int many_fetch(void *ctx, uint64_t locator, void *dst, size_t len)
 {
     many_src *m = ctx;
     memcpy(dst, m->data + locator, len);
+    if (m->mode == 1 && locator == m->flip_at && len > 30) ((char *)dst)[len - 5] ^= 1; /* inside the text */
     return 0;
 }
 
@@ -959,6 +961,12 @@ Test(archive, batch_fetch_gives_the_same_bytes_and_reports_changes)
     m.mode = 1;
     cr_assert_eq(pack_many(&m, offs, lens, N, 2, 1, &c, msg), NEWSARC_E_INPUT);
     cr_assert(strstr(msg, "changed while packing"), "%s", msg);
+    m.flip_at = offs[N / 3]; /* the same through the plain callback, one line */
+    for (int t = 1; t <= 2; t++) {
+        c.len = 0;
+        cr_assert_eq(pack_many(&m, offs, lens, N, t, 0, &c, msg), NEWSARC_E_INPUT, "-T %d", t);
+        cr_assert(strstr(msg, "changed while packing"), "%s", msg);
+    }
     m.mode = 2;
     c.len = 0;
     cr_assert_eq(pack_many(&m, offs, lens, N, 2, 1, &c, msg), NEWSARC_E_IO);

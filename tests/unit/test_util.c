@@ -123,3 +123,55 @@ Test(util, sort_key_recs_matches_qsort)
         check_sort(sizes[s], gen_binary, "binary");
     }
 }
+
+/* ---- na_check64: what pass 2 of pack compares ---- */
+
+Test(util, check64_sees_every_small_change)
+{
+    uint8_t buf[200], alt[201];
+    rng_state = 7;
+    for (size_t n = 0; n <= 130; n++) {
+        for (size_t i = 0; i < n; i++) buf[i] = (uint8_t)rnd(256);
+        uint64_t h = na_check64(buf, n);
+        cr_assert_eq(h, na_check64(buf, n));
+        for (size_t i = 0; i < n; i++)
+            for (unsigned bit = 0; bit < 8; bit++) {
+                memcpy(alt, buf, n);
+                alt[i] ^= (uint8_t)(1u << bit);
+                cr_assert_neq(na_check64(alt, n), h, "length %zu: bit %u of byte %zu flipped, same check", n, bit, i);
+            }
+        memcpy(alt, buf, n);
+        alt[n] = 0; /* one zero byte more: only the length tells */
+        cr_assert_neq(na_check64(alt, n + 1), h, "length %zu: a zero byte appended, same check", n);
+        if (n >= 16) { /* two words swapped */
+            memcpy(alt, buf, n);
+            memcpy(alt, buf + 8, 8);
+            memcpy(alt + 8, buf, 8);
+            if (memcmp(alt, buf, n)) cr_assert_neq(na_check64(alt, n), h, "length %zu: words 0 and 1 swapped", n);
+        }
+    }
+    cr_assert_eq(na_check64(NULL, 0), na_check64("", 0));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+Test(util, check64_no_collision_among_similar_texts)
+{
+    /* 200,000 lines differing in a number or a word: a 64-bit check should not repeat */
+    enum { N = 200000 };
+    uint64_t *h = malloc(sizeof *h * N);
+    cr_assert(h);
+    char line[128];
+    for (size_t i = 0; i < N; i++) {
+        int k = snprintf(line, sizeof line, "{\"url\":\"https://example.org/%zu\",\"title\":\"story %zu\"}", i % 100000,
+                         i / 100000);
+        h[i] = na_check64(line, (size_t)k);
+    }
+    qsort(h, N, sizeof *h, cmp_u64);
+    for (size_t i = 1; i < N; i++) cr_assert_neq(h[i], h[i - 1], "two different lines with the same check");
+    free(h);
+}
