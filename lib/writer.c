@@ -1825,7 +1825,7 @@ static int cmp_hint_item(const void *x, const void *y)
 
 static int cmp_cs_str(const void *x, const void *y) { return strcmp(*(const char *const *)x, *(const char *const *)y); }
 
-static int apply_source_hints(build *b)
+static int apply_source_hints(build *b, char msg[NA_ERRMSG])
 {
     newsarc_writer *w = b->w;
     const uint32_t *uniq = b->uniq;
@@ -1836,7 +1836,7 @@ static int apply_source_hints(build *b)
     if (!it || !votes) {
         free(it);
         free(votes);
-        return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+        return na_set_error(msg, NEWSARC_E_NOMEM, "out of memory");
     }
     size_t m = 0;
     for (size_t k = 0; k < n_uniq; k++) {
@@ -1876,10 +1876,9 @@ static int apply_source_hints(build *b)
             w_article *a = &w->arts[uniq[it[i].uniq]];
             if (it[i].role != 2 || strcmp(w->charsets[it[i].cs], hint) == 0) continue;
             art.len = 0;
-            rc = fetch_article(w, &f, a, &art, w->msg);
+            rc = fetch_article(w, &f, a, &art, msg);
             if (!rc)
-                rc = text_attr(w, a->size ? art.data : (const uint8_t *)"", a->size, a->id, hint, &attrs[it[i].uniq],
-                               w->msg);
+                rc = text_attr(w, a->size ? art.data : (const uint8_t *)"", a->size, a->id, hint, &attrs[it[i].uniq], msg);
         }
     }
     fetcher_free(&f);
@@ -2354,7 +2353,18 @@ static int cmp_cs_name(const void *x, const void *y)
     return strcmp(((const cs_name *)x)->name, ((const cs_name *)y)->name);
 }
 
-static int write_attr(build *b)
+/*
+ * The attr section's compressed body (the charset hints applied first),
+ * built beside the META section's write: attr_job on a second thread.
+ */
+typedef struct attr_job {
+    build *b;
+    zsink z;
+    int rc;
+    char msg[NA_ERRMSG];
+} attr_job;
+
+static int build_attr(build *b, zsink *zout, char msg[NA_ERRMSG])
 {
     newsarc_writer *w = b->w;
     /* The worker threads number charset names in the order they meet them,
@@ -2406,10 +2416,31 @@ static int write_attr(build *b)
         zsink_add(&z, rec, sizeof rec);
     }
     if (!z.bad) zsink_push(&z, ZSTD_e_end);
+    ZSTD_freeCCtx(z.c);
+    z.c = NULL;
+    na_buf_free(&z.stage);
+    *zout = z;
+    if (z.bad) return na_set_error(msg, NEWSARC_E_COMPRESS, "could not compress the text attributes");
+    if (4 + (uint64_t)z.out.len > UINT32_MAX) return na_set_error(msg, NEWSARC_E_LIMIT, "attr section too large");
+    return 0;
+}
+
+static void *attr_run(void *arg)
+{
+    attr_job *j = arg;
+    char *msg = j->msg; /* not w->msg: the main thread may set that meanwhile */
+    j->rc = apply_source_hints(j->b, msg);
+    if (!j->rc) j->rc = build_attr(j->b, &j->z, msg);
+    return NULL;
+}
+
+/* The attr section from what build_attr made. */
+static int write_attr(build *b, zsink *zin)
+{
+    newsarc_writer *w = b->w;
+    zsink z = *zin;
     int rc = 0;
-    if (z.bad) rc = na_set_error(w->msg, NEWSARC_E_COMPRESS, "could not compress the text attributes");
-    else if (4 + (uint64_t)z.out.len > UINT32_MAX) rc = na_set_error(w->msg, NEWSARC_E_LIMIT, "attr section too large");
-    else {
+    {
         uint8_t hdr[12];
         na_frame_header(hdr, (uint32_t)(4 + z.out.len), "attr");
         b->attr_sec = (na_toc_entry){"attr", 0, b->o.off, 0};
@@ -2421,9 +2452,6 @@ static int write_attr(build *b)
         b->has_attr = 1;
         if (b->o.err) rc = na_set_error(w->msg, NEWSARC_E_IO, "write failed");
     }
-    ZSTD_freeCCtx(z.c);
-    na_buf_free(&z.out);
-    na_buf_free(&z.stage);
     return rc;
 }
 
@@ -2919,9 +2947,19 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     }
     if (!rc) rc = write_frame_section(b, NA_S_DICT, "DICT", zdict.data, zdict.len, NULL);
     if (!rc) rc = write_blocks(b, dict.data, dict.len);
-    if (!rc) rc = write_frame_section(b, NA_S_META, "META", b->meta_head.data, b->meta_head.len, &b->meta_frames);
-    if (!rc && !w->opt.no_text_info) rc = apply_source_hints(b);
-    if (!rc && !w->opt.no_text_info) rc = write_attr(b);
+    /* META is written while the attr section is built (charset hints, then compressed) */
+    attr_job aj = {.b = b};
+    if (!rc) {
+        side sa;
+        if (!w->opt.no_text_info) side_run(&sa, w->opt.threads, attr_run, &aj);
+        rc = write_frame_section(b, NA_S_META, "META", b->meta_head.data, b->meta_head.len, &b->meta_frames);
+        if (!w->opt.no_text_info) {
+            side_wait(&sa);
+            if (!rc && aj.rc) rc = na_set_error(w->msg, aj.rc, "%s", aj.msg);
+            if (!rc) rc = write_attr(b, &aj.z);
+        }
+    }
+    na_buf_free(&aj.z.out);
     uint8_t root[NA_HASH];
     if (!rc) rc = write_index(b, root);
     na_buf mani = {0};
