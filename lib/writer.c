@@ -1106,10 +1106,11 @@ static int check_article(const newsarc_writer *w, const uint8_t *src, const w_ar
     na_json_split s = {0};
     if (a->kind == KIND_JSON) {
         /* fast path: the member's string decoded straight into dst, no tree;
-         * accepted only when it is what pass 1 took */
+         * accepted only when it is what pass 1 took (dst->data is NULL when
+         * all is empty) */
         size_t start = dst->len;
         if (na_json_text_fast((const char *)src, a->src_len, key_str(w, a->key), dst) == 0 &&
-            dst->len - start == a->size && na_check64(dst->data + start, a->size) == a->check)
+            dst->len - start == a->size && na_check64(a->size ? dst->data + start : NULL, a->size) == a->check)
             return 0;
         dst->len = start;
     }
