@@ -1468,8 +1468,9 @@ struct build {
 };
 
 /* What emit hashes: the whole-file checksum, the current section's hash
- * (not BLKS: its hash is over the block hashes, spec/FORMAT.md 5, so hashing its
- * bytes there was 140 MB of wasted BLAKE2b on m1's main thread). */
+ * (not BLKS: its hash is over the block hashes, spec/FORMAT.md 5, so
+ * hashing its bytes there was 140 MB of wasted BLAKE2b on m1's main
+ * thread). */
 enum { EMIT_FILE = 1, EMIT_SEC = 2, EMIT_BOTH = 3 };
 
 /* The section hash of a large write, beside the file hash (the sections
@@ -1879,7 +1880,8 @@ static int apply_source_hints(build *b, char msg[NA_ERRMSG])
             art.len = 0;
             rc = fetch_article(w, &f, a, &art, msg);
             if (!rc)
-                rc = text_attr(w, a->size ? art.data : (const uint8_t *)"", a->size, a->id, hint, &attrs[it[i].uniq], msg);
+                rc = text_attr(w, a->size ? art.data : (const uint8_t *)"", a->size, a->id, hint, &attrs[it[i].uniq],
+                               msg);
         }
     }
     fetcher_free(&f);
@@ -2436,24 +2438,18 @@ static void *attr_run(void *arg)
 }
 
 /* The attr section from what build_attr made. */
-static int write_attr(build *b, zsink *zin)
+static int write_attr(build *b, const zsink *z)
 {
-    newsarc_writer *w = b->w;
-    zsink z = *zin;
-    int rc = 0;
-    {
-        uint8_t hdr[12];
-        na_frame_header(hdr, (uint32_t)(4 + z.out.len), "attr");
-        b->attr_sec = (na_toc_entry){"attr", 0, b->o.off, 0};
-        sec_begin(&b->o);
-        emit(&b->o, hdr, 12, EMIT_BOTH);
-        emit(&b->o, z.out.data, z.out.len, EMIT_BOTH);
-        sec_end(&b->o, b->attr_hash);
-        b->attr_sec.length = b->o.off - b->attr_sec.offset;
-        b->has_attr = 1;
-        if (b->o.err) rc = na_set_error(w->msg, NEWSARC_E_IO, "write failed");
-    }
-    return rc;
+    uint8_t hdr[12];
+    na_frame_header(hdr, (uint32_t)(4 + z->out.len), "attr");
+    b->attr_sec = (na_toc_entry){"attr", 0, b->o.off, 0};
+    sec_begin(&b->o);
+    emit(&b->o, hdr, 12, EMIT_BOTH);
+    emit(&b->o, z->out.data, z->out.len, EMIT_BOTH);
+    sec_end(&b->o, b->attr_hash);
+    b->attr_sec.length = b->o.off - b->attr_sec.offset;
+    b->has_attr = 1;
+    return b->o.err ? na_set_error(b->w->msg, NEWSARC_E_IO, "write failed") : 0;
 }
 
 /* Location chunks of the index (spec 4.5), compressed on all threads. */
