@@ -98,6 +98,28 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
     return 0;
 }
 
+/*
+ * 1 when every one of a block's n articles (in offset order) must be UTF-8
+ * and all are: the whole block is valid UTF-8 and every article starts and
+ * ends on a sequence boundary (no continuation byte at its first byte or
+ * right after its last), so each is made of whole valid sequences.  One
+ * pass over 128 KiB instead of one call per article: a million articles of
+ * 440 bytes spent much of it in the short tails.  0: check each article.
+ */
+static int block_utf8(const vart *a, uint64_t n, const uint8_t *buf, size_t usize)
+{
+    if (n < 2) return 0;
+    for (uint64_t k = 0; k < n; k++)
+        if (!(a[k].text & 1)) return 0;
+    if (!na_utf8_valid(buf, usize)) return 0;
+    for (uint64_t k = 0; k < n; k++) {
+        size_t end = (size_t)a[k].off + a[k].len;
+        if (a[k].len && (buf[a[k].off] & 0xC0) == 0x80) return 0;
+        if (end < usize && (buf[end] & 0xC0) == 0x80) return 0;
+    }
+    return 1;
+}
+
 static void check_blocks(void *arg, int t)
 {
     (void)t;
@@ -133,6 +155,7 @@ static void check_blocks(void *arg, int t)
                 j->blk_status[b] = BLK_DECOMP;
                 continue;
             }
+            int utf8_ok = block_utf8(j->recs + j->first[b], j->first[b + 1] - j->first[b], buf, br.usize);
             for (uint64_t k = j->first[b]; k < j->first[b + 1]; k++) {
                 const vart *a = &j->recs[k];
                 const uint8_t *p = buf + a->off; /* bounds checked before the threads start */
@@ -143,7 +166,7 @@ static void check_blocks(void *arg, int t)
                 }
                 na_hash(h, p, a->len);
                 if (memcmp(h, na_reader_id(r, a->art), NA_HASH) != 0) j->art_bad[a->art] = 1;
-                else if ((a->text & 1) && !na_utf8_valid(p, a->len))
+                else if ((a->text & 1) && !utf8_ok && !na_utf8_valid(p, a->len))
                     j->art_bad[a->art] = 2; /* the string value of a JSON member: must be UTF-8 */
                 if ((a->text & 2) && memchr(p, '\n', a->len)) j->art_bad[a->art] = 3; /* a whole JSON object is one line */
             }

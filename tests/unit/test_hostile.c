@@ -2222,6 +2222,87 @@ Test(hostile, whole_entry_with_two_lines_in_an_archive)
     tu_buf_free(&b);
 }
 
+/*
+ * Two JSON text articles in one block, rebuilt so that A's text ends with
+ * the lead byte of a 2-byte sequence and B's begins with its continuation:
+ * the block is valid UTF-8, neither article is.  verify checks a block's
+ * text in one pass first (lib/verify.c block_utf8), so it must still look
+ * at the seams.  The control moves the whole sequence into A: valid.
+ */
+static int split_utf8_case(int seed, int split, outcome *out)
+{
+    char l[2][128];
+    snprintf(l[0], sizeof l[0], "{\"url\":\"https://e.org/a\",\"maintext\":\"first %d\"}", seed);
+    snprintf(l[1], sizeof l[1], "{\"url\":\"https://e.org/b\",\"maintext\":\"second %d\"}", seed);
+    tu_item it[2] = {{NULL, l[0], 0}, {NULL, l[1], 0}};
+    newsarc_writer_options o = {.dict_size = UINT32_MAX, .no_text_info = 1};
+    tu_buf b = {0};
+    cr_assert_eq(tu_pack(it, 2, NULL, &o, &b, NULL, 0), 0);
+    arch a;
+    split_archive(&b, &a);
+    cr_assert_eq(ix_blocks(&a), 1);
+    cr_assert_eq(ix_arts(&a), 2);
+    size_t n;
+    uint8_t *c = block_content(&a, 0, &n);
+    uint32_t first = ix_loc(&a, 0)[1] == 0 ? 0 : 1; /* the index position of the article at offset 0 */
+    uint32_t la = ix_loc(&a, first)[2], lb = ix_loc(&a, 1 - first)[2];
+    cr_assert_eq((size_t)la + lb, n);
+    /* A + D8 | A7 + B (split), or A + D8 A7 | B (whole) */
+    uint8_t nc[128];
+    size_t na2 = la + (split ? 1 : 2), nb2 = lb + (split ? 1 : 0);
+    memcpy(nc, c, la);
+    memcpy(nc + la, "\xD8\xA7", 2);
+    memcpy(nc + la + 2, c + la, lb);
+    uint8_t ida[32], idb[32];
+    newsarc_article_id(ida, nc, na2);
+    newsarc_article_id(idb, nc + na2, nb2);
+    /* the index is in id order: keep this seed only if the order stays */
+    int a_first_in_index = first == 0;
+    if ((memcmp(ida, idb, 32) < 0) != a_first_in_index) {
+        free(c);
+        free_arch(&a);
+        tu_buf_free(&b);
+        return 0;
+    }
+    uint8_t fr[256];
+    size_t fl = raw_frame(fr, nc, na2 + nb2, -1, (uint32_t)(na2 + nb2));
+    replace_block(&a, 0, fr, fl, (uint32_t)(na2 + nb2));
+    memcpy(ix_id(&a, first), ida, 32);
+    memcpy(ix_id(&a, 1 - first), idb, 32);
+    ix_loc(&a, first)[1] = 0;
+    ix_loc(&a, first)[2] = (uint32_t)na2;
+    ix_loc(&a, 1 - first)[1] = (uint32_t)na2;
+    ix_loc(&a, 1 - first)[2] = (uint32_t)nb2;
+    tu_buf d;
+    assemble(&a, RESEAL, &d);
+    *out = run_all(&d);
+    tu_buf_free(&d);
+    free(c);
+    free_arch(&a);
+    tu_buf_free(&b);
+    return 1;
+}
+
+Test(hostile, text_members_cut_inside_a_utf8_sequence)
+{
+    int done[2] = {0, 0};
+    for (int seed = 0; seed < 200 && !(done[0] && done[1]); seed++)
+        for (int split = 0; split < 2; split++) {
+            outcome r;
+            if (done[split] || !split_utf8_case(seed, split, &r)) continue;
+            done[split] = 1;
+            cr_expect_eq(r.open, 0);
+            if (split) {
+                cr_expect_eq(r.verify, C, "verify: A ends with a lead byte, B begins with its continuation");
+                cr_expect_eq(r.verify2, C, "verify -T 3: the same");
+            } else {
+                cr_expect_eq(r.verify, 0, "control: the whole sequence in A verifies");
+                cr_expect_eq(r.verify2, 0, "control at -T 3");
+            }
+        }
+    cr_assert(done[0] && done[1], "no seed kept the id order");
+}
+
 /* ---- found by fuzzing ------------------------------------------------------------------------ */
 
 /*
