@@ -553,7 +553,6 @@ static int flush_lines(pack_state *ps, line_batch *b, const char *display)
 typedef struct line_reader {
     pack_state *ps;
     FILE *f;
-    const char *display;
     uint32_t si;
     char *line;
     size_t cap;
@@ -637,7 +636,7 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
         cli_err("'%s': %s", display, strerror(errno));
         return EXIT_USAGE;
     }
-    line_reader r = {.ps = ps, .f = f, .display = display};
+    line_reader r = {.ps = ps, .f = f};
     line_batch *cur = calloc(1, sizeof *cur), *next = calloc(1, sizeof *next);
     if (!cur || !next || add_source(ps, path, display, 1, fd, &r.si) != 0) {
         fclose(f);
