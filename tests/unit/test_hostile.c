@@ -2180,17 +2180,24 @@ Test(hostile, whole_entry_json_is_one_object_on_one_line)
     newsarc_free(out);
 }
 
+/* JSON lines packed without dictionary or text information into one block, split into parts. */
+static void pack_one_block(const tu_item *it, size_t n, tu_buf *b, arch *a)
+{
+    newsarc_writer_options o = {.dict_size = UINT32_MAX, .no_text_info = 1};
+    memset(b, 0, sizeof *b);
+    cr_assert_eq(tu_pack(it, n, NULL, &o, b, NULL, 0), 0);
+    split_archive(b, a);
+    cr_assert_eq(ix_blocks(a), 1);
+    cr_assert_eq(ix_arts(a), n);
+}
+
 /* The same through an archive: verify must not call it intact. */
 Test(hostile, whole_entry_with_two_lines_in_an_archive)
 {
     tu_item one[1] = {{NULL, "{\"url\":\"https://e.org/x\",\"title\":\"T\"}", 0}};
-    newsarc_writer_options o = {.dict_size = UINT32_MAX, .no_text_info = 1};
-    tu_buf b = {0};
-    cr_assert_eq(tu_pack(one, 1, NULL, &o, &b, NULL, 0), 0);
+    tu_buf b;
     arch a;
-    split_archive(&b, &a);
-    cr_assert_eq(ix_blocks(&a), 1);
-    cr_assert_eq(ix_arts(&a), 1);
+    pack_one_block(one, 1, &b, &a);
     const char *inj = "{\"url\":\"https://e.org/x\",\"title\":\"T\"}\n{\"injected\":true}";
     size_t n = strlen(inj);
     uint8_t *fr = malloc(n + 32);
@@ -2235,13 +2242,9 @@ static int split_utf8_case(int seed, int split, outcome *out)
     snprintf(l[0], sizeof l[0], "{\"url\":\"https://e.org/a\",\"maintext\":\"first %d\"}", seed);
     snprintf(l[1], sizeof l[1], "{\"url\":\"https://e.org/b\",\"maintext\":\"second %d\"}", seed);
     tu_item it[2] = {{NULL, l[0], 0}, {NULL, l[1], 0}};
-    newsarc_writer_options o = {.dict_size = UINT32_MAX, .no_text_info = 1};
-    tu_buf b = {0};
-    cr_assert_eq(tu_pack(it, 2, NULL, &o, &b, NULL, 0), 0);
+    tu_buf b;
     arch a;
-    split_archive(&b, &a);
-    cr_assert_eq(ix_blocks(&a), 1);
-    cr_assert_eq(ix_arts(&a), 2);
+    pack_one_block(it, 2, &b, &a);
     size_t n;
     uint8_t *c = block_content(&a, 0, &n);
     uint32_t first = ix_loc(&a, 0)[1] == 0 ? 0 : 1; /* the index position of the article at offset 0 */
