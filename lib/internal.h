@@ -221,8 +221,9 @@ int na_json_object_valid(const char *s, size_t n);
 uint64_t na_check64(const void *p, size_t n);
 /* Sort the records at base + at[i] (u32 tag, u16 length, then that many
  * bytes) by their bytes (a prefix first), then by tag: the order of
- * qsort with that comparison, about 5x faster on keys with long common
- * prefixes (URLs).  -1 when out of memory (at is left as it was). */
+ * qsort with that comparison, faster on keys with long common prefixes
+ * (URLs: on m1 pack's key sorting went from about 19% to 7% of the adding
+ * thread's samples).  -1 when out of memory (at is left as it was). */
 int na_sort_key_recs(const uint8_t *base, uint32_t *at, size_t n);
 /* Strict UTF-8 (shortest form, no surrogates, <= U+10FFFF; NUL allowed), as jansson checks strings. */
 int na_utf8_valid(const void *s, size_t n);
