@@ -423,6 +423,15 @@ int na_reader_article_msg(newsarc_reader *r, uint64_t index, newsarc_article_inf
     return article_info(r, index, out, msg, NULL);
 }
 
+int na_reader_article_where(newsarc_reader *r, uint64_t index, uint32_t *block, uint32_t *offset, char msg[NA_ERRMSG])
+{
+    uint32_t loc[3] = {0, 0, 0};
+    int rc = na_reader_loc(r, index, loc, msg, NULL);
+    *block = loc[0];
+    *offset = loc[1];
+    return rc;
+}
+
 /* On the reader's thread: its decompression context decodes a location chunk too. */
 int newsarc_reader_article(newsarc_reader *r, uint64_t index, newsarc_article_info *out)
 {

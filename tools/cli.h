@@ -66,6 +66,19 @@ int cli_out_flush(cli_out *o); /* -1 if any write failed (memory: if memory ran 
 #define CLI_MAX_JOBS 16
 void cli_run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n);
 
+/*
+ * Jobs 0 .. n-1 built on `threads` threads and handed out in order, with no
+ * thread of their own for the output: build(ctx, t, k) runs on thread t
+ * (0 .. threads-1) and fills slot k % slots; emit(ctx, k) runs as soon as
+ * jobs 0 .. k are built, on the thread that finished the last of them, one
+ * emit at a time, while the other threads go on building (at most `slots`
+ * jobs built and not yet emitted).  After an emit returns nonzero no job is
+ * emitted or started any more; that value is returned (0: all emitted;
+ * emit should return positive values: -1 means no memory for the run).
+ */
+int cli_ordered_run(int threads, size_t n, size_t slots, void (*build)(void *ctx, int t, size_t k),
+                    int (*emit)(void *ctx, size_t k), void *ctx);
+
 /* Write s as a JSON string; -1 (output unusable) if s is not valid UTF-8. */
 int cli_json_string(cli_out *o, const char *s, size_t n);
 /* cli_put_safe into a cli_out. */

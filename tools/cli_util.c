@@ -4,6 +4,7 @@
 #include "text.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,4 +350,62 @@ void cli_run_jobs(void *(*fn)(void *), void *jobs, size_t size, int n)
     if (n < 1) return;
     cli_jobs c = {fn, jobs, size};
     na_run_threads(n > CLI_MAX_JOBS ? CLI_MAX_JOBS : n, cli_job, &c);
+}
+
+typedef struct cli_ordered {
+    pthread_mutex_t mu;
+    pthread_cond_t room; /* a slot freed, or stop */
+    size_t n, slots, next, emitted;
+    unsigned char *built; /* per slot */
+    int emitting, stop, result;
+    void (*build)(void *, int, size_t);
+    int (*emit)(void *, size_t);
+    void *ctx;
+} cli_ordered;
+
+static void cli_ordered_worker(void *arg, int t)
+{
+    cli_ordered *o = arg;
+    pthread_mutex_lock(&o->mu);
+    for (;;) {
+        while (!o->stop && o->next < o->n && o->next - o->emitted >= o->slots) pthread_cond_wait(&o->room, &o->mu);
+        if (o->stop || o->next >= o->n) break;
+        size_t k = o->next++;
+        pthread_mutex_unlock(&o->mu);
+        o->build(o->ctx, t, k);
+        pthread_mutex_lock(&o->mu);
+        o->built[k % o->slots] = 1;
+        if (o->emitting) continue; /* the thread emitting sees it before it stops */
+        o->emitting = 1;
+        while (!o->stop && o->emitted < o->n && o->built[o->emitted % o->slots]) {
+            size_t e = o->emitted;
+            pthread_mutex_unlock(&o->mu);
+            int r = o->emit(o->ctx, e);
+            pthread_mutex_lock(&o->mu);
+            o->built[e % o->slots] = 0;
+            o->emitted++;
+            if (r) {
+                o->stop = 1;
+                o->result = r;
+            }
+            pthread_cond_broadcast(&o->room);
+        }
+        o->emitting = 0;
+    }
+    pthread_mutex_unlock(&o->mu);
+}
+
+int cli_ordered_run(int threads, size_t n, size_t slots, void (*build)(void *ctx, int t, size_t k),
+                    int (*emit)(void *ctx, size_t k), void *ctx)
+{
+    cli_ordered o = {.n = n, .slots = slots ? slots : 1, .build = build, .emit = emit, .ctx = ctx};
+    if (!(o.built = calloc(o.slots, 1))) return -1;
+    pthread_mutex_init(&o.mu, NULL);
+    pthread_cond_init(&o.room, NULL);
+    /* a thread that cannot be made runs its share after the others (na_run_threads): still in order */
+    na_run_threads(threads < 1 ? 1 : threads, cli_ordered_worker, &o);
+    pthread_cond_destroy(&o.room);
+    pthread_mutex_destroy(&o.mu);
+    free(o.built);
+    return o.result;
 }

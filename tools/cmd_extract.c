@@ -25,19 +25,20 @@
 
 typedef struct xitem {
     uint64_t entry, article;
-    uint32_t block;
+    uint32_t block, offset; /* where the article is stored */
 } xitem;
 
 static int cmp_item(const void *a, const void *b)
 {
     const xitem *x = a, *y = b;
     if (x->block != y->block) return x->block < y->block ? -1 : 1;
-    if (x->article != y->article) return x->article < y->article ? -1 : 1;
+    if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+    if (x->article != y->article) return x->article < y->article ? -1 : 1; /* (a damaged index) */
     return x->entry < y->entry ? -1 : x->entry > y->entry;
 }
 
 /*
- * Items in (block, article, entry) order: counted into their blocks first
+ * Items in the order their articles are stored, (block, offset, entry): counted into their blocks first
  * (linear), then each block's few hundred sorted; a million items sorted
  * whole took a tenth of extract's time.  -1 out of memory.
  */
@@ -185,150 +186,250 @@ static int write_entry_file(int root, dir_cache *dc, const char *name, size_t le
 }
 
 /*
- * extract --jsonl on all threads: this thread resolves the entries (the
- * reader stays on one thread), each worker reads its articles through its
- * own cursor and builds the lines of a run of whole blocks in memory, and
- * the runs are written in order: the same output as one thread, also up to
- * the first bad entry.
+ * extract --jsonl on all threads.  A job is a run of entries: a thread
+ * builds its lines in memory through the thread's own cursor and META
+ * cache, and the jobs are written in order, each by the thread that
+ * finished the job before it (cli_ordered_run): the same output as one
+ * thread, also up to the first bad entry.
+ *  - A feed (every entry without a name) has its entries in the order
+ *    their articles are stored already (spec 9.2): a job is a run of META
+ *    frames and lists its own entries, so META is decoded once.
+ *  - Otherwise the items, sorted beforehand, are cut into runs of whole
+ *    blocks.
  */
-typedef struct xjob {
-    const xitem *items;
-    na_meta_cache *mc;   /* this worker's decoded META frames (entries of its items, in any order) */
-    size_t n, done;      /* done: lines before the first failure (n if none) */
-    newsarc_cursor *cur;
-    na_buf out;
-    int rc;
-    char msg[600];
-} xjob;
-
+#define XSLOTS (2 * CLI_MAX_JOBS) /* slots: jobs built ahead of the output */
 #define XJOB_AHEAD 6
 
-static void *xjob_run(void *arg)
+typedef struct xthread {
+    newsarc_cursor *cur;
+    na_meta_cache *mc; /* this thread's decoded META frames */
+} xthread;
+
+typedef struct xslot {
+    xitem *own; /* a feed's job: its entries */
+    size_t own_cap;
+    na_buf out;
+    int rc; /* the job's lines stop before the entry that failed */
+    char msg[600];
+} xslot;
+
+typedef struct xrun {
+    const char *path;
+    xthread th[CLI_MAX_JOBS];
+    xslot slot[XSLOTS];
+    size_t slots; /* used: 2 a thread, so the lines are written while still in cache */
+    const xitem *items; /* sorted items: job k is items[cut[k], cut[k + 1]) */
+    const size_t *cut;
+    const uint64_t *first; /* a feed (items NULL): job k is frames [k * per_job, ...); first[f]: frame f's first entry */
+    uint32_t frames, per_job;
+} xrun;
+
+/* The lines of items[0, n) into s->out; on a failure s->rc and s->msg. */
+static void xlines(xthread *th, xslot *s, const xitem *items, size_t n)
 {
-    xjob *j = arg;
-    j->out.len = 0;
-    j->rc = 0;
-    size_t n = j->n;
-    for (j->done = 0; j->done < n; j->done++) {
-        const xitem *it = &j->items[j->done];
+    for (size_t k = 0; k < n; k++) {
+        const xitem *it = &items[k];
         const void *data;
         size_t len;
         /* index records are met in block order, scattered in memory: ask for them ahead */
-        if (j->done + XJOB_AHEAD < n) na_reader_prefetch_article(j->cur, j->items[j->done + XJOB_AHEAD].article);
+        if (k + XJOB_AHEAD < n) na_reader_prefetch_article(th->cur, items[k + XJOB_AHEAD].article);
         /* the entry now (its frame stays decoded while it is formatted) */
         newsarc_entry e;
         uint64_t art;
         char m[NA_ERRMSG];
-        int rc = na_meta_cache_entry(j->mc, it->entry, &e, &art, m);
+        int rc = na_meta_cache_entry(th->mc, it->entry, &e, &art, m);
         if (rc) {
-            snprintf(j->msg, sizeof j->msg, "%s", m);
-            j->rc = rc;
-            return NULL;
+            snprintf(s->msg, sizeof s->msg, "%s", m);
+            s->rc = rc;
+            return;
         }
-        rc = newsarc_cursor_read(j->cur, it->article, &data, &len);
+        rc = newsarc_cursor_read(th->cur, it->article, &data, &len);
         if (rc) {
-            snprintf(j->msg, sizeof j->msg, "%s", newsarc_cursor_error(j->cur));
-            j->rc = rc;
-            return NULL;
+            snprintf(s->msg, sizeof s->msg, "%s", newsarc_cursor_error(th->cur));
+            s->rc = rc;
+            return;
         }
-        size_t mark = j->out.len;
-        rc = na_json_text_line(&e, data, len, &j->out);
+        size_t mark = s->out.len;
+        rc = na_json_text_line(&e, data, len, &s->out);
         if (rc == 1) { /* not the compact fast path: jansson */
             char *js = NULL;
             size_t jl = 0;
             rc = newsarc_entry_to_json(&e, data, len, &js, &jl);
-            if (!rc && na_buf_append(&j->out, js, jl) != 0) rc = NEWSARC_E_NOMEM;
+            if (!rc && na_buf_append(&s->out, js, jl) != 0) rc = NEWSARC_E_NOMEM;
             newsarc_free(js);
             if (rc) {
-                j->out.len = mark;
-                snprintf(j->msg, sizeof j->msg, "entry %llu cannot be written as JSON: %s",
+                s->out.len = mark;
+                snprintf(s->msg, sizeof s->msg, "entry %llu cannot be written as JSON: %s",
                          (unsigned long long)it->entry, newsarc_strerror(rc));
-                j->rc = rc;
-                return NULL;
+                s->rc = rc;
+                return;
             }
         }
-        if (na_buf_append(&j->out, "\n", 1) != 0) {
-            j->out.len = mark;
-            snprintf(j->msg, sizeof j->msg, "out of memory");
-            j->rc = NEWSARC_E_NOMEM;
-            return NULL;
+        if (na_buf_append(&s->out, "\n", 1) != 0) {
+            s->out.len = mark;
+            snprintf(s->msg, sizeof s->msg, "out of memory");
+            s->rc = NEWSARC_E_NOMEM;
+            return;
         }
     }
-    return NULL;
 }
 
-static int extract_jsonl_threads(newsarc_reader *r, const char *path, const xitem *items, size_t ni, int threads)
+static void xbuild(void *ctx, int t, size_t k)
+{
+    xrun *x = ctx;
+    xthread *th = &x->th[t];
+    xslot *s = &x->slot[k % x->slots];
+    s->out.len = 0;
+    s->rc = 0;
+    if (x->items) {
+        xlines(th, s, x->items + x->cut[k], x->cut[k + 1] - x->cut[k]);
+        return;
+    }
+    uint32_t f0 = (uint32_t)k * x->per_job, f1 = f0 + x->per_job < x->frames ? f0 + x->per_job : x->frames;
+    uint64_t e0 = x->first[f0], e1 = x->first[f1];
+    if (s->own_cap < e1 - e0) {
+        xitem *o = realloc(s->own, sizeof *o * (size_t)(e1 - e0));
+        if (!o) {
+            snprintf(s->msg, sizeof s->msg, "out of memory");
+            s->rc = NEWSARC_E_NOMEM;
+            return;
+        }
+        s->own = o;
+        s->own_cap = (size_t)(e1 - e0);
+    }
+    /* the job's entries first, so their articles can be asked for ahead */
+    size_t n = 0;
+    int rc = 0;
+    char m[NA_ERRMSG];
+    for (uint64_t i = e0; i < e1; i++) {
+        newsarc_entry e;
+        uint64_t art;
+        if ((rc = na_meta_cache_entry(th->mc, i, &e, &art, m)) != 0) break;
+        s->own[n++] = (xitem){.entry = i, .article = art};
+    }
+    xlines(th, s, s->own, n);
+    if (rc && !s->rc) {
+        snprintf(s->msg, sizeof s->msg, "%s", m);
+        s->rc = rc;
+    }
+}
+
+static int xemit(void *ctx, size_t k)
+{
+    xrun *x = ctx;
+    xslot *s = &x->slot[k % x->slots];
+    if (s->out.len && cli_write_all(1, s->out.data, s->out.len) != 0) {
+        cli_err("stdout: %s", strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (s->rc) {
+        cli_err("'%s': %s", x->path, s->msg);
+        return cli_exit_for(s->rc);
+    }
+    return 0;
+}
+
+/* feed: every entry unnamed (items unused: NULL); else the sorted items[0, ni) */
+static int extract_jsonl_threads(newsarc_reader *r, const char *path, int feed, const xitem *items, size_t ni,
+                                 int threads)
 {
     int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
-    size_t chunk = ni / (8u * (unsigned)T) + 1;
-    if (chunk < 16) chunk = 16;
-    /* at most 2048 entries (about 1 MB of lines) per job: written while
-     * still in cache; 16384 (10 MB writes) cost 3x the system time when
-     * writing to a file (spec/BENCHMARKS.md) */
-    if (chunk > 2048) chunk = 2048;
-    xjob jobs[CLI_MAX_JOBS];
-    memset(jobs, 0, sizeof jobs);
-    xitem *uniq = malloc(sizeof *uniq * (ni ? ni : 1));
-    int rc = uniq ? 0 : EXIT_USAGE;
-    if (rc) cli_err("out of memory");
-    /* an entry selected twice is written once */
-    size_t nu = 0;
-    for (size_t k = 0; uniq && k < ni; k++)
-        if (nu == 0 || uniq[nu - 1].entry != items[k].entry) uniq[nu++] = items[k];
+    xrun *x = calloc(1, sizeof *x);
+    if (!x) {
+        cli_err("out of memory");
+        return EXIT_USAGE;
+    }
+    x->path = path;
+    int rc = 0;
+    size_t jobs = 0;
+    uint64_t *first = NULL;
+    size_t *cut = NULL;
+    xitem *uniq = NULL;
+    if (feed) {
+        /* a job: one frame (256 KiB of metadata: about 1 MB of lines on short articles) */
+        x->per_job = 1;
+        rc = na_meta_stream_begin(r, &x->frames);
+        if (rc) {
+            cli_err("'%s': %s", path, newsarc_reader_error(r));
+            rc = cli_exit_for(rc);
+        } else if (!(first = malloc(sizeof *first * ((size_t)x->frames + 1)))) {
+            rc = EXIT_USAGE;
+            cli_err("out of memory");
+        } else {
+            first[0] = 0;
+            for (uint32_t f = 0; f < x->frames; f++) first[f + 1] = first[f] + na_meta_stream_entries(r, f);
+            x->first = first;
+            jobs = (x->frames + x->per_job - 1) / x->per_job;
+        }
+    } else {
+        /* runs of about `chunk` entries, each extended to the end of its block; at most
+         * 2048 entries (about 1 MB of lines) per job: written while still in cache;
+         * 16384 (10 MB writes) cost 3x the system time when writing to a file
+         * (spec/BENCHMARKS.md) */
+        size_t chunk = ni / (8u * (unsigned)T) + 1;
+        if (chunk < 16) chunk = 16;
+        if (chunk > 2048) chunk = 2048;
+        uniq = malloc(sizeof *uniq * (ni ? ni : 1));
+        cut = malloc(sizeof *cut * (ni + 2));
+        if (!uniq || !cut) {
+            rc = EXIT_USAGE;
+            cli_err("out of memory");
+        }
+        /* an entry selected twice is written once */
+        size_t nu = 0;
+        for (size_t k = 0; !rc && k < ni; k++)
+            if (nu == 0 || uniq[nu - 1].entry != items[k].entry) uniq[nu++] = items[k];
+        for (size_t base = 0; !rc && base < nu; jobs++) {
+            size_t end = base + chunk < nu ? base + chunk : nu;
+            while (end < nu && end - base < chunk + 4096 && uniq[end].block == uniq[end - 1].block) end++;
+            cut[jobs] = base;
+            cut[jobs + 1] = end;
+            base = end;
+        }
+        x->items = uniq;
+        x->cut = cut;
+    }
     for (int t = 0; t < T && !rc; t++) {
-        int e = newsarc_cursor_new(r, &jobs[t].cur);
+        int e = newsarc_cursor_new(r, &x->th[t].cur);
         if (e) {
             cli_err("'%s': %s", path, newsarc_reader_error(r));
             rc = cli_exit_for(e);
-        } else if (!(jobs[t].mc = na_meta_cache_new(r))) {
+        } else if (!(x->th[t].mc = na_meta_cache_new(r))) {
             cli_err("out of memory");
             rc = EXIT_USAGE;
         }
     }
-    static cli_out out;
-    out.fd = 1;
-    for (size_t base = 0; base < nu && !rc;) {
-        int used = 0;
-        for (; used < T && base < nu && !rc; used++) {
-            /* a run: about `chunk` entries, extended to the end of its block */
-            size_t end = base + chunk < nu ? base + chunk : nu;
-            while (end < nu && end - base < chunk + 4096 && uniq[end].block == uniq[end - 1].block) end++;
-            xjob *j = &jobs[used];
-            j->items = uniq + base;
-            j->n = end - base;
-            base = end;
+    if (!rc) {
+        x->slots = 2 * (size_t)T;
+        rc = cli_ordered_run(T, jobs, x->slots, xbuild, xemit, x);
+        if (rc < 0) {
+            cli_err("out of memory");
+            rc = EXIT_USAGE;
         }
-        if (rc) break;
-        cli_run_jobs(xjob_run, jobs, sizeof *jobs, used);
-        for (int t = 0; t < used && !rc; t++) {
-            cli_out_bytes(&out, jobs[t].out.data, jobs[t].out.len);
-            if (jobs[t].rc) {
-                cli_err("'%s': %s", path, jobs[t].msg);
-                rc = cli_exit_for(jobs[t].rc);
-            }
-        }
-    }
-    if (cli_out_flush(&out) != 0 && !rc) {
-        cli_err("stdout: %s", strerror(errno));
-        rc = EXIT_USAGE;
     }
     for (int t = 0; t < T; t++) {
-        newsarc_cursor_free(jobs[t].cur);
-        na_meta_cache_free(jobs[t].mc);
-        na_buf_free(&jobs[t].out);
+        newsarc_cursor_free(x->th[t].cur);
+        na_meta_cache_free(x->th[t].mc);
     }
+    for (int k = 0; k < XSLOTS; k++) {
+        na_buf_free(&x->slot[k].out);
+        free(x->slot[k].own);
+    }
+    free(x);
+    free(first);
+    free(cut);
     free(uniq);
     return rc;
 }
 
-/* Every entry's item (entry, article, block), frames taken from a shared
+/* Every entry's item (entry, article, where it is stored), frames taken from a shared
  * counter by each thread with its own META cache; the first damaged frame
  * in order is the one reported. */
 typedef struct ijob {
     newsarc_reader *r;
     const uint64_t *first; /* per frame: its first entry; one more: the count */
     uint32_t frames;
-    const uint32_t *block_of;
+    const uint32_t (*where)[2]; /* per article: block, offset */
     xitem *items;
     _Atomic uint32_t next;
     _Atomic uint32_t bad;  /* lowest damaged frame (frames: none) */
@@ -363,14 +464,14 @@ static void items_share(void *arg, int t)
                 na_meta_cache_free(mc);
                 return;
             }
-            j->items[i] = (xitem){i, art, j->block_of[art]};
+            j->items[i] = (xitem){i, art, j->where[art][0], j->where[art][1]};
         }
     }
     na_meta_cache_free(mc);
 }
 
-static int build_all_items(newsarc_reader *r, const char *path, uint32_t frames, const uint32_t *block_of, xitem *items,
-                           int threads)
+static int build_all_items(newsarc_reader *r, const char *path, uint32_t frames, const uint32_t (*where)[2],
+                           xitem *items, int threads)
 {
     int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
     ijob *j = calloc(1, sizeof *j);
@@ -386,7 +487,7 @@ static int build_all_items(newsarc_reader *r, const char *path, uint32_t frames,
     j->r = r;
     j->first = first;
     j->frames = frames;
-    j->block_of = block_of;
+    j->where = where;
     j->items = items;
     atomic_init(&j->next, 0);
     atomic_init(&j->bad, frames);
@@ -498,25 +599,30 @@ int cmd_extract(int argc, char **argv)
             }
         }
     }
-    /* each article's block, read from the index in order (entries reach articles in random order) */
-    uint64_t na = newsarc_reader_article_count(r);
-    uint32_t *block_of = malloc(sizeof *block_of * (na ? na : 1));
-    if (!block_of && !rc) {
+    /* a feed: the last entry in canonical order has no name, so none has (spec 9.2) */
+    int feed = 0;
+    if (!rc && nsel == 0 && jsonl && !utf8 && n > 0) {
+        newsarc_entry le;
+        uint64_t la;
+        feed = na_meta_cache_entry(mc, n - 1, &le, &la, mmsg) == 0 && le.name_len == 0;
+    }
+    /* where each article is stored, read from the index in order (entries reach articles in random order) */
+    uint64_t na = feed ? 0 : newsarc_reader_article_count(r);
+    uint32_t(*where)[2] = malloc(sizeof *where * (na ? na : 1));
+    if (!where && !rc) {
         cli_err("out of memory");
         rc = EXIT_USAGE;
     }
     for (uint64_t a = 0; a < na && !rc; a++) {
-        newsarc_article_info ai;
-        if (newsarc_reader_article(r, a, &ai) != 0) {
-            cli_err("'%s': %s", path, newsarc_reader_error(r));
+        if (na_reader_article_where(r, a, &where[a][0], &where[a][1], mmsg) != 0) {
+            cli_err("'%s': %s", path, mmsg);
             rc = EXIT_DATA;
             break;
         }
-        block_of[a] = ai.block;
     }
     size_t ni = 0;
-    if (nsel == 0 && !rc) { /* everything, on all threads */
-        rc = build_all_items(r, path, n_frames, block_of, items, threads);
+    if (nsel == 0 && !feed && !rc) { /* everything, on all threads */
+        rc = build_all_items(r, path, n_frames, (const uint32_t(*)[2])where, items, threads);
         ni = rc ? 0 : (size_t)n;
     }
     for (uint64_t i = 0; i < n && !rc && nsel; i++) {
@@ -529,9 +635,9 @@ int cmd_extract(int argc, char **argv)
             rc = cli_exit_for(e1);
             break;
         }
-        items[ni++] = (xitem){i, art, block_of[art]};
+        items[ni++] = (xitem){i, art, where[art][0], where[art][1]};
     }
-    free(block_of);
+    free(where);
     free(want);
     newsarc_info info;
     newsarc_reader_info(r, &info);
@@ -554,7 +660,7 @@ int cmd_extract(int argc, char **argv)
     jout.fd = 1;
     uint64_t prev_entry = UINT64_MAX;
     if (!rc && jsonl && !utf8) { /* file entries as JSON need no charset work: all threads */
-        rc = extract_jsonl_threads(r, path, items, ni, threads);
+        rc = extract_jsonl_threads(r, path, feed, items, ni, threads);
         ni = 0;
     }
     for (size_t k = 0; k < ni && !rc; k++) {

@@ -1,0 +1,60 @@
+# extract --jsonl of a feed (no entry has a name) reads its entries in
+# canonical order, one META frame per job, and writes the jobs in order from
+# whichever thread built them: the lines follow the entries (list --json's
+# order, which is where the articles are stored), are the same for any thread
+# count, and on a damaged archive stop at the same line with the same message.
+. "$NEWSARC_CLI_DIR/lib.sh"
+# 5000 objects with about 350 bytes of metadata each: several 256 KiB META frames
+awk 'BEGIN {
+    srand(7)
+    nw = split("council minister budget rain election market police school hospital court " \
+        "البلدية الوزير الميزانية الأمطار الانتخابات السوق الشرطة المدرسة المستشفى المحكمة", w, " ")
+    for (i = 1; i <= 5000; i++) {
+        t = ""; sum = ""
+        len = 40 + int(rand() * 80)
+        for (k = 0; k < len; k++) { t = t w[1 + int(rand() * nw)] " "; if (k == 30) sum = t }
+        printf "{\"url\":\"https://feed.example/%d/%05d\",\"title\":\"%s %d\",\"summary\":\"%s\",\"text\":\"%s\\n%d\"}\n",
+            i % 13, i, w[1 + i % nw], i, sum, t, i
+    }
+}' > feed.jsonl
+na pack --block-size 4096 -o feed.nwa feed.jsonl
+expect 0 "pack the feed" || finish
+na extract --jsonl feed.nwa
+expect 0 "extract --jsonl" || finish
+cp out all.jsonl
+[ "$(wc -l < all.jsonl)" = 5000 ] || fail "extract --jsonl: $(wc -l < all.jsonl) lines for 5000 objects"
+canon_multiset feed.jsonl > want.c; canon_multiset all.jsonl > got.c
+same want.c got.c "extract --jsonl: not the packed objects"
+# the entries' order: list --json lists them in canonical order
+na list --json feed.nwa
+jq -r .meta.url out > list.urls
+jq -r .url all.jsonl > got.urls
+same list.urls got.urls "extract --jsonl: lines not in the entries' order"
+for t in 1 2 3 16; do
+    na extract --jsonl -T $t feed.nwa
+    expect 0 "extract --jsonl -T $t" && same out all.jsonl "extract --jsonl -T $t differs from the default"
+done
+
+# damaged: a block in the middle, META in the middle (a later frame), the
+# index; the same lines (the intact ones before the damage) and message at 1
+# and 3 threads, exit 1
+toc feed.nwa > toc.txt || { fail "cannot read the footer TOC with od"; finish; }
+for sec in BLKS META INDX; do
+    read -r _ off len < <(grep "^$sec " toc.txt)
+    for pos in $((off + len / 2)) $((off + len * 3 / 4)); do
+        cp feed.nwa d.nwa; flip_byte d.nwa $pos
+        na extract --jsonl -T 1 d.nwa
+        rc1=$rc; cp out d1.out; cp err d1.err
+        [ "$rc1" = 1 ] || fail "extract --jsonl, $sec byte $pos flipped: exit $rc1, expected 1"
+        expect_msg "extract --jsonl, $sec byte $pos flipped"
+        head -n "$(wc -l < d1.out)" all.jsonl > want.head
+        same d1.out want.head "extract --jsonl, $sec byte $pos flipped: not the intact lines before the damage"
+        for t in 2 3; do
+            na extract --jsonl -T $t d.nwa
+            [ "$rc" = "$rc1" ] || fail "extract --jsonl -T $t, $sec byte $pos flipped: exit $rc, $rc1 with 1 thread"
+            same out d1.out "extract --jsonl -T $t, $sec byte $pos flipped: output differs from 1 thread"
+            same err d1.err "extract --jsonl -T $t, $sec byte $pos flipped: message differs from 1 thread"
+        done
+    done
+done
+finish
