@@ -176,12 +176,13 @@ static void list_human(cli_out *o, const newsarc_entry *e, const newsarc_article
 }
 
 /*
- * list and list --json on all threads, whole META frames per worker and round:
- * each worker decompresses its frames through its own cache (na_meta_cache)
- * and formats their entries into memory; the
- * chunks are written in frame order, so the output is the same for any
- * thread count, also when a frame or an entry is bad (the lines before it,
- * then the error).  The whole entry table is never in memory at once.
+ * list and list --json on all threads: a job is a run of whole META frames;
+ * a thread decompresses the job's frames through its own cache
+ * (na_meta_cache) and formats their entries into memory, and the jobs are
+ * written in frame order by the thread that finished the job before
+ * (cli_ordered_run), so the output is the same for any thread count, also
+ * when a frame or an entry is bad (the lines before it, then the error).
+ * The whole entry table is never in memory at once.
  */
 typedef struct list_item {
     newsarc_entry e;
@@ -190,7 +191,7 @@ typedef struct list_item {
     newsarc_text_info ti;
 } list_item;
 
-typedef struct list_slot { /* one per worker, kept across rounds */
+typedef struct list_slot { /* one per thread, kept across jobs */
     na_meta_cache *mc;
     list_item *items;
     size_t cap;
@@ -278,27 +279,74 @@ static void *list_format(void *arg)
         if (f > j->frame) j->first += j->n; /* all of the previous frame's entries, or it stopped the job */
         if (list_frame(j, f) != 0) break;
     }
-    return NULL; /* the lines stay in o->buf for the main thread */
+    return NULL; /* the lines stay in o->buf until the job is written */
 }
 
-#define LIST_CHUNK 8192 /* entries per worker and round, at least one frame */
+/* entries per job, at least one frame: about 1 MB of lines, written while still in cache */
+#define LIST_CHUNK 2048
+
+typedef struct list_run {
+    newsarc_reader *r;
+    const char *path;
+    int human, write_err;
+    list_slot *slots;    /* per thread */
+    list_job *jobs;      /* per job slot */
+    cli_out *outs;       /* per job slot: memory */
+    size_t nslots;
+    const uint32_t *cut; /* job k: frames cut[k] .. cut[k + 1] - 1 */
+    const uint64_t *first; /* per job: the entry index of its first frame's first entry */
+} list_run;
+
+static void list_build(void *ctx, int t, size_t k)
+{
+    list_run *x = ctx;
+    size_t s = k % x->nslots;
+    x->outs[s].fd = -1;
+    x->jobs[s] = (list_job){.r = x->r, .slot = &x->slots[t], .frame = x->cut[k], .frames = x->cut[k + 1] - x->cut[k],
+                            .first = x->first[k], .out = &x->outs[s], .human = x->human};
+    list_format(&x->jobs[s]);
+}
+
+/* in order, up to the first bad frame or entry */
+static int list_emit(void *ctx, size_t k)
+{
+    list_run *x = ctx;
+    list_job *j = &x->jobs[k % x->nslots];
+    if (j->out->err) {
+        cli_err("out of memory");
+        return NEWSARC_E_NOMEM;
+    }
+    if (j->out->len && cli_write_all(1, j->out->buf, j->out->len) != 0) {
+        x->write_err = 1;
+        return NEWSARC_E_IO;
+    }
+    if (j->rc) {
+        cli_err("'%s': entry %llu has malformed metadata", x->path, (unsigned long long)(j->first + j->done));
+        return j->rc;
+    }
+    if (j->rrc) {
+        cli_err("'%s': %s", x->path, j->msg[0] ? j->msg : newsarc_reader_error(x->r));
+        return j->rrc;
+    }
+    return 0;
+}
 
 static int list_all(newsarc_reader *r, const char *path, int threads, int human, int *write_err)
 {
     int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
-    list_slot *slots = calloc((size_t)T, sizeof *slots);
-    cli_out *outs = calloc((size_t)T, sizeof *outs);
-    static cli_out out;
-    out.fd = 1;
-    if (!slots || !outs) {
-        free(slots);
-        free(outs);
-        cli_err("out of memory");
-        return NEWSARC_E_NOMEM;
-    }
+    list_run x = {.r = r, .path = path, .human = human, .nslots = 2 * (size_t)T};
     uint32_t nf = 0;
     int rc = na_meta_stream_begin(r, &nf);
     if (rc) cli_err("'%s': %s", path, newsarc_reader_error(r));
+    list_slot *slots = calloc((size_t)T, sizeof *slots);
+    list_job *jobs = calloc(x.nslots, sizeof *jobs);
+    cli_out *outs = calloc(x.nslots, sizeof *outs);
+    uint32_t *cut = malloc(sizeof *cut * ((size_t)nf + 2));
+    uint64_t *first = malloc(sizeof *first * ((size_t)nf + 1));
+    if (!rc && (!slots || !jobs || !outs || !cut || !first)) {
+        cli_err("out of memory");
+        rc = NEWSARC_E_NOMEM;
+    }
     for (int t = 0; t < T && !rc; t++)
         if (!(slots[t].mc = na_meta_cache_new(r))) {
             cli_err("out of memory");
@@ -308,46 +356,44 @@ static int list_all(newsarc_reader *r, const char *path, int threads, int human,
     newsarc_text_info ti0;
     if (!rc && newsarc_reader_entry_count(r) && !human && (rc = newsarc_reader_text_info(r, 0, &ti0)) != 0)
         cli_err("'%s': %s", path, newsarc_reader_error(r));
-    uint64_t first = 0; /* entry index of frame f's first entry */
-    for (uint32_t f = 0; f < nf && !rc;) {
-        list_job jobs[CLI_MAX_JOBS];
-        int used = 0;
-        for (; used < T && f < nf; used++) {
-            uint32_t g = f;
-            for (uint64_t ents = 0; g < nf && (g == f || ents + na_meta_stream_entries(r, g) <= LIST_CHUNK); g++)
-                ents += na_meta_stream_entries(r, g);
-            outs[used].fd = -1;
-            jobs[used] = (list_job){.r = r, .slot = &slots[used], .frame = f, .frames = g - f, .first = first,
-                                    .out = &outs[used], .human = human};
-            for (; f < g; f++) first += na_meta_stream_entries(r, f);
-        }
-        cli_run_jobs(list_format, jobs, sizeof *jobs, used);
-        /* write in order, up to the first bad frame or entry */
-        for (int t = 0; t < used && !rc; t++) {
-            if (jobs[t].out->err) {
-                cli_err("out of memory");
-                rc = NEWSARC_E_NOMEM;
-                break;
-            }
-            cli_out_bytes(&out, jobs[t].out->buf, jobs[t].out->len);
-            if (jobs[t].rc) {
-                cli_err("'%s': entry %llu has malformed metadata", path,
-                        (unsigned long long)(jobs[t].first + jobs[t].done));
-                rc = jobs[t].rc;
-            } else if (jobs[t].rrc) {
-                cli_err("'%s': %s", path, jobs[t].msg[0] ? jobs[t].msg : newsarc_reader_error(r));
-                rc = jobs[t].rrc;
-            }
+    size_t njobs = 0;
+    uint64_t at = 0; /* entry index of frame f's first entry */
+    for (uint32_t f = 0; f < nf && !rc; njobs++) {
+        cut[njobs] = f;
+        first[njobs] = at;
+        uint64_t ents = 0;
+        do {
+            ents += na_meta_stream_entries(r, f);
+            at += na_meta_stream_entries(r, f);
+            f++;
+        } while (f < nf && ents + na_meta_stream_entries(r, f) <= LIST_CHUNK);
+        cut[njobs + 1] = f;
+    }
+    if (!rc) {
+        x.slots = slots;
+        x.jobs = jobs;
+        x.outs = outs;
+        x.cut = cut;
+        x.first = first;
+        rc = cli_ordered_run(T, njobs, x.nslots, list_build, list_emit, &x);
+        if (rc < 0) {
+            cli_err("out of memory");
+            rc = NEWSARC_E_NOMEM;
+        } else if (x.write_err) {
+            *write_err = 1;
+            rc = 0;
         }
     }
-    for (int t = 0; t < T; t++) {
-        free(outs[t].buf);
+    for (int t = 0; slots && t < T; t++) {
         na_meta_cache_free(slots[t].mc);
         free(slots[t].items);
     }
+    for (size_t k = 0; outs && k < x.nslots; k++) free(outs[k].buf);
     free(outs);
+    free(jobs);
     free(slots);
-    if (cli_out_flush(&out) != 0) *write_err = 1;
+    free(cut);
+    free(first);
     return rc;
 }
 

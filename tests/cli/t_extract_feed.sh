@@ -3,6 +3,7 @@
 # whichever thread built them: the lines follow the entries (list --json's
 # order, which is where the articles are stored), are the same for any thread
 # count, and on a damaged archive stop at the same line with the same message.
+# list and list --json write their jobs the same way.
 . "$NEWSARC_CLI_DIR/lib.sh"
 # 5000 objects with about 350 bytes of metadata each: several 256 KiB META frames
 awk 'BEGIN {
@@ -34,6 +35,15 @@ for t in 1 2 3 16; do
     na extract --jsonl -T $t feed.nwa
     expect 0 "extract --jsonl -T $t" && same out all.jsonl "extract --jsonl -T $t differs from the default"
 done
+
+# output that cannot be written: exit 2 and a message, from the thread that writes
+if [ -w /dev/full ]; then
+    for c in "extract --jsonl" "extract --jsonl -T 1" "list --json" "list"; do
+        nax $c feed.nwa > /dev/full
+        expect 2 "$c > /dev/full" && expect_msg "$c > /dev/full"
+        grep -q "stdout" err || fail "$c > /dev/full: the message does not say stdout: $(errtext)"
+    done
+fi
 
 # damaged: a block in the middle, META in the middle (a later frame), the
 # index; the same lines (the intact ones before the damage) and message at 1
