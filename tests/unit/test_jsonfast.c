@@ -51,6 +51,9 @@ static const char *const canonical[] = {
     "{\"esc\":\"q\\\" b\\\\ \\b\\f\\n\\r\\t \\u0001\\u001F \\u0000 / \x7f\"}",
     "{\"big\":123456789012345678,\"neg\":-123456789012345678,\"zero\":0}",
     "{\"emoji\":\"\xf0\x9f\x98\x80\",\"cjk\":\"\xe4\xb8\xad\"}",
+    /* stops past the first 16 and 32 bytes of a string (the strings' 16-byte walk) */
+    "{\"title\":\"\xd8\xae\xd8\xa8\xd8\xb1 \xd8\xae\xd8\xa8\xd8\xb1 \xd8\xae\xd8\xa8\xd8\xb1 \xd8\xae\xd8\xa8\xd8\xb1 "
+    "q\\\" b\\\\ \\n \\u0001 \xe2\x80\x8c \xf0\x9f\x98\x80 0123456789abcdef0123456789abcdef\\t\",\"k\":\"0123456789abcdef0123456789abcdef\"}",
 };
 
 Test(jsonfast, canonical_objects_are_recognized)
@@ -70,6 +73,13 @@ Test(jsonfast, unsure_cases)
         "{\"a\":\"\\u001f\"}", "{\"a\":\"\\/\"}", "{\"a\":\"\x01\"}", "{\"a\":\"\xc0\x80\"}", "{\"a\":\"\xed\xa0\x80\"}",
         "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":1,\"a\":2}", "{\"\\u0000\":1}", "{\"a\":tru}", "{\"a\":[1,]}",
         "{\"a\":1}{", "{a:1}",
+        /* a control byte, a bad sequence and an overlong one past the first 16 and 32 bytes of a string */
+        "{\"a\":\"0123456789abcdef0123\x01 456789abcdef0123456789abcdef\"}",
+        "{\"a\":\"0123456789abcdef0123456789abcdef01\x1f 456789abcdef0123456789abcdef\"}",
+        "{\"a\":\"0123456789abcdef0123456789abcdef01\xd8 456789abcdef0123456789abcdef\"}",
+        "{\"a\":\"0123456789abcdef\xc1\xbf 456789abcdef0123456789abcdef\"}",
+        "{\"0123456789abcdef0123456789\n 0123456789abcdef0123456789\":1}",
+        "{\"a\":\"0123456789abcdef0123456789\\u0041 0123456789abcdef0123456789\"}",
     };
     for (size_t i = 0; i < sizeof unsure / sizeof *unsure; i++)
         cr_expect(!na_json_compact_object(unsure[i], strlen(unsure[i]), NULL), "should be unsure: %s", unsure[i]);
