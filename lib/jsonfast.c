@@ -89,6 +89,17 @@ size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_o
     return i;
 }
 
+/* Index of the next '"', '\\' or control byte at or after i (n if none); in
+ * valid UTF-8 these are the only bytes a JSON string needs looked at (they are
+ * ASCII, never part of a longer sequence). */
+static size_t next_special(const char *p, size_t n, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    i = na_json_plain_run(u, n, i, 0);
+    while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') i++;
+    return i;
+}
+
 #if defined(__SSE2__)
 /* Byte-class masks of 16 bytes: high bit set, continuation (80-BF), 2-byte lead (C2-DF), JSON stop (ASCII). */
 typedef struct cls16 {
@@ -454,29 +465,6 @@ static size_t skip_string_plain(const unsigned char *p, size_t n, size_t i)
     }
 }
 
-/*
- * The next quote, backslash or control byte at or after i (n if none), in
- * text known to be valid UTF-8: those bytes are ASCII, so never part of a
- * longer sequence, and nothing else needs a look.  16 bytes at a time.
- */
-static size_t next_stop_utf8(const unsigned char *p, size_t n, size_t i)
-{
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
-    while (n - i >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                 _mm_cmpeq_epi8(_mm_min_epu8(v, c1f), v)); /* v <= 0x1F */
-        unsigned bits = (unsigned)_mm_movemask_epi8(m);
-        if (bits) return i + (size_t)__builtin_ctz(bits);
-        i += 16;
-    }
-#endif
-    for (; i < n; i++)
-        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') return i;
-    return n;
-}
-
 static int is_upper_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
 
 /* A canonical string at p[i] == '"'; *nul set if it holds U+0000.  1 yes, 0 not sure. */
@@ -485,7 +473,7 @@ static int jc_string(jc *c, int *nul)
     const unsigned char *p = c->p;
     size_t n = c->n, i = c->i + 1;
     for (;;) {
-        i = c->utf8 ? next_stop_utf8(p, n, i) : skip_string_plain(p, n, i);
+        i = c->utf8 ? next_special((const char *)p, n, i) : skip_string_plain(p, n, i);
         if (i >= n) return 0;
         unsigned char b = p[i];
         if (b == '"') {
@@ -960,15 +948,6 @@ int na_json_object_valid(const char *s, size_t n)
 /* ---- the pass-2 reader of input lines (na_json_text_fast) ------------------ */
 
 static size_t skip_ws(const char *p, size_t n, size_t i) { return jv_ws((const unsigned char *)p, n, i); }
-
-/* Index of the next '"', '\\' or control byte at or after i (n if none). */
-static size_t next_special(const char *p, size_t n, size_t i)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    i = na_json_plain_run(u, n, i, 0);
-    while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') i++;
-    return i;
-}
 
 /*
  * Decode the JSON string starting at p[i] == '"' into out (if out) and
