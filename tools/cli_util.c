@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 const char *cli_cmd = NULL;
 
@@ -220,41 +223,55 @@ int cli_json_string(cli_out *o, const char *s, size_t n)
     return 0;
 }
 
+/* Bit k set when p[base + k] is a quote, backslash, bracket, brace or
+ * control byte, for the (up to) 16 bytes from base: all the guard looks at. */
+static unsigned guard_mask(const unsigned char *p, size_t n, size_t base)
+{
+    unsigned m = 0;
+#if defined(__SSE2__)
+    if (n - base >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + base));
+        __m128i lo = _mm_or_si128(v, _mm_set1_epi8(0x20)); /* [ ] as { } */
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                                   _mm_or_si128(_mm_cmpeq_epi8(lo, _mm_set1_epi8('{')), _mm_cmpeq_epi8(lo, _mm_set1_epi8('}'))));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v)); /* v <= 0x1F */
+        return (unsigned)_mm_movemask_epi8(hit);
+    }
+#endif
+    for (size_t k = 0; k < 16 && base + k < n; k++) {
+        unsigned char c = p[base + k];
+        if (c < 0x20 || c == '"' || c == '\\' || (c | 0x20) == '{' || (c | 0x20) == '}') m |= 1u << k;
+    }
+    return m;
+}
+
 int cli_json_object_guard(const char *s, size_t n)
 {
-    /* byte classes: 0 plain, 1 control (refused), 2 quote, 3 backslash, 4 open, 5 close */
-    /* constant: called from several threads (list --json) */
-    static const unsigned char cls[256] = {
-        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-        ['"'] = 2, ['\\'] = 3, ['{'] = 4, ['['] = 4, ['}'] = 5, [']'] = 5};
     const unsigned char *p = (const unsigned char *)s;
     if (n < 2 || p[0] != '{' || p[n - 1] != '}') return -1;
-    int depth = 0;
-    for (size_t i = 0; i < n; i++) {
-        switch (cls[p[i]]) {
-        case 0: break;
-        case 1: return -1;
-        case 2: /* a string: skip to its closing quote */
-            for (i++; i < n; i++) {
-                i = na_json_plain_run(p, n, i, 0); /* plain string bytes, 8 at a time */
-                if (i >= n) break;
-                unsigned char k = cls[p[i]];
-                if (k == 2) break;
-                if (k == 1) return -1;
-                if (k == 3 && (++i >= n || cls[p[i]] == 1)) return -1;
-            }
-            if (i >= n) return -1;
-            break;
-        case 3: return -1; /* backslash outside a string */
-        case 4:
-            if (++depth > 512) return -1;
-            break;
-        case 5:
-            if (--depth < 0 || (depth == 0 && i != n - 1)) return -1;
-            break;
+    /* only the bytes of guard_mask change the state; 16 at a time found, then walked */
+    int depth = 0, in_string = 0;
+    size_t escaped = SIZE_MAX; /* the byte after a backslash in a string */
+    for (size_t base = 0; base < n; base += 16) {
+        for (unsigned m = guard_mask(p, n, base); m; m &= m - 1) {
+            size_t i = base + (size_t)__builtin_ctz(m);
+            unsigned char c = p[i];
+            if (c < 0x20) return -1; /* a control byte, escaped or not */
+            if (i == escaped) continue;
+            if (in_string) {
+                if (c == '"') in_string = 0;
+                else if (c == '\\') {
+                    if (i + 1 >= n) return -1;
+                    escaped = i + 1;
+                }
+            } else if (c == '"') in_string = 1;
+            else if (c == '\\') return -1; /* a backslash outside a string */
+            else if (c == '{' || c == '[') {
+                if (++depth > 512) return -1;
+            } else if (--depth < 0 || (depth == 0 && i != n - 1)) return -1;
         }
     }
-    return depth == 0 ? 0 : -1;
+    return depth == 0 && !in_string ? 0 : -1;
 }
 
 int cli_out_flush(cli_out *o)
