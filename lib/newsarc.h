@@ -223,6 +223,16 @@ NEWSARC_API NEWSARC_WUR int newsarc_writer_add_json_batch(newsarc_writer *w, con
                                                           const size_t *lens, size_t n, const char *text_field,
                                                           const uint64_t *locators, size_t *done);
 
+/**
+ * Add n entries and their article bytes as newsarc_writer_add() would, one
+ * after the other, with the hashing spread over the writer's threads
+ * (files of a directory).  On the first entry that fails, returns its error
+ * (message on the handle) with *done = the number added before it.
+ */
+NEWSARC_API NEWSARC_WUR int newsarc_writer_add_batch(newsarc_writer *w, const newsarc_entry *entries,
+                                                     const void *const *articles, const size_t *lens, size_t n,
+                                                     const uint64_t *locators, size_t *done);
+
 /** @return entries added so far. */
 NEWSARC_API size_t newsarc_writer_entry_count(const newsarc_writer *w);
 

@@ -914,6 +914,7 @@ typedef struct jbatch {
     na_arena *arena; /* per chunk */
     size_t n, chunks;
     const char *text_field;
+    int raw;              /* articles as they are (newsarc_writer_add_batch), not JSON lines */
     atomic_size_t next;   /* next chunk to claim */
     atomic_uchar *ready;  /* per chunk: prepared */
 } jbatch;
@@ -927,8 +928,11 @@ static void prepare_chunk(jbatch *b, size_t c)
     na_json_scratch sc = {.out = &b->arena[c]};
     for (size_t i = c * JB_CHUNK; i < end; i++) {
         jprep *p = &b->p[i];
-        p->rc = na_json_split_line_sc(p->line, p->len, b->text_field, &p->s, p->msg, &sc);
-        if (p->rc) continue;
+        if (b->raw) {
+            p->s.text = (const uint8_t *)p->line;
+            p->s.text_len = p->len;
+        } else if ((p->rc = na_json_split_line_sc(p->line, p->len, b->text_field, &p->s, p->msg, &sc)) != 0)
+            continue;
         na_hash(p->id, p->s.text, p->s.text_len);
         p->check = na_check64(p->s.text, p->s.text_len);
         na_minhash(p->s.text, p->s.text_len, p->sig);
@@ -952,13 +956,14 @@ static void *prepare_lines(void *arg)
     return NULL;
 }
 
-int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, const size_t *lens, size_t n,
-                                  const char *text_field, const uint64_t *locators, size_t *done)
+/* JSON lines (entries NULL) or raw articles with their entries, added in order */
+static int add_batch(newsarc_writer *w, const newsarc_entry *entries, const char *const *lines, const size_t *lens,
+                     size_t n, const char *text_field, const uint64_t *locators, size_t *done)
 {
     *done = 0;
     if (w->finished) return na_set_error(w->msg, NEWSARC_E_STATE, "the writer is finished");
     if (n == 0) return 0;
-    jbatch jb = {.n = n, .chunks = (n + JB_CHUNK - 1) / JB_CHUNK, .text_field = text_field};
+    jbatch jb = {.n = n, .chunks = (n + JB_CHUNK - 1) / JB_CHUNK, .text_field = text_field, .raw = entries != NULL};
     if (w->batch_cap < n) {
         free(w->batch_mem);
         w->batch_cap = 0;
@@ -998,6 +1003,16 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
         size_t end = (c + 1) * JB_CHUNK < n ? (c + 1) * JB_CHUNK : n;
         for (; i < end && !rc; i++) {
             jprep *q = &jb.p[i];
+            if (entries) {
+                const newsarc_entry *e = &entries[i];
+                if (e->flags != 0 || e->text_key_len || e->text_pos)
+                    rc = na_set_error(w->msg, NEWSARC_E_ARG, "entries with JSON flags come from newsarc_writer_add_json");
+                else
+                    rc = add_prepared(w, e, q->line, q->len, locators[i], q->len, KIND_RAW, NULL, 0, q->id, q->check,
+                                      q->sig);
+                if (rc) break;
+                continue;
+            }
             if (q->rc) {
                 rc = na_set_error(w->msg, q->rc, "%s", q->msg);
                 break;
@@ -1018,9 +1033,25 @@ int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, c
     atomic_store_explicit(&jb.next, jb.chunks, memory_order_relaxed);
     for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
     *done = i;
-    for (size_t k = 0; k < n; k++) na_json_split_free(&jb.p[k].s);
+    for (size_t k = 0; !entries && k < n; k++) na_json_split_free(&jb.p[k].s);
     free(jb.ready);
     return rc;
+}
+
+int newsarc_writer_add_json_batch(newsarc_writer *w, const char *const *lines, const size_t *lens, size_t n,
+                                  const char *text_field, const uint64_t *locators, size_t *done)
+{
+    return add_batch(w, NULL, lines, lens, n, text_field, locators, done);
+}
+
+int newsarc_writer_add_batch(newsarc_writer *w, const newsarc_entry *entries, const void *const *articles,
+                             const size_t *lens, size_t n, const uint64_t *locators, size_t *done)
+{
+    if (!entries && n) {
+        *done = 0;
+        return na_set_error(w->msg, NEWSARC_E_ARG, "no entries");
+    }
+    return add_batch(w, entries, (const char *const *)articles, lens, n, NULL, locators, done);
 }
 
 /* ---- fetching article bytes again (pass 2) -------------------------------- */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@
 #define NEWSARC_SKIPPED_NAME ".newsarc/skipped.jsonl"
 #define BATCH_LINES 4096      /* JSON lines handed to the writer at once */
 #define BATCH_BYTES (16u << 20)
+#define FILE_BATCH 512          /* files of a directory handed to the writer at once */
+#define FILE_BATCH_BYTES (8u << 20)
 
 #ifdef NEWSARC_HAVE_SIGN
 #include "sign_cli.h"
@@ -50,12 +53,22 @@ typedef struct pack_state {
     int errors;
     uint64_t bytes_in;
     size_t articles_seen;
-    char *buf;
-    size_t bufcap;
     int skip_invalid;
     int threads; /* > 1: JSONL lines are read a batch ahead */
     char **skipped; /* JSON Lines report of skipped input lines */
     size_t n_skipped, cap_skipped;
+    /* files read and not yet added: newsarc_writer_add_batch hashes them on
+     * all threads; added before anything else is added or reported */
+    struct {
+        newsarc_entry *e; /* names owned */
+        char **display;
+        size_t *off, *len; /* in data */
+        uint64_t *loc;
+        const void **art;
+        size_t n;
+        char *data;
+        size_t used, cap;
+    } fb;
 } pack_state;
 
 static int grow(void **p, size_t *cap, size_t n, size_t elem)
@@ -278,45 +291,97 @@ static int fetch_many(void *ctx, size_t n, const uint64_t *locators, void *const
 }
 #endif
 
-/* Read a whole regular file (an article) into ps->buf. */
-static int read_file(pack_state *ps, const char *path, const char *display, size_t *len)
+/* Read a whole regular file (an article) to the end of the file batch's
+ * data; on failure the message goes to msg and nothing is kept. */
+static int read_file(pack_state *ps, const char *path, const char *display, size_t *len, char *msg, size_t msz)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        cli_err("'%s': cannot open: %s", display, strerror(errno));
+        snprintf(msg, msz, "'%s': cannot open: %s", display, strerror(errno));
         return EXIT_USAGE;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        cli_err("'%s': not a regular file", display);
+        snprintf(msg, msz, "'%s': not a regular file", display);
         return EXIT_USAGE;
     }
     if ((uint64_t)st.st_size > ((uint64_t)1 << 30)) {
         close(fd);
-        cli_err("'%s': larger than 1 GiB, the format's article limit", display);
+        snprintf(msg, msz, "'%s': larger than 1 GiB, the format's article limit", display);
         return EXIT_DATA;
     }
-    size_t n = (size_t)st.st_size;
-    if (n + 1 > ps->bufcap) {
-        char *b = realloc(ps->buf, n + 1);
+    size_t n = (size_t)st.st_size, at = ps->fb.used;
+    if (n + 1 > ps->fb.cap - at) {
+        size_t cap = ps->fb.cap ? ps->fb.cap : FILE_BATCH_BYTES;
+        while (n + 1 > cap - at) cap *= 2;
+        char *b = realloc(ps->fb.data, cap);
         if (!b) {
             close(fd);
-            cli_err("out of memory");
+            snprintf(msg, msz, "out of memory");
             return EXIT_USAGE;
         }
-        ps->buf = b;
-        ps->bufcap = n + 1;
+        ps->fb.data = b;
+        ps->fb.cap = cap;
     }
-    int rc = pread_all(fd, ps->buf, n, 0);
+    int rc = pread_all(fd, ps->fb.data + at, n, 0);
     /* a file that grows while we read it is caught by the second pass */
     close(fd);
     if (rc != 0) {
-        cli_err("'%s': read error or file shrank while reading", display);
+        snprintf(msg, msz, "'%s': read error or file shrank while reading", display);
         return EXIT_USAGE;
     }
     *len = n;
     return 0;
+}
+
+static void file_batch_free(pack_state *ps)
+{
+    for (size_t i = 0; i < ps->fb.n; i++) {
+        free((char *)ps->fb.e[i].name);
+        free(ps->fb.display[i]);
+    }
+    ps->fb.n = 0;
+    ps->fb.used = 0;
+}
+
+/* The files read so far to the writer, in order; the first that fails is reported. */
+static int flush_files(pack_state *ps)
+{
+    if (!ps->fb.n) return 0;
+    for (size_t i = 0; i < ps->fb.n; i++) ps->fb.art[i] = ps->fb.data + ps->fb.off[i];
+    size_t done = 0;
+    int rc = 0, wrc = newsarc_writer_add_batch(ps->w, ps->fb.e, ps->fb.art, ps->fb.len, ps->fb.n, ps->fb.loc, &done);
+    if (wrc) {
+        cli_err("'%s': %s", ps->fb.display[done], newsarc_writer_error(ps->w));
+        rc = cli_exit_for(wrc);
+    }
+    file_batch_free(ps);
+    return rc;
+}
+
+/* A problem with an input: the files read before it are added first (their
+ * errors come first, in input order); then the message, and code. */
+static int input_error(pack_state *ps, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int input_error(pack_state *ps, int code, const char *fmt, ...)
+{
+    int rc = flush_files(ps);
+    if (rc) return rc;
+    char m[4400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    cli_err("%s", m);
+    return code;
+}
+
+/* A warning about an input, after the files read before it are added: 0, or their error. */
+static int input_warning(pack_state *ps, const char *what, const char *path)
+{
+    int rc = flush_files(ps);
+    if (!rc) cli_warn("'%s': %s", path, what);
+    return rc;
 }
 
 static void progress(pack_state *ps)
@@ -328,26 +393,39 @@ static void progress(pack_state *ps)
 static int add_file(pack_state *ps, const char *path, const char *name, const char *display)
 {
     size_t len;
-    int rc = read_file(ps, path, display, &len);
-    if (rc) return rc;
+    char msg[4400];
+    int rc = read_file(ps, path, display, &len, msg, sizeof msg);
+    if (rc) return input_error(ps, rc, "%s", msg);
     uint32_t si;
     uint64_t loc;
-    if (add_source(ps, path, display, 0, -1, &si) != 0 || make_locator(ps, si, 0, &loc) != 0) {
-        cli_err("out of memory");
-        return EXIT_USAGE;
+    size_t k = ps->fb.n;
+    if (k == 0 && !ps->fb.e) { /* the batch's arrays, once */
+        ps->fb.e = calloc(FILE_BATCH, sizeof *ps->fb.e);
+        ps->fb.display = calloc(FILE_BATCH, sizeof *ps->fb.display);
+        ps->fb.off = calloc(FILE_BATCH, sizeof *ps->fb.off);
+        ps->fb.len = calloc(FILE_BATCH, sizeof *ps->fb.len);
+        ps->fb.loc = calloc(FILE_BATCH, sizeof *ps->fb.loc);
+        ps->fb.art = calloc(FILE_BATCH, sizeof *ps->fb.art);
     }
-    newsarc_entry e = {0};
-    e.name = name;
-    e.name_len = strlen(name);
-    int wrc = newsarc_writer_add(ps->w, &e, ps->buf, len, loc);
-    if (wrc) {
-        cli_err("'%s': %s", display, newsarc_writer_error(ps->w));
-        return cli_exit_for(wrc);
+    char *nm = NULL, *dp = NULL;
+    if (!ps->fb.e || !ps->fb.display || !ps->fb.off || !ps->fb.len || !ps->fb.loc || !ps->fb.art ||
+        add_source(ps, path, display, 0, -1, &si) != 0 || make_locator(ps, si, 0, &loc) != 0 || !(nm = strdup(name)) ||
+        !(dp = strdup(display))) {
+        free(nm);
+        free(dp);
+        return input_error(ps, EXIT_USAGE, "out of memory");
     }
+    ps->fb.e[k] = (newsarc_entry){.name = nm, .name_len = strlen(nm)};
+    ps->fb.display[k] = dp;
+    ps->fb.off[k] = ps->fb.used;
+    ps->fb.len[k] = len;
+    ps->fb.loc[k] = loc;
+    ps->fb.n++;
+    ps->fb.used += len;
     ps->bytes_in += len;
     ps->articles_seen++;
     progress(ps);
-    return 0;
+    return ps->fb.n == FILE_BATCH || ps->fb.used >= FILE_BATCH_BYTES ? flush_files(ps) : 0;
 }
 
 /* ---- directories --------------------------------------------------------------------- */
@@ -363,22 +441,17 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstack *ds)
 {
     DIR *d = opendir(dirpath);
-    if (!d) {
-        cli_err("'%s': cannot open directory: %s", dirpath, strerror(errno));
-        return EXIT_USAGE;
-    }
+    if (!d) return input_error(ps, EXIT_USAGE, "'%s': cannot open directory: %s", dirpath, strerror(errno));
     struct stat st;
     if (fstat(dirfd(d), &st) == 0) {
         for (int i = 0; i < ds->depth; i++)
             if (ds->dev[i] == st.st_dev && ds->ino[i] == st.st_ino) {
                 closedir(d);
-                cli_err("'%s': directory loop", dirpath);
-                return EXIT_DATA;
+                return input_error(ps, EXIT_DATA, "'%s': directory loop", dirpath);
             }
         if (ds->depth >= 256) {
             closedir(d);
-            cli_err("'%s': directories nested too deeply", dirpath);
-            return EXIT_DATA;
+            return input_error(ps, EXIT_DATA, "'%s': directories nested too deeply", dirpath);
         }
         ds->dev[ds->depth] = st.st_dev;
         ds->ino[ds->depth] = st.st_ino;
@@ -392,18 +465,14 @@ static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstac
     while ((de = readdir(d)) != NULL) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
         if (grow((void **)&names, &cap, n, sizeof *names) != 0 || !(names[n] = strdup(de->d_name))) {
-            cli_err("out of memory");
             closedir(d);
-            return EXIT_USAGE;
+            return input_error(ps, EXIT_USAGE, "out of memory");
         }
         n++;
     }
     int rd_err = errno;
     closedir(d);
-    if (rd_err) {
-        cli_err("'%s': cannot read directory: %s", dirpath, strerror(rd_err));
-        return EXIT_USAGE;
-    }
+    if (rd_err) return input_error(ps, EXIT_USAGE, "'%s': cannot read directory: %s", dirpath, strerror(rd_err));
     if (n) qsort(names, n, sizeof *names, cmp_str);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -414,23 +483,21 @@ static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstac
         size_t pl = strlen(dirpath), nl = strlen(names[i]), ql = strlen(prefix);
         char *path = malloc(pl + nl + 2), *name = malloc(ql + nl + 2);
         if (!path || !name) {
-            cli_err("out of memory");
-            rc = EXIT_USAGE;
+            rc = input_error(ps, EXIT_USAGE, "out of memory");
         } else {
             sprintf(path, "%s%s%s", dirpath, (pl && dirpath[pl - 1] == '/') ? "" : "/", names[i]);
             sprintf(name, "%s%s%s", prefix, ql ? "/" : "", names[i]);
             struct stat lst;
             if (lstat(path, &lst) != 0) {
-                cli_err("'%s': cannot stat: %s", path, strerror(errno));
-                rc = EXIT_USAGE;
+                rc = input_error(ps, EXIT_USAGE, "'%s': cannot stat: %s", path, strerror(errno));
             } else if (S_ISDIR(lst.st_mode)) {
                 rc = walk(ps, path, name, ds);
             } else if (S_ISREG(lst.st_mode)) {
                 rc = add_file(ps, path, name, path);
             } else if (S_ISLNK(lst.st_mode)) {
-                cli_warn("'%s': symbolic link not followed, skipped", path);
+                rc = input_warning(ps, "symbolic link not followed, skipped", path);
             } else {
-                cli_warn("'%s': not a regular file, skipped", path);
+                rc = input_warning(ps, "not a regular file, skipped", path);
             }
         }
         free(path);
@@ -737,7 +804,8 @@ static int add_input(pack_state *ps, const char *in)
     }
     if (S_ISDIR(st.st_mode)) {
         dirstack ds = {.depth = 0};
-        return walk(ps, in, "", &ds);
+        int rc = walk(ps, in, "", &ds);
+        return rc ? rc : flush_files(ps);
     }
     if (!S_ISREG(st.st_mode)) {
         cli_err("'%s': not a directory, a regular file or '-'", in);
@@ -752,7 +820,8 @@ static int add_input(pack_state *ps, const char *in)
         return add_jsonl(ps, in, in, fd);
     }
     const char *base = strrchr(in, '/');
-    return add_file(ps, in, base ? base + 1 : in, in);
+    int rc = add_file(ps, in, base ? base + 1 : in, in);
+    return rc ? rc : flush_files(ps);
 }
 
 /* ---- output: atomic file or stdout ----------------------------------------------------------- */
@@ -998,6 +1067,13 @@ int cmd_pack(int argc, char **argv)
     for (size_t i = 0; i < ps.n_skipped; i++) free(ps.skipped[i]);
     free(ps.skipped);
     free(ps.src);
-    free(ps.buf);
+    file_batch_free(&ps);
+    free(ps.fb.e);
+    free(ps.fb.display);
+    free(ps.fb.off);
+    free(ps.fb.len);
+    free(ps.fb.loc);
+    free(ps.fb.art);
+    free(ps.fb.data);
     return rc;
 }

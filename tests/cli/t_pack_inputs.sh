@@ -44,6 +44,24 @@ mkdir bad5 && printf 'x\n' > bad5/$'c1\xc2\x9bcsi.txt'
 na pack -o b5.nwa bad5
 expect 1 "a file name with a C1 control (U+009B)"
 
+# files are handed to the writer in batches: a refused name is still the
+# first problem reported, before the warning about a link after it and the
+# error about an unreadable file after that (names sorted: a, b, c)
+mkdir bad6 && printf 'x\n' > bad6/$'a\tname.txt' && ln -s a bad6/b-link && printf 'y\n' > bad6/c.txt
+chmod 000 bad6/c.txt
+na pack -o b6.nwa bad6
+expect 1 "a refused name, then a link, then an unreadable file"
+grep -q "bad6/a.*control character" err || fail "batched files: the first message is not the refused name's: $(errtext)"
+grep -q 'b-link' err && fail "batched files: the link after the refused name was reported: $(errtext)"
+grep -q 'c.txt' err && fail "batched files: the file after the refused name was reported: $(errtext)"
+chmod 644 bad6/c.txt
+# and 1300 files (batches of 512) give the bytes of one batch per file (-T 1 still batches: same bytes)
+mkdir many && for i in $(seq 1 1300); do printf 'article %d\n' "$i" > many/f$i.txt; done
+na pack -T 1 -o many1.nwa many; expect 0 "pack 1300 files -T 1"
+na pack -T 3 -o many3.nwa many; expect 0 "pack 1300 files -T 3"
+same many1.nwa many3.nwa "1300 files: -T 1 and -T 3 give other bytes"
+na list many1.nwa; [ "$(wc -l < out)" = 1300 ] || fail "1300 files: $(wc -l < out) entries"
+
 # several inputs: two trees with distinct names, a file, and JSONL
 mkdir -p t2/extra && printf 'extra\n' > t2/extra/x.txt
 cp "$FIX/jsonl/news.jsonl" news.jsonl

@@ -979,3 +979,53 @@ Test(archive, batch_fetch_gives_the_same_bytes_and_reports_changes)
     tu_buf_free(&c);
     free(data);
 }
+
+/* newsarc_writer_add_batch: the bytes of one newsarc_writer_add after the
+ * other, for any batch cut and thread count; the first bad entry stops it. */
+Test(archive, add_batch_gives_the_bytes_of_single_adds)
+{
+    tu_buf a = {0};
+    newsarc_writer_options o1 = {.block_size = 4096, .threads = 1};
+    cr_assert_eq(tu_pack(items, N_ITEMS, NULL, &o1, &a, NULL, 0), 0);
+    newsarc_entry e[N_ITEMS];
+    const void *art[N_ITEMS];
+    size_t len[N_ITEMS];
+    uint64_t loc[N_ITEMS] = {0};
+    for (int i = 0; i < N_ITEMS; i++) {
+        e[i] = (newsarc_entry){.name = items[i].name, .name_len = strlen(items[i].name)};
+        art[i] = items[i].data;
+        len[i] = strlen(items[i].data);
+    }
+    for (int threads = 1; threads <= 3; threads++)
+        for (size_t cut = 1; cut <= N_ITEMS; cut += 13) {
+            newsarc_writer_options o = {.block_size = 4096, .threads = threads};
+            newsarc_writer *w = newsarc_writer_new(&o);
+            cr_assert(w);
+            for (size_t at = 0; at < N_ITEMS; at += cut) {
+                size_t n = at + cut <= N_ITEMS ? cut : N_ITEMS - at, done = 99;
+                cr_assert_eq(newsarc_writer_add_batch(w, e + at, art + at, len + at, n, loc + at, &done), 0, "%s",
+                             newsarc_writer_error(w));
+                cr_assert_eq(done, n);
+            }
+            tu_buf b = {0};
+            cr_assert_eq(newsarc_writer_finish(w, tu_buf_write, &b, NULL, NULL), 0);
+            newsarc_writer_free(w);
+            cr_assert(b.len == a.len && !memcmp(a.data, b.data, a.len),
+                      "batches of %zu at -T %d give other bytes than single adds", cut, threads);
+            tu_buf_free(&b);
+        }
+    /* a bad name at 5: the five before it are added, *done says so */
+    newsarc_entry bad[N_ITEMS];
+    memcpy(bad, e, sizeof bad);
+    bad[5] = (newsarc_entry){.name = "a/../b", .name_len = 6};
+    newsarc_writer_options o2 = {.threads = 2};
+    newsarc_writer *w = newsarc_writer_new(&o2);
+    size_t done = 99;
+    cr_expect_eq(newsarc_writer_add_batch(w, bad, art, len, N_ITEMS, loc, &done), NEWSARC_E_INPUT);
+    cr_expect_eq(done, 5);
+    cr_expect(strstr(newsarc_writer_error(w), "'..'"), "message: %s", newsarc_writer_error(w));
+    cr_expect_eq(newsarc_writer_add_batch(w, e, art, len, 0, loc, &done), 0);
+    cr_expect_eq(done, 0);
+    newsarc_writer_free(w);
+    tu_buf_free(&a);
+}
