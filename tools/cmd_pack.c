@@ -5,6 +5,7 @@
  * directory, fsync, rename, fsync the directory.
  */
 #include "cli.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -57,19 +58,31 @@ typedef struct pack_state {
     int threads; /* > 1: JSONL lines are read a batch ahead */
     char **skipped; /* JSON Lines report of skipped input lines */
     size_t n_skipped, cap_skipped;
-    /* files read and not yet added: newsarc_writer_add_batch hashes them on
-     * all threads; added before anything else is added or reported */
+    /* files listed and not yet added (see flush_files); added before anything
+     * else is added or reported */
     struct {
+        struct qfile *q;
         newsarc_entry *e; /* names owned */
-        char **display;
-        size_t *off, *len; /* in data */
-        uint64_t *loc;
         const void **art;
+        size_t *len;
+        uint64_t *loc;
         size_t n;
+        uint64_t listed; /* bytes, by lstat */
         char *data;
-        size_t used, cap;
+        size_t cap;
     } fb;
 } pack_state;
+
+/* A file listed for the next batch. */
+typedef struct qfile {
+    uint32_t src;  /* its source: path and display */
+    uint64_t want; /* its size when listed: its room in the batch's data */
+    size_t off;    /* that room */
+    size_t len;    /* bytes read: at data + off, or in own */
+    char *own;     /* the file's size changed since it was listed: read here */
+    int rc;        /* it could not be read: exit code, and msg */
+    char *msg;
+} qfile;
 
 static int grow(void **p, size_t *cap, size_t n, size_t elem)
 {
@@ -291,70 +304,114 @@ static int fetch_many(void *ctx, size_t n, const uint64_t *locators, void *const
 }
 #endif
 
-/* Read a whole regular file (an article) to the end of the file batch's
- * data; on failure the message goes to msg and nothing is kept. */
-static int read_file(pack_state *ps, const char *path, const char *display, size_t *len, char *msg, size_t msz)
+/* Read the whole regular file f (an article) into dst (its room) or into
+ * f->own; on failure f->rc and f->msg.  Any thread. */
+static void read_file(const source *src, qfile *f, char *dst)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        snprintf(msg, msz, "'%s': cannot open: %s", display, strerror(errno));
-        return EXIT_USAGE;
-    }
+    char m[4400];
+    int fd = open(src->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        snprintf(msg, msz, "'%s': not a regular file", display);
-        return EXIT_USAGE;
-    }
-    if ((uint64_t)st.st_size > ((uint64_t)1 << 30)) {
-        close(fd);
-        snprintf(msg, msz, "'%s': larger than 1 GiB, the format's article limit", display);
-        return EXIT_DATA;
-    }
-    size_t n = (size_t)st.st_size, at = ps->fb.used;
-    if (n + 1 > ps->fb.cap - at) {
-        size_t cap = ps->fb.cap ? ps->fb.cap : FILE_BATCH_BYTES;
-        while (n + 1 > cap - at) cap *= 2;
-        char *b = realloc(ps->fb.data, cap);
-        if (!b) {
-            close(fd);
-            snprintf(msg, msz, "out of memory");
-            return EXIT_USAGE;
+    if (fd < 0) {
+        snprintf(m, sizeof m, "'%s': cannot open: %s", src->display, strerror(errno));
+        f->rc = EXIT_USAGE;
+    } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(m, sizeof m, "'%s': not a regular file", src->display);
+        f->rc = EXIT_USAGE;
+    } else if ((uint64_t)st.st_size > ((uint64_t)1 << 30)) {
+        snprintf(m, sizeof m, "'%s': larger than 1 GiB, the format's article limit", src->display);
+        f->rc = EXIT_DATA;
+    } else {
+        size_t n = (size_t)st.st_size;
+        if ((uint64_t)n != f->want && !(dst = f->own = malloc(n + 1))) {
+            snprintf(m, sizeof m, "out of memory");
+            f->rc = EXIT_USAGE;
+        } else if (pread_all(fd, dst, n, 0) != 0) {
+            /* a file that grows while we read it is caught by the second pass */
+            snprintf(m, sizeof m, "'%s': read error or file shrank while reading", src->display);
+            f->rc = EXIT_USAGE;
         }
-        ps->fb.data = b;
-        ps->fb.cap = cap;
+        f->len = n;
     }
-    int rc = pread_all(fd, ps->fb.data + at, n, 0);
-    /* a file that grows while we read it is caught by the second pass */
-    close(fd);
-    if (rc != 0) {
-        snprintf(msg, msz, "'%s': read error or file shrank while reading", display);
-        return EXIT_USAGE;
+    if (fd >= 0) close(fd);
+    if (f->rc && !(f->msg = strdup(m))) f->msg = NULL; /* reported as out of memory */
+}
+
+typedef struct fb_reads {
+    pack_state *ps;
+    int threads;
+} fb_reads;
+
+static void read_share(void *arg, int t)
+{
+    fb_reads *x = arg;
+    pack_state *ps = x->ps;
+    size_t n = ps->fb.n, lo = n * (size_t)t / (size_t)x->threads, hi = n * (size_t)(t + 1) / (size_t)x->threads;
+    for (size_t i = lo; i < hi; i++) {
+        qfile *f = &ps->fb.q[i];
+        read_file(&ps->src[f->src], f, ps->fb.data + f->off);
     }
-    *len = n;
-    return 0;
 }
 
 static void file_batch_free(pack_state *ps)
 {
     for (size_t i = 0; i < ps->fb.n; i++) {
         free((char *)ps->fb.e[i].name);
-        free(ps->fb.display[i]);
+        free(ps->fb.q[i].own);
+        free(ps->fb.q[i].msg);
     }
     ps->fb.n = 0;
-    ps->fb.used = 0;
+    ps->fb.listed = 0;
 }
 
-/* The files read so far to the writer, in order; the first that fails is reported. */
+/*
+ * The files listed so far, read on all threads (each into its room in one
+ * buffer), then handed to the writer at once (newsarc_writer_add_batch:
+ * hashed on all threads, added in order).  Up to the first file that cannot
+ * be read; the first problem in input order is reported.
+ */
 static int flush_files(pack_state *ps)
 {
-    if (!ps->fb.n) return 0;
-    for (size_t i = 0; i < ps->fb.n; i++) ps->fb.art[i] = ps->fb.data + ps->fb.off[i];
-    size_t done = 0;
-    int rc = 0, wrc = newsarc_writer_add_batch(ps->w, ps->fb.e, ps->fb.art, ps->fb.len, ps->fb.n, ps->fb.loc, &done);
-    if (wrc) {
-        cli_err("'%s': %s", ps->fb.display[done], newsarc_writer_error(ps->w));
-        rc = cli_exit_for(wrc);
+    size_t n = ps->fb.n;
+    if (!n) return 0;
+    size_t room = 0;
+    for (size_t i = 0; i < n; i++) {
+        qfile *f = &ps->fb.q[i];
+        f->off = room;
+        if (f->want <= ((uint64_t)1 << 30)) room += (size_t)f->want; /* larger: refused when read */
+    }
+    int rc = 0;
+    if (room + 1 > ps->fb.cap) {
+        char *d = realloc(ps->fb.data, room + 1);
+        if (!d) {
+            cli_err("out of memory");
+            rc = EXIT_USAGE;
+        } else {
+            ps->fb.data = d;
+            ps->fb.cap = room + 1;
+        }
+    }
+    if (!rc) {
+        /* small batches on this thread: a thread costs more than they take */
+        fb_reads x = {ps, n >= 64 && ps->threads > 1 ? ps->threads : 1};
+        if (x.threads > 16) x.threads = 16;
+        na_run_threads(x.threads, read_share, &x);
+        size_t ok = 0;
+        while (ok < n && !ps->fb.q[ok].rc) ok++;
+        for (size_t i = 0; i < ok; i++) {
+            qfile *f = &ps->fb.q[i];
+            ps->fb.art[i] = f->own ? f->own : ps->fb.data + f->off;
+            ps->fb.len[i] = f->len;
+        }
+        size_t done = 0;
+        int wrc = newsarc_writer_add_batch(ps->w, ps->fb.e, ps->fb.art, ps->fb.len, ok, ps->fb.loc, &done);
+        for (size_t i = 0; i < done; i++) ps->bytes_in += ps->fb.len[i];
+        if (wrc) {
+            cli_err("'%s': %s", ps->src[ps->fb.q[done].src].display, newsarc_writer_error(ps->w));
+            rc = cli_exit_for(wrc);
+        } else if (ok < n) {
+            cli_err("%s", ps->fb.q[ok].msg ? ps->fb.q[ok].msg : "out of memory");
+            rc = ps->fb.q[ok].rc;
+        }
     }
     file_batch_free(ps);
     return rc;
@@ -390,42 +447,31 @@ static void progress(pack_state *ps)
         fprintf(stderr, "\rnewsarc pack: read %zu articles, %.1f MB", ps->articles_seen, (double)ps->bytes_in / 1e6);
 }
 
-static int add_file(pack_state *ps, const char *path, const char *name, const char *display)
+/* List a file for the next batch (size: from lstat, its room in the batch). */
+static int add_file(pack_state *ps, const char *path, const char *name, const char *display, uint64_t size)
 {
-    size_t len;
-    char msg[4400];
-    int rc = read_file(ps, path, display, &len, msg, sizeof msg);
-    if (rc) return input_error(ps, rc, "%s", msg);
     uint32_t si;
     uint64_t loc;
     size_t k = ps->fb.n;
-    if (k == 0 && !ps->fb.e) { /* the batch's arrays, once */
+    if (!ps->fb.q) { /* the batch's arrays, once */
+        ps->fb.q = calloc(FILE_BATCH, sizeof *ps->fb.q);
         ps->fb.e = calloc(FILE_BATCH, sizeof *ps->fb.e);
-        ps->fb.display = calloc(FILE_BATCH, sizeof *ps->fb.display);
-        ps->fb.off = calloc(FILE_BATCH, sizeof *ps->fb.off);
+        ps->fb.art = calloc(FILE_BATCH, sizeof *ps->fb.art);
         ps->fb.len = calloc(FILE_BATCH, sizeof *ps->fb.len);
         ps->fb.loc = calloc(FILE_BATCH, sizeof *ps->fb.loc);
-        ps->fb.art = calloc(FILE_BATCH, sizeof *ps->fb.art);
     }
-    char *nm = NULL, *dp = NULL;
-    if (!ps->fb.e || !ps->fb.display || !ps->fb.off || !ps->fb.len || !ps->fb.loc || !ps->fb.art ||
-        add_source(ps, path, display, 0, -1, &si) != 0 || make_locator(ps, si, 0, &loc) != 0 || !(nm = strdup(name)) ||
-        !(dp = strdup(display))) {
-        free(nm);
-        free(dp);
+    char *nm = NULL;
+    if (!ps->fb.q || !ps->fb.e || !ps->fb.art || !ps->fb.len || !ps->fb.loc ||
+        add_source(ps, path, display, 0, -1, &si) != 0 || make_locator(ps, si, 0, &loc) != 0 || !(nm = strdup(name)))
         return input_error(ps, EXIT_USAGE, "out of memory");
-    }
+    ps->fb.q[k] = (qfile){.src = si, .want = size};
     ps->fb.e[k] = (newsarc_entry){.name = nm, .name_len = strlen(nm)};
-    ps->fb.display[k] = dp;
-    ps->fb.off[k] = ps->fb.used;
-    ps->fb.len[k] = len;
     ps->fb.loc[k] = loc;
     ps->fb.n++;
-    ps->fb.used += len;
-    ps->bytes_in += len;
+    ps->fb.listed += size;
     ps->articles_seen++;
     progress(ps);
-    return ps->fb.n == FILE_BATCH || ps->fb.used >= FILE_BATCH_BYTES ? flush_files(ps) : 0;
+    return ps->fb.n == FILE_BATCH || ps->fb.listed >= FILE_BATCH_BYTES ? flush_files(ps) : 0;
 }
 
 /* ---- directories --------------------------------------------------------------------- */
@@ -493,7 +539,7 @@ static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstac
             } else if (S_ISDIR(lst.st_mode)) {
                 rc = walk(ps, path, name, ds);
             } else if (S_ISREG(lst.st_mode)) {
-                rc = add_file(ps, path, name, path);
+                rc = add_file(ps, path, name, path, (uint64_t)lst.st_size);
             } else if (S_ISLNK(lst.st_mode)) {
                 rc = input_warning(ps, "symbolic link not followed, skipped", path);
             } else {
@@ -820,7 +866,7 @@ static int add_input(pack_state *ps, const char *in)
         return add_jsonl(ps, in, in, fd);
     }
     const char *base = strrchr(in, '/');
-    int rc = add_file(ps, in, base ? base + 1 : in, in);
+    int rc = add_file(ps, in, base ? base + 1 : in, in, (uint64_t)st.st_size);
     return rc ? rc : flush_files(ps);
 }
 
@@ -1068,9 +1114,8 @@ int cmd_pack(int argc, char **argv)
     free(ps.skipped);
     free(ps.src);
     file_batch_free(&ps);
+    free(ps.fb.q);
     free(ps.fb.e);
-    free(ps.fb.display);
-    free(ps.fb.off);
     free(ps.fb.len);
     free(ps.fb.loc);
     free(ps.fb.art);
