@@ -7,7 +7,8 @@
  * with RENAME_NOREPLACE, or linked where the filesystem lacks it (no -f:
  * never replaces anything), or renamed (-f: replaces the directory entry
  * itself, never what a symlink points to) into place.  Articles are read in
- * block order so each block is decompressed once.
+ * the order they are stored, so each block is decompressed once, on all
+ * threads; the files (and lines) are written in that order (extract_threads).
  */
 #define _GNU_SOURCE /* renameat2 */
 #include "cli.h"
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,10 +207,20 @@ typedef struct xthread {
     na_meta_cache *mc; /* this thread's decoded META frames */
 } xthread;
 
+/* Files: what the job found for one entry, done in order by xemit_files. */
+typedef struct xfile {
+    enum { XF_WRITE, XF_REPEATED, XF_SKIP, XF_BAD_NAME } what;
+    const char *bad;           /* XF_BAD_NAME: why */
+    size_t name_off, name_len; /* in out, NUL-terminated */
+    size_t data_off, data_len;
+} xfile;
+
 typedef struct xslot {
     xitem *own; /* a feed's job: its entries */
     size_t own_cap;
-    na_buf out;
+    na_buf out; /* lines; files: their names and bytes */
+    xfile *files;
+    size_t n_files, files_cap;
     int rc; /* the job's lines stop before the entry that failed */
     char msg[600];
 } xslot;
@@ -222,6 +234,11 @@ typedef struct xrun {
     const size_t *cut;
     const uint64_t *first; /* a feed (items NULL): job k is frames [k * per_job, ...); first[f]: frame f's first entry */
     uint32_t frames, per_job;
+    /* files (extract -C): the emitting thread's state */
+    newsarc_reader *r;
+    const char *dir;
+    int root, force;
+    dir_cache *dcache;
 } xrun;
 
 /* The lines of items[0, n) into s->out; on a failure s->rc and s->msg. */
@@ -329,9 +346,127 @@ static int xemit(void *ctx, size_t k)
     return 0;
 }
 
+/*
+ * Files: a job reads its articles (each checked against its id) and looks
+ * at their names, keeping names and bytes in memory; the emitting thread
+ * then writes the files in order, so the file system's work overlaps the
+ * next jobs' decompression and hashing.  The messages and their order are
+ * those of one thread.
+ */
+static void xbuild_files(void *ctx, int t, size_t k)
+{
+    xrun *x = ctx;
+    xthread *th = &x->th[t];
+    xslot *s = &x->slot[k % x->slots];
+    const xitem *items = x->items + x->cut[k];
+    size_t n = x->cut[k + 1] - x->cut[k];
+    s->out.len = 0;
+    s->n_files = 0;
+    s->rc = 0;
+    if (s->files_cap < n) {
+        xfile *f = realloc(s->files, sizeof *f * n);
+        if (!f) {
+            snprintf(s->msg, sizeof s->msg, "out of memory");
+            s->rc = NEWSARC_E_NOMEM;
+            return;
+        }
+        s->files = f;
+        s->files_cap = n;
+    }
+    char m[NA_ERRMSG];
+    for (size_t i = 0; i < n; i++) {
+        const xitem *it = &items[i];
+        if (i + XJOB_AHEAD < n) na_reader_prefetch_article(th->cur, items[i + XJOB_AHEAD].article);
+        newsarc_entry e;
+        uint64_t art;
+        const void *data;
+        size_t len;
+        int rc = na_meta_cache_entry(th->mc, it->entry, &e, &art, m);
+        if (rc) {
+            snprintf(s->msg, sizeof s->msg, "%s", m);
+            s->rc = rc;
+            return;
+        }
+        if ((rc = newsarc_cursor_read(th->cur, it->article, &data, &len)) != 0) {
+            snprintf(s->msg, sizeof s->msg, "%s", newsarc_cursor_error(th->cur));
+            s->rc = rc;
+            return;
+        }
+        char idname[NEWSARC_ID_HEX_SIZE + 1];
+        const char *name = e.name;
+        size_t nl = e.name_len;
+        if (nl == 0) { /* entries without a name (JSON Lines): DIR/<id> */
+            newsarc_article_info ai;
+            if ((rc = na_reader_article_msg(x->r, art, &ai, m)) != 0) {
+                snprintf(s->msg, sizeof s->msg, "%s", m);
+                s->rc = rc;
+                return;
+            }
+            newsarc_id_to_hex(idname, ai.id);
+            name = idname;
+            nl = NEWSARC_ID_HEX_SIZE;
+        }
+        xfile *f = &s->files[s->n_files];
+        *f = (xfile){.what = XF_WRITE, .name_off = s->out.len, .name_len = nl};
+        if (na_buf_append(&s->out, name, nl) != 0 || na_buf_append(&s->out, "", 1) != 0) { /* NUL: a path */
+            snprintf(s->msg, sizeof s->msg, "out of memory");
+            s->rc = NEWSARC_E_NOMEM;
+            return;
+        }
+        if ((f->bad = na_name_problem(name, nl)) != NULL) f->what = XF_BAD_NAME;
+        else {
+            /* a name repeated in the archive: entries are sorted by name, so
+             * repeats are adjacent and the first in canonical order wins;
+             * unnamed entries of one article (identical JSON lines) share the file <id> */
+            newsarc_entry pe;
+            uint64_t pa;
+            if (it->entry > 0 && na_meta_cache_entry(th->mc, it->entry - 1, &pe, &pa, m) == 0 &&
+                pe.name_len == e.name_len && !memcmp(pe.name, e.name, e.name_len) && (e.name_len || pa == art))
+                f->what = e.name_len ? XF_REPEATED : XF_SKIP;
+        }
+        if (f->what == XF_WRITE) {
+            f->data_off = s->out.len;
+            f->data_len = len;
+            if (na_buf_append(&s->out, data, len) != 0) {
+                snprintf(s->msg, sizeof s->msg, "out of memory");
+                s->rc = NEWSARC_E_NOMEM;
+                return;
+            }
+        }
+        s->n_files++;
+    }
+}
+
+static int xemit_files(void *ctx, size_t k)
+{
+    xrun *x = ctx;
+    xslot *s = &x->slot[k % x->slots];
+    for (size_t i = 0; i < s->n_files; i++) {
+        const xfile *f = &s->files[i];
+        const char *name = (const char *)s->out.data + f->name_off;
+        char shown[4200];
+        snprintf(shown, sizeof shown, "%s/%.*s", x->dir, (int)f->name_len, name);
+        if (f->what == XF_BAD_NAME) {
+            cli_err("'%s': refusing entry name: %s", x->path, f->bad);
+            return EXIT_DATA;
+        }
+        if (f->what == XF_REPEATED) cli_warn("'%s': name repeated in the archive; kept the first entry", shown);
+        if (f->what != XF_WRITE) continue;
+        int rc = write_entry_file(x->root, x->dcache, name, f->name_len, s->out.data + f->data_off, f->data_len,
+                                  x->force, shown);
+        if (rc) return rc;
+    }
+    if (s->rc) {
+        cli_err("'%s': %s", x->path, s->msg);
+        return cli_exit_for(s->rc);
+    }
+    return 0;
+}
+
 /* feed: every entry unnamed (items unused: NULL); else the sorted items[0, ni) */
-static int extract_jsonl_threads(newsarc_reader *r, const char *path, int feed, const xitem *items, size_t ni,
-                                 int threads)
+/* files: write them under dir (root: its descriptor) instead of lines to stdout */
+static int extract_threads(newsarc_reader *r, const char *path, int feed, const xitem *items, size_t ni, int threads,
+                           const char *dir, int root, int force, dir_cache *dcache)
 {
     int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
     xrun *x = calloc(1, sizeof *x);
@@ -340,6 +475,11 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, int feed, 
         return EXIT_USAGE;
     }
     x->path = path;
+    x->r = r;
+    x->dir = dir;
+    x->root = root;
+    x->force = force;
+    x->dcache = dcache;
     int rc = 0;
     size_t jobs = 0;
     uint64_t *first = NULL;
@@ -379,8 +519,12 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, int feed, 
         size_t nu = 0;
         for (size_t k = 0; !rc && k < ni; k++)
             if (nu == 0 || uniq[nu - 1].entry != items[k].entry) uniq[nu++] = items[k];
+        /* files keep their bytes until written: at most 8 blocks a job (1 MiB at 128 KiB blocks) */
+        unsigned max_blocks = dir ? 8 : UINT_MAX;
         for (size_t base = 0; !rc && base < nu; jobs++) {
-            size_t end = base + chunk < nu ? base + chunk : nu;
+            size_t end = base + 1;
+            for (unsigned blocks = 1; end < nu && end - base < chunk; end++)
+                if (uniq[end].block != uniq[end - 1].block && ++blocks > max_blocks) break;
             while (end < nu && end - base < chunk + 4096 && uniq[end].block == uniq[end - 1].block) end++;
             cut[jobs] = base;
             cut[jobs + 1] = end;
@@ -401,7 +545,8 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, int feed, 
     }
     if (!rc) {
         x->slots = 2 * (size_t)T;
-        rc = cli_ordered_run(T, jobs, x->slots, xbuild, xemit, x);
+        rc = dir ? cli_ordered_run(T, jobs, x->slots, xbuild_files, xemit_files, x)
+                 : cli_ordered_run(T, jobs, x->slots, xbuild, xemit, x);
         if (rc < 0) {
             cli_err("out of memory");
             rc = EXIT_USAGE;
@@ -414,6 +559,7 @@ static int extract_jsonl_threads(newsarc_reader *r, const char *path, int feed, 
     for (int k = 0; k < XSLOTS; k++) {
         na_buf_free(&x->slot[k].out);
         free(x->slot[k].own);
+        free(x->slot[k].files);
     }
     free(x);
     free(first);
@@ -511,7 +657,7 @@ static void extract_usage(FILE *f)
                "  -f, --force          replace existing files\n"
                "      --jsonl          write JSON Lines to stdout instead of files\n"
                "      --utf8           file entries decoded to UTF-8 with the recorded charset\n"
-               "  -T, --threads N      threads for --jsonl (default: all cores; same output)\n"
+               "  -T, --threads N      threads reading the articles (default: all cores; same output)\n"
                "  SELECTOR: id, unique id prefix (>= 8 hex digits) or name; none = everything\n");
 }
 
@@ -660,7 +806,11 @@ int cmd_extract(int argc, char **argv)
     jout.fd = 1;
     uint64_t prev_entry = UINT64_MAX;
     if (!rc && jsonl && !utf8) { /* file entries as JSON need no charset work: all threads */
-        rc = extract_jsonl_threads(r, path, feed, items, ni, threads);
+        rc = extract_threads(r, path, feed, items, ni, threads, NULL, -1, 0, NULL);
+        ni = 0;
+    }
+    if (!rc && !jsonl && !utf8) { /* files: read on all threads, written in order */
+        rc = extract_threads(r, path, 0, items, ni, threads, dir, root, force, &dcache);
         ni = 0;
     }
     for (size_t k = 0; k < ni && !rc; k++) {
