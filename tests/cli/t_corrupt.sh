@@ -56,8 +56,15 @@ check_damaged() { # FILE WHAT
     same err list1.err "list --json ($what): message differs between 1 and 3 threads"
     na info --json "$f"
     [ "$rc" -le 1 ] || fail "info --json ($what): exit $rc"
-    rm -rf x; na extract -C x "$f"
+    rm -rf x; na extract -C x -T 1 "$f"
     [ "$rc" -le 1 ] || fail "extract ($what): exit $rc"
+    # files are read on all threads and written in order: the same files and message at 3
+    rc1=$rc; cp err xf1.err; tree_files x > xf1.list
+    rm -rf x3; na extract -C x3 -T 3 "$f"
+    [ "$rc" = "$rc1" ] || fail "extract ($what): exit $rc with 3 threads, $rc1 with 1"
+    same err xf1.err "extract ($what): message differs between 1 and 3 threads"
+    tree_files x3 > xf3.list
+    same xf3.list xf1.list "extract ($what): other files written with 3 threads than with 1"
     na extract --jsonl -T 1 "$f"
     [ "$rc" -le 1 ] || fail "extract --jsonl ($what): exit $rc"
     rc1=$rc; cp out x1.out; cp err x1.err
