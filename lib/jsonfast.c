@@ -742,12 +742,13 @@ int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, n
 {
     uint32_t members = 0;
     if (!(e->flags & NEWSARC_ENTRY_TEXT_FIELD) || !e->text_key_len || memchr(e->text_key, 0, e->text_key_len)) return 1;
-    if (e->meta_len && !na_json_compact_object(e->meta, e->meta_len, &members)) return 1;
-    size_t start = out->len;
-    /* a member with the text's name would be replaced by jansson: not the fast path */
-    if (!plain_key(e->text_key, e->text_key_len) ||
-        (e->meta_len && na_json_compact_has(e->meta, e->meta_len, members, e->text_key, e->text_key_len) != 0))
+    /* compact, and (in the same walk) no member with the text's name: jansson
+     * would replace that one, so it is not the fast path */
+    int has = 0;
+    if (e->meta_len ? !na_json_compact_object_has(e->meta, e->meta_len, &members, e->text_key, e->text_key_len, &has) || has
+                    : !plain_key(e->text_key, e->text_key_len))
         return 1;
+    size_t start = out->len;
     int rc;
     /* the text member goes at position text_pos (at the end when past it), as jansson puts it */
     size_t n = e->meta_len;
