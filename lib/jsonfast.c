@@ -61,7 +61,8 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return 0;
 }
 
-size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_only)
+/* inline in this file's string walks (short strings: the call cost showed), na_json_plain_run for the others */
+static inline size_t plain_run(const unsigned char *p, size_t n, size_t i, int ascii_only)
 {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
@@ -89,13 +90,15 @@ size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_o
     return i;
 }
 
+size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_only) { return plain_run(p, n, i, ascii_only); }
+
 /* Index of the next '"', '\\' or control byte at or after i (n if none); in
  * valid UTF-8 these are the only bytes a JSON string needs looked at (they are
  * ASCII, never part of a longer sequence). */
 static size_t next_special(const char *p, size_t n, size_t i)
 {
     const unsigned char *u = (const unsigned char *)p;
-    i = na_json_plain_run(u, n, i, 0);
+    i = plain_run(u, n, i, 0);
     while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') i++;
     return i;
 }
