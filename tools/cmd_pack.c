@@ -674,6 +674,8 @@ typedef struct line_reader {
     int read_errno;  /* the read error at the end, reported after the lines before it */
     int rc;          /* a line that stops the pack: its exit code, and msg */
     char msg[128];
+    size_t limit;     /* lines in the next batch: 256 at first, doubling up to BATCH_LINES, so the
+                       * writer starts on the first lines while the reader reads on */
     line_batch *next; /* what read_ahead fills */
 } line_reader;
 
@@ -731,8 +733,9 @@ static void read_lines(line_reader *r, line_batch *b)
         r->ps->bytes_in += len;
         r->ps->articles_seen++;
         progress(r->ps);
-        if (b->n == BATCH_LINES || b->len >= BATCH_BYTES) return;
+        if (b->n >= r->limit || b->len >= BATCH_BYTES) break;
     }
+    if (r->limit < BATCH_LINES) r->limit *= 2;
 }
 
 static void *read_ahead(void *arg)
@@ -749,7 +752,7 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
         cli_err("'%s': %s", display, strerror(errno));
         return EXIT_USAGE;
     }
-    line_reader r = {.ps = ps, .f = f};
+    line_reader r = {.ps = ps, .f = f, .limit = 256};
     line_batch *cur = calloc(1, sizeof *cur), *next = calloc(1, sizeof *next);
     if (!cur || !next || add_source(ps, path, display, 1, fd, &r.si) != 0) {
         fclose(f);
