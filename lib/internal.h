@@ -62,9 +62,9 @@ void na_reader_prefetch(const newsarc_reader *r, uint64_t index);
 /* newsarc_reader_article with its message in msg instead of the reader's,
  * so several threads may call it on one reader. */
 int na_reader_article_msg(newsarc_reader *r, uint64_t index, newsarc_article_info *out, char msg[NA_ERRMSG]);
-/* Where article i is stored: its block and its offset in the block, as
+/* Where article i is stored: its block, offset and length, as
  * na_reader_article_msg (not checked against the block table). */
-int na_reader_article_where(newsarc_reader *r, uint64_t index, uint32_t *block, uint32_t *offset, char msg[NA_ERRMSG]);
+int na_reader_article_where(newsarc_reader *r, uint64_t index, uint32_t where[3], char msg[NA_ERRMSG]);
 
 static inline void na_hash(uint8_t out[NA_HASH], const void *p, size_t n)
 {

@@ -226,8 +226,9 @@ NEWSARC_API NEWSARC_WUR int newsarc_writer_add_json_batch(newsarc_writer *w, con
 /**
  * Add n entries and their article bytes as newsarc_writer_add() would, one
  * after the other, with the hashing spread over the writer's threads
- * (files of a directory).  On the first entry that fails, returns its error
- * (message on the handle) with *done = the number added before it.
+ * (files of a directory): entries, articles, lens and locators each hold n
+ * items.  On the first entry that fails, returns its error (message on the
+ * handle) with *done = the number added before it.
  */
 NEWSARC_API NEWSARC_WUR int newsarc_writer_add_batch(newsarc_writer *w, const newsarc_entry *entries,
                                                      const void *const *articles, const size_t *lens, size_t n,

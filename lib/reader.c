@@ -423,13 +423,10 @@ int na_reader_article_msg(newsarc_reader *r, uint64_t index, newsarc_article_inf
     return article_info(r, index, out, msg, NULL);
 }
 
-int na_reader_article_where(newsarc_reader *r, uint64_t index, uint32_t *block, uint32_t *offset, char msg[NA_ERRMSG])
+int na_reader_article_where(newsarc_reader *r, uint64_t index, uint32_t where[3], char msg[NA_ERRMSG])
 {
-    uint32_t loc[3] = {0, 0, 0};
-    int rc = na_reader_loc(r, index, loc, msg, NULL);
-    *block = loc[0];
-    *offset = loc[1];
-    return rc;
+    where[0] = where[1] = where[2] = 0;
+    return na_reader_loc(r, index, where, msg, NULL);
 }
 
 /* On the reader's thread: its decompression context decodes a location chunk too. */

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +26,7 @@
 
 typedef struct xitem {
     uint64_t entry, article;
-    uint32_t block, offset; /* where the article is stored */
+    uint32_t block, offset, len; /* where the article is stored (len: 0 when not looked up) */
 } xitem;
 
 static int cmp_item(const void *a, const void *b)
@@ -212,8 +211,14 @@ typedef struct xfile {
     enum { XF_WRITE, XF_REPEATED, XF_SKIP, XF_BAD_NAME } what;
     const char *bad;           /* XF_BAD_NAME: why */
     size_t name_off, name_len; /* in out, NUL-terminated */
-    size_t data_off, data_len;
+    size_t data_off, data_len; /* in out; data_off SIZE_MAX: read again when written (a big article) */
+    uint64_t article;
 } xfile;
+
+/* Articles above this are checked when the job is built but not kept: the
+ * thread writing the files reads them again (one at a time in memory, as
+ * before files were read on several threads). */
+#define XFILE_BIG ((size_t)8 << 20)
 
 typedef struct xslot {
     xitem *own; /* a feed's job: its entries */
@@ -230,6 +235,7 @@ typedef struct xrun {
     xthread th[CLI_MAX_JOBS];
     xslot slot[XSLOTS];
     size_t slots; /* used: 2 a thread, so the lines are written while still in cache */
+    newsarc_cursor *emit_cur; /* files: big articles read again by the (one) emitting thread */
     const xitem *items; /* sorted items: job k is items[cut[k], cut[k + 1]) */
     const size_t *cut;
     const uint64_t *first; /* a feed (items NULL): job k is frames [k * per_job, ...); first[f]: frame f's first entry */
@@ -424,7 +430,11 @@ static void xbuild_files(void *ctx, int t, size_t k)
                 pe.name_len == e.name_len && !memcmp(pe.name, e.name, e.name_len) && (e.name_len || pa == art))
                 f->what = e.name_len ? XF_REPEATED : XF_SKIP;
         }
-        if (f->what == XF_WRITE) {
+        f->article = it->article;
+        if (f->what == XF_WRITE && len > XFILE_BIG) { /* checked above; read again when written */
+            f->data_off = SIZE_MAX;
+            f->data_len = len;
+        } else if (f->what == XF_WRITE) {
             f->data_off = s->out.len;
             f->data_len = len;
             if (na_buf_append(&s->out, data, len) != 0) {
@@ -452,8 +462,14 @@ static int xemit_files(void *ctx, size_t k)
         }
         if (f->what == XF_REPEATED) cli_warn("'%s': name repeated in the archive; kept the first entry", shown);
         if (f->what != XF_WRITE) continue;
-        int rc = write_entry_file(x->root, x->dcache, name, f->name_len, s->out.data + f->data_off, f->data_len,
-                                  x->force, shown);
+        const void *data = s->out.data + (f->data_off == SIZE_MAX ? 0 : f->data_off);
+        size_t len = f->data_len;
+        int rc = f->data_off == SIZE_MAX ? newsarc_cursor_read(x->emit_cur, f->article, &data, &len) : 0;
+        if (rc) {
+            cli_err("'%s': %s", x->path, newsarc_cursor_error(x->emit_cur));
+            return cli_exit_for(rc);
+        }
+        rc = write_entry_file(x->root, x->dcache, name, f->name_len, data, len, x->force, shown);
         if (rc) return rc;
     }
     if (s->rc) {
@@ -519,12 +535,17 @@ static int extract_threads(newsarc_reader *r, const char *path, int feed, const 
         size_t nu = 0;
         for (size_t k = 0; !rc && k < ni; k++)
             if (nu == 0 || uniq[nu - 1].entry != items[k].entry) uniq[nu++] = items[k];
-        /* files keep their bytes until written: at most 8 blocks a job (1 MiB at 128 KiB blocks) */
-        unsigned max_blocks = dir ? 8 : UINT_MAX;
+        /* files keep their bytes until written: a job ends at a block's end
+         * past 4 MiB of articles (articles over XFILE_BIG are not kept, see
+         * xbuild_files), so jobs built ahead hold a few MiB each */
+        uint64_t max_bytes = dir ? (uint64_t)4 << 20 : UINT64_MAX;
         for (size_t base = 0; !rc && base < nu; jobs++) {
             size_t end = base + 1;
-            for (unsigned blocks = 1; end < nu && end - base < chunk; end++)
-                if (uniq[end].block != uniq[end - 1].block && ++blocks > max_blocks) break;
+            uint64_t bytes = uniq[base].len <= XFILE_BIG ? uniq[base].len : 0;
+            for (; end < nu && end - base < chunk; end++) {
+                if (uniq[end].block != uniq[end - 1].block && bytes >= max_bytes) break;
+                bytes += uniq[end].len <= XFILE_BIG ? uniq[end].len : 0;
+            }
             while (end < nu && end - base < chunk + 4096 && uniq[end].block == uniq[end - 1].block) end++;
             cut[jobs] = base;
             cut[jobs + 1] = end;
@@ -532,6 +553,13 @@ static int extract_threads(newsarc_reader *r, const char *path, int feed, const 
         }
         x->items = uniq;
         x->cut = cut;
+    }
+    if (dir && !rc) {
+        int e = newsarc_cursor_new(r, &x->emit_cur);
+        if (e) {
+            cli_err("'%s': %s", path, newsarc_reader_error(r));
+            rc = cli_exit_for(e);
+        }
     }
     for (int t = 0; t < T && !rc; t++) {
         int e = newsarc_cursor_new(r, &x->th[t].cur);
@@ -556,6 +584,7 @@ static int extract_threads(newsarc_reader *r, const char *path, int feed, const 
         newsarc_cursor_free(x->th[t].cur);
         na_meta_cache_free(x->th[t].mc);
     }
+    newsarc_cursor_free(x->emit_cur);
     for (int k = 0; k < XSLOTS; k++) {
         na_buf_free(&x->slot[k].out);
         free(x->slot[k].own);
@@ -575,7 +604,7 @@ typedef struct ijob {
     newsarc_reader *r;
     const uint64_t *first; /* per frame: its first entry; one more: the count */
     uint32_t frames;
-    const uint32_t (*where)[2]; /* per article: block, offset */
+    const uint32_t (*where)[3]; /* per article: block, offset, length */
     xitem *items;
     _Atomic uint32_t next;
     _Atomic uint32_t bad;  /* lowest damaged frame (frames: none) */
@@ -610,13 +639,13 @@ static void items_share(void *arg, int t)
                 na_meta_cache_free(mc);
                 return;
             }
-            j->items[i] = (xitem){i, art, j->where[art][0], j->where[art][1]};
+            j->items[i] = (xitem){i, art, j->where[art][0], j->where[art][1], j->where[art][2]};
         }
     }
     na_meta_cache_free(mc);
 }
 
-static int build_all_items(newsarc_reader *r, const char *path, uint32_t frames, const uint32_t (*where)[2],
+static int build_all_items(newsarc_reader *r, const char *path, uint32_t frames, const uint32_t (*where)[3],
                            xitem *items, int threads)
 {
     int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
@@ -754,13 +783,13 @@ int cmd_extract(int argc, char **argv)
     }
     /* where each article is stored, read from the index in order (entries reach articles in random order) */
     uint64_t na = feed ? 0 : newsarc_reader_article_count(r);
-    uint32_t(*where)[2] = malloc(sizeof *where * (na ? na : 1));
+    uint32_t(*where)[3] = malloc(sizeof *where * (na ? na : 1));
     if (!where && !rc) {
         cli_err("out of memory");
         rc = EXIT_USAGE;
     }
     for (uint64_t a = 0; a < na && !rc; a++) {
-        if (na_reader_article_where(r, a, &where[a][0], &where[a][1], mmsg) != 0) {
+        if (na_reader_article_where(r, a, where[a], mmsg) != 0) {
             cli_err("'%s': %s", path, mmsg);
             rc = EXIT_DATA;
             break;
@@ -768,7 +797,7 @@ int cmd_extract(int argc, char **argv)
     }
     size_t ni = 0;
     if (nsel == 0 && !feed && !rc) { /* everything, on all threads */
-        rc = build_all_items(r, path, n_frames, (const uint32_t(*)[2])where, items, threads);
+        rc = build_all_items(r, path, n_frames, (const uint32_t(*)[3])where, items, threads);
         ni = rc ? 0 : (size_t)n;
     }
     for (uint64_t i = 0; i < n && !rc && nsel; i++) {
@@ -781,7 +810,7 @@ int cmd_extract(int argc, char **argv)
             rc = cli_exit_for(e1);
             break;
         }
-        items[ni++] = (xitem){i, art, where[art][0], where[art][1]};
+        items[ni++] = (xitem){i, art, where[art][0], where[art][1], where[art][2]};
     }
     free(where);
     free(want);

@@ -333,7 +333,7 @@ static void read_file(const source *src, qfile *f, char *dst)
         f->len = n;
     }
     if (fd >= 0) close(fd);
-    if (f->rc && !(f->msg = strdup(m))) f->msg = NULL; /* reported as out of memory */
+    if (f->rc && !(f->msg = strdup(m))) f->rc = EXIT_USAGE; /* reported as out of memory */
 }
 
 typedef struct fb_reads {
@@ -405,7 +405,10 @@ static int flush_files(pack_state *ps)
         size_t done = 0;
         int wrc = newsarc_writer_add_batch(ps->w, ps->fb.e, ps->fb.art, ps->fb.len, ok, ps->fb.loc, &done);
         for (size_t i = 0; i < done; i++) ps->bytes_in += ps->fb.len[i];
-        if (wrc) {
+        if (wrc == NEWSARC_E_NOMEM) { /* the batch's or the entry's memory: no file to blame */
+            cli_err("out of memory");
+            rc = EXIT_USAGE;
+        } else if (wrc) {
             cli_err("'%s': %s", ps->src[ps->fb.q[done].src].display, newsarc_writer_error(ps->w));
             rc = cli_exit_for(wrc);
         } else if (ok < n) {
@@ -453,16 +456,28 @@ static int add_file(pack_state *ps, const char *path, const char *name, const ch
     uint32_t si;
     uint64_t loc;
     size_t k = ps->fb.n;
-    if (!ps->fb.q) { /* the batch's arrays, once */
+    if (!ps->fb.q) { /* the batch's arrays, once (all or none) */
         ps->fb.q = calloc(FILE_BATCH, sizeof *ps->fb.q);
         ps->fb.e = calloc(FILE_BATCH, sizeof *ps->fb.e);
         ps->fb.art = calloc(FILE_BATCH, sizeof *ps->fb.art);
         ps->fb.len = calloc(FILE_BATCH, sizeof *ps->fb.len);
         ps->fb.loc = calloc(FILE_BATCH, sizeof *ps->fb.loc);
+        if (!ps->fb.q || !ps->fb.e || !ps->fb.art || !ps->fb.len || !ps->fb.loc) {
+            free(ps->fb.q);
+            free(ps->fb.e);
+            free(ps->fb.art);
+            free(ps->fb.len);
+            free(ps->fb.loc);
+            ps->fb.q = NULL;
+            ps->fb.e = NULL;
+            ps->fb.art = NULL;
+            ps->fb.len = NULL;
+            ps->fb.loc = NULL;
+            return input_error(ps, EXIT_USAGE, "out of memory");
+        }
     }
     char *nm = NULL;
-    if (!ps->fb.q || !ps->fb.e || !ps->fb.art || !ps->fb.len || !ps->fb.loc ||
-        add_source(ps, path, display, 0, -1, &si) != 0 || make_locator(ps, si, 0, &loc) != 0 || !(nm = strdup(name)))
+    if (add_source(ps, path, display, 0, -1, &si) != 0 || make_locator(ps, si, 0, &loc) != 0 || !(nm = strdup(name)))
         return input_error(ps, EXIT_USAGE, "out of memory");
     ps->fb.q[k] = (qfile){.src = si, .want = size};
     ps->fb.e[k] = (newsarc_entry){.name = nm, .name_len = strlen(nm)};

@@ -132,4 +132,15 @@ while IFS= read -r line; do
     fi
     cmp -s t.bin "in/$name" || fail "extract --jsonl: '$name' text differs from the file"
 done < files.jsonl
+
+# files over 8 MiB are checked when read but written from a second read (not
+# kept in memory by the jobs read ahead), beside small files in the same jobs
+mkdir -p bigtree/a && seq 1 1500000 > bigtree/a/big1.txt && seq 7 2000000 > bigtree/big2.txt
+for i in $(seq 1 40); do printf 'small %d\n' "$i" > bigtree/a/s$i.txt; done
+[ "$(fsize bigtree/a/big1.txt)" -gt $((8 << 20)) ] || fail "big file: the test's file is not over 8 MiB"
+na pack -o big.nwa bigtree; expect 0 "pack files over 8 MiB"
+for t in 1 3; do
+    rm -rf bx; na extract -T $t -C bx big.nwa
+    expect 0 "extract -T $t files over 8 MiB" && same_tree bigtree bx "extract -T $t files over 8 MiB"
+done
 finish
