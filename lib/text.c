@@ -1196,6 +1196,7 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
     char *o = malloc(len + 1);
     if (!o) return 0;
     size_t k = 0, run = 0; /* buf[run..i): characters kept, copied in one go when the run ends */
+    size_t space = SIZE_MAX; /* a single ' ' after a kept character, left in the run until what follows it is known */
     bool pending = false, pending_lf = false;
     uint8_t last = FC_SLOW, last_ccc = 0; /* the character before: its class, and its combining class if a mark */
     for (size_t i = 0; i < len;) {
@@ -1220,6 +1221,7 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
                 free(o);
                 return 0;
             }
+            space = SIZE_MAX; /* a space between kept characters stays as it is */
             last = FC_KEEP;
             last_ccc = 0;
             i += l;
@@ -1236,6 +1238,20 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
             i += l;
             continue;
         }
+        if (c == ' ' && (last == FC_KEEP || last == FC_MARK)) { /* most spaces: the run goes on */
+            space = i;
+            last = FC_WS; /* as if it had ended the run (a mark after it is not kept) */
+            last_ccc = 0;
+            i++;
+            continue;
+        }
+        if (space != SIZE_MAX) { /* not followed by a kept character: the space ends the run after all */
+            memcpy(o + k, buf + run, space - run);
+            k += space - run;
+            run = space + 1;
+            pending = true;
+            space = SIZE_MAX;
+        }
         last = cls;
         last_ccc = 0;
         memcpy(o + k, buf + run, i - run);
@@ -1248,6 +1264,11 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
         }
         i += l;
         run = i;
+    }
+    if (space != SIZE_MAX) { /* a trailing space is dropped */
+        memcpy(o + k, buf + run, space - run);
+        k += space - run;
+        run = len;
     }
     if (len > run) memcpy(o + k, buf + run, len - run);
     k += len - run;
