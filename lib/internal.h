@@ -62,6 +62,12 @@ void na_reader_prefetch(const newsarc_reader *r, uint64_t index);
 /* newsarc_reader_article with its message in msg instead of the reader's,
  * so several threads may call it on one reader. */
 int na_reader_article_msg(newsarc_reader *r, uint64_t index, newsarc_article_info *out, char msg[NA_ERRMSG]);
+/* Every INDX location chunk decoded now, on `threads` threads, for a reader
+ * about to look up most articles (list, extract): otherwise the first job
+ * decodes them one at a time under the reader's lock while the other
+ * threads wait.  Damaged chunks are reported at their first use, as
+ * always.  Only while no other thread uses r. */
+void na_reader_decode_locations(newsarc_reader *r, int threads);
 /* Where article i is stored: its block, offset and length, as
  * na_reader_article_msg (not checked against the block table). */
 int na_reader_article_where(newsarc_reader *r, uint64_t index, uint32_t where[3], char msg[NA_ERRMSG]);

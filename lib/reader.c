@@ -386,6 +386,34 @@ int na_reader_loc_chunk(newsarc_reader *r, uint32_t k, char msg[NA_ERRMSG], ZSTD
     return st > 0 ? 0 : loc_damaged(msg, k, -st, NA_LOC_REC * loc_records(r, k));
 }
 
+/* na_reader_decode_locations: chunks taken from a counter, each thread with its own context */
+typedef struct loc_pass {
+    newsarc_reader *r;
+    _Atomic uint32_t next;
+} loc_pass;
+
+static void locs_share(void *arg, int t)
+{
+    (void)t;
+    loc_pass *p = arg;
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    if (!d) return; /* left to their first use */
+    for (uint32_t k; (k = atomic_fetch_add(&p->next, 1)) < p->r->n_loc_chunks;) {
+        if (atomic_load_explicit(&p->r->loc_state[k], memory_order_relaxed) != 0) continue;
+        int why = loc_decode(p->r, k, d); /* no lock: each chunk is this thread's alone */
+        if (why >= 0) atomic_store_explicit(&p->r->loc_state[k], (signed char)(why ? -why : 1), memory_order_release);
+    }
+    ZSTD_freeDCtx(d);
+}
+
+void na_reader_decode_locations(newsarc_reader *r, int threads)
+{
+    if (r->n_loc_chunks < 2 || threads < 2) return; /* their first use decodes them */
+    loc_pass p = {.r = r};
+    atomic_init(&p.next, 0);
+    na_run_threads(threads > 16 ? 16 : threads, locs_share, &p);
+}
+
 int na_reader_loc(newsarc_reader *r, uint64_t i, uint32_t loc[3], char msg[NA_ERRMSG], ZSTD_DCtx *dctx)
 {
     if (i >= r->n_arts) return na_set_error(msg, NEWSARC_E_NOTFOUND, "no article %llu", (unsigned long long)i);

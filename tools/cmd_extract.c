@@ -572,6 +572,7 @@ static int extract_threads(newsarc_reader *r, const char *path, int feed, const 
         }
     }
     if (!rc) {
+        if (feed) na_reader_decode_locations(r, T); /* (the items of the others looked them up already) */
         x->slots = 2 * (size_t)T;
         rc = dir ? cli_ordered_run(T, jobs, x->slots, xbuild_files, xemit_files, x)
                  : cli_ordered_run(T, jobs, x->slots, xbuild, xemit, x);
@@ -783,6 +784,7 @@ int cmd_extract(int argc, char **argv)
     }
     /* where each article is stored, read from the index in order (entries reach articles in random order) */
     uint64_t na = feed ? 0 : newsarc_reader_article_count(r);
+    if (!rc && nsel == 0 && !feed) na_reader_decode_locations(r, threads);
     uint32_t(*where)[3] = malloc(sizeof *where * (na ? na : 1));
     if (!where && !rc) {
         cli_err("out of memory");

@@ -388,6 +388,7 @@ static int list_all(newsarc_reader *r, const char *path, int threads, int human,
         cut[njobs + 1] = f;
     }
     if (!rc) {
+        na_reader_decode_locations(r, T);
         x.slots = slots;
         x.jobs = jobs;
         x.outs = outs;

@@ -46,12 +46,14 @@ if [ -w /dev/full ]; then
 fi
 
 # damaged: a block in the middle, META in the middle (a later frame), the
-# index; the same lines (the intact ones before the damage) and message at 1
+# index, and each near its end; the same lines (the intact ones before the damage) and message at 1
 # and 3 threads, exit 1
 toc feed.nwa > toc.txt || { fail "cannot read the footer TOC with od"; finish; }
 for sec in BLKS META INDX; do
     read -r _ off len < <(grep "^$sec " toc.txt)
-    for pos in $((off + len / 2)) $((off + len * 3 / 4)); do
+    # (the last 200 bytes of INDX are inside its last location chunk: decoded
+    # up front on several threads, or at its first use on one)
+    for pos in $((off + len / 2)) $((off + len * 3 / 4)) $((off + len - 200)); do
         cp feed.nwa d.nwa; flip_byte d.nwa $pos
         na extract --jsonl -T 1 d.nwa
         rc1=$rc; cp out d1.out; cp err d1.err
@@ -66,5 +68,23 @@ for sec in BLKS META INDX; do
             same err d1.err "extract --jsonl -T $t, $sec byte $pos flipped: message differs from 1 thread"
         done
     done
+done
+# the second of the feed's two location chunks not a zstd frame (its magic
+# flipped): decoded up front on several threads, at first use on one: the
+# same lines and the message naming chunk 1
+read -r _ xoff _ < <(grep '^INDX ' toc.txt)
+xnb=$(u32 feed.nwa $((xoff + 12))); xna=$(u32 feed.nwa $((xoff + 16))); xnc=$(((xna + 4095) / 4096))
+[ "$xnc" -ge 2 ] || fail "the feed has $xnc location chunks, the test needs 2"
+xdir=$((xoff + 24 + 48 * xnb + 32 * xna))
+cp feed.nwa lc.nwa; flip_byte lc.nwa $((xdir + 4 * xnc + $(u32 feed.nwa "$xdir")))
+for c in "extract --jsonl" "list --json" "list"; do
+    na $c -T 1 lc.nwa
+    rc1=$rc; cp out lc1.out; cp err lc1.err
+    [ "$rc1" = 1 ] || fail "$c, location chunk 1 damaged: exit $rc1, expected 1"
+    grep -q "location chunk 1" err || fail "$c, location chunk 1 damaged: message $(errtext)"
+    na $c -T 3 lc.nwa
+    [ "$rc" = "$rc1" ] || fail "$c -T 3, location chunk 1 damaged: exit $rc, $rc1 with 1 thread"
+    same out lc1.out "$c -T 3, location chunk 1 damaged: output differs from 1 thread"
+    same err lc1.err "$c -T 3, location chunk 1 damaged: message differs from 1 thread"
 done
 finish
