@@ -92,8 +92,9 @@ log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 # ---------------------------------------------------------------- measuring
 # measure KEY CMD...: wall time (microseconds) in T[KEY], peak RSS (KiB) in M[KEY].
 # Before every run: the shell code in $PREP (e.g. removing the previous output), then
-# sync so that write-back of earlier steps does not land in this one. A command that
-# takes under 2 s is run $REPS times (median time, largest RSS). A failing command
+# sync so that write-back of earlier steps does not land in this one. A command is
+# run $REPS times (median time, largest RSS), fewer once its runs took 5 s in all:
+# one slow run (a file system stall) is outvoted, and a slow tool runs once. A failing command
 # leaves T[KEY]=FAIL and its stderr in $W/KEY.err.
 declare -A T M
 PREP=
@@ -118,6 +119,7 @@ empty_trash() {
 
 measure() {
   local key=$1 t0 t1 rc i rss=0 r
+  local spent=0
   local -a times=()
   shift
   for ((i = 0; i < REPS; i++)); do
@@ -137,7 +139,8 @@ measure() {
     times+=("$((t1 - t0))")
     r=$(tail -n 1 "$W/rss")
     [ "$r" -gt "$rss" ] && rss=$r
-    [ $((t1 - t0)) -ge 2000000 ] && break
+    spent=$((spent + t1 - t0))
+    [ "$spent" -ge 5000000 ] && break
   done
   T[$key]=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   M[$key]=$rss
