@@ -236,6 +236,7 @@ typedef struct xrun {
     xslot slot[XSLOTS];
     size_t slots; /* used: 2 a thread, so the lines are written while still in cache */
     newsarc_cursor *emit_cur; /* files: big articles read again by the (one) emitting thread */
+    int utf8;                 /* --utf8: file entries decoded (one thread: ICU converters and the reader's text information) */
     const xitem *items; /* sorted items: job k is items[cut[k], cut[k + 1]) */
     const size_t *cut;
     const uint64_t *first; /* a feed (items NULL): job k is frames [k * per_job, ...); first[f]: frame f's first entry */
@@ -247,8 +248,29 @@ typedef struct xrun {
     dir_cache *dcache;
 } xrun;
 
+/* --utf8: a file entry's bytes decoded with the recorded charset into *u
+ * (malloc'd, *data and *len then point there); 0, or the error in s. */
+static int xutf8(const xrun *x, xslot *s, const newsarc_entry *e, uint64_t art, const void **data, size_t *len,
+                 char **u)
+{
+    *u = NULL;
+    if (!x->utf8 || (e->flags & NEWSARC_ENTRY_JSON)) return 0;
+    size_t ul = 0;
+    int rc = cli_article_utf8(x->r, art, *data, *len, u, &ul);
+    if (rc) {
+        free(*u);
+        *u = NULL;
+        snprintf(s->msg, sizeof s->msg, "cannot decode an article: %s", cli_text_error(rc));
+        s->rc = rc;
+        return rc;
+    }
+    *data = *u;
+    *len = ul;
+    return 0;
+}
+
 /* The lines of items[0, n) into s->out; on a failure s->rc and s->msg. */
-static void xlines(xthread *th, xslot *s, const xitem *items, size_t n)
+static void xlines(const xrun *x, xthread *th, xslot *s, const xitem *items, size_t n)
 {
     for (size_t k = 0; k < n; k++) {
         const xitem *it = &items[k];
@@ -272,6 +294,8 @@ static void xlines(xthread *th, xslot *s, const xitem *items, size_t n)
             s->rc = rc;
             return;
         }
+        char *u;
+        if (xutf8(x, s, &e, art, &data, &len, &u) != 0) return;
         size_t mark = s->out.len;
         rc = na_json_text_line(&e, data, len, &s->out);
         if (rc == 1) { /* not the compact fast path: jansson */
@@ -281,6 +305,7 @@ static void xlines(xthread *th, xslot *s, const xitem *items, size_t n)
             if (!rc && na_buf_append(&s->out, js, jl) != 0) rc = NEWSARC_E_NOMEM;
             newsarc_free(js);
             if (rc) {
+                free(u);
                 s->out.len = mark;
                 snprintf(s->msg, sizeof s->msg, "entry %llu cannot be written as JSON: %s",
                          (unsigned long long)it->entry, newsarc_strerror(rc));
@@ -288,6 +313,7 @@ static void xlines(xthread *th, xslot *s, const xitem *items, size_t n)
                 return;
             }
         }
+        free(u);
         if (na_buf_append(&s->out, "\n", 1) != 0) {
             s->out.len = mark;
             snprintf(s->msg, sizeof s->msg, "out of memory");
@@ -305,7 +331,7 @@ static void xbuild(void *ctx, int t, size_t k)
     s->out.len = 0;
     s->rc = 0;
     if (x->items) {
-        xlines(th, s, x->items + x->cut[k], x->cut[k + 1] - x->cut[k]);
+        xlines(x, th, s, x->items + x->cut[k], x->cut[k + 1] - x->cut[k]);
         return;
     }
     uint32_t f0 = (uint32_t)k * x->per_job, f1 = f0 + x->per_job < x->frames ? f0 + x->per_job : x->frames;
@@ -330,7 +356,7 @@ static void xbuild(void *ctx, int t, size_t k)
         if ((rc = na_meta_cache_entry(th->mc, i, &e, &art, m)) != 0) break;
         s->own[n++] = (xitem){.entry = i, .article = art};
     }
-    xlines(th, s, s->own, n);
+    xlines(x, th, s, s->own, n);
     if (rc && !s->rc) {
         snprintf(s->msg, sizeof s->msg, "%s", m);
         s->rc = rc;
@@ -349,6 +375,56 @@ static int xemit(void *ctx, size_t k)
         cli_err("'%s': %s", x->path, s->msg);
         return cli_exit_for(s->rc);
     }
+    return 0;
+}
+
+/* One entry of xbuild_files: its name, what to do with it, and its bytes
+ * unless big; 0, or the error in s. */
+static int xfile_add(const xrun *x, xthread *th, xslot *s, const xitem *it, const newsarc_entry *e, uint64_t art,
+                     const void *data, size_t len)
+{
+    char m[NA_ERRMSG], idname[NEWSARC_ID_HEX_SIZE + 1];
+    const char *name = e->name;
+    size_t nl = e->name_len;
+    if (nl == 0) { /* entries without a name (JSON Lines): DIR/<id> */
+        newsarc_article_info ai;
+        int rc = na_reader_article_msg(x->r, art, &ai, m);
+        if (rc) {
+            snprintf(s->msg, sizeof s->msg, "%s", m);
+            return s->rc = rc;
+        }
+        newsarc_id_to_hex(idname, ai.id);
+        name = idname;
+        nl = NEWSARC_ID_HEX_SIZE;
+    }
+    xfile *f = &s->files[s->n_files];
+    *f = (xfile){.what = XF_WRITE, .name_off = s->out.len, .name_len = nl, .article = it->article};
+    if (na_buf_append(&s->out, name, nl) != 0 || na_buf_append(&s->out, "", 1) != 0) { /* NUL: a path */
+        snprintf(s->msg, sizeof s->msg, "out of memory");
+        return s->rc = NEWSARC_E_NOMEM;
+    }
+    if ((f->bad = na_name_problem(name, nl)) != NULL) f->what = XF_BAD_NAME;
+    else {
+        /* a name repeated in the archive: entries are sorted by name, so
+         * repeats are adjacent and the first in canonical order wins;
+         * unnamed entries of one article (identical JSON lines) share the file <id> */
+        newsarc_entry pe;
+        uint64_t pa;
+        if (it->entry > 0 && na_meta_cache_entry(th->mc, it->entry - 1, &pe, &pa, m) == 0 &&
+            pe.name_len == e->name_len && !memcmp(pe.name, e->name, e->name_len) && (e->name_len || pa == art))
+            f->what = e->name_len ? XF_REPEATED : XF_SKIP;
+    }
+    f->data_len = len;
+    if (f->what == XF_WRITE && len > XFILE_BIG && !x->utf8) /* checked above; read again when written */
+        f->data_off = SIZE_MAX;
+    else if (f->what == XF_WRITE) {
+        f->data_off = s->out.len;
+        if (na_buf_append(&s->out, data, len) != 0) {
+            snprintf(s->msg, sizeof s->msg, "out of memory");
+            return s->rc = NEWSARC_E_NOMEM;
+        }
+    }
+    s->n_files++;
     return 0;
 }
 
@@ -398,52 +474,11 @@ static void xbuild_files(void *ctx, int t, size_t k)
             s->rc = rc;
             return;
         }
-        char idname[NEWSARC_ID_HEX_SIZE + 1];
-        const char *name = e.name;
-        size_t nl = e.name_len;
-        if (nl == 0) { /* entries without a name (JSON Lines): DIR/<id> */
-            newsarc_article_info ai;
-            if ((rc = na_reader_article_msg(x->r, art, &ai, m)) != 0) {
-                snprintf(s->msg, sizeof s->msg, "%s", m);
-                s->rc = rc;
-                return;
-            }
-            newsarc_id_to_hex(idname, ai.id);
-            name = idname;
-            nl = NEWSARC_ID_HEX_SIZE;
-        }
-        xfile *f = &s->files[s->n_files];
-        *f = (xfile){.what = XF_WRITE, .name_off = s->out.len, .name_len = nl};
-        if (na_buf_append(&s->out, name, nl) != 0 || na_buf_append(&s->out, "", 1) != 0) { /* NUL: a path */
-            snprintf(s->msg, sizeof s->msg, "out of memory");
-            s->rc = NEWSARC_E_NOMEM;
-            return;
-        }
-        if ((f->bad = na_name_problem(name, nl)) != NULL) f->what = XF_BAD_NAME;
-        else {
-            /* a name repeated in the archive: entries are sorted by name, so
-             * repeats are adjacent and the first in canonical order wins;
-             * unnamed entries of one article (identical JSON lines) share the file <id> */
-            newsarc_entry pe;
-            uint64_t pa;
-            if (it->entry > 0 && na_meta_cache_entry(th->mc, it->entry - 1, &pe, &pa, m) == 0 &&
-                pe.name_len == e.name_len && !memcmp(pe.name, e.name, e.name_len) && (e.name_len || pa == art))
-                f->what = e.name_len ? XF_REPEATED : XF_SKIP;
-        }
-        f->article = it->article;
-        if (f->what == XF_WRITE && len > XFILE_BIG) { /* checked above; read again when written */
-            f->data_off = SIZE_MAX;
-            f->data_len = len;
-        } else if (f->what == XF_WRITE) {
-            f->data_off = s->out.len;
-            f->data_len = len;
-            if (na_buf_append(&s->out, data, len) != 0) {
-                snprintf(s->msg, sizeof s->msg, "out of memory");
-                s->rc = NEWSARC_E_NOMEM;
-                return;
-            }
-        }
-        s->n_files++;
+        char *u;
+        if (xutf8(x, s, &e, art, &data, &len, &u) != 0) return;
+        rc = xfile_add(x, th, s, it, &e, art, data, len);
+        free(u);
+        if (rc) return;
     }
 }
 
@@ -482,8 +517,9 @@ static int xemit_files(void *ctx, size_t k)
 /* feed: every entry unnamed (items unused: NULL); else the sorted items[0, ni) */
 /* files: write them under dir (root: its descriptor) instead of lines to stdout */
 static int extract_threads(newsarc_reader *r, const char *path, int feed, const xitem *items, size_t ni, int threads,
-                           const char *dir, int root, int force, dir_cache *dcache)
+                           const char *dir, int root, int force, dir_cache *dcache, int utf8)
 {
+    if (utf8) threads = 1; /* charset conversion on one thread */
     int T = threads < 1 ? 1 : threads > CLI_MAX_JOBS ? CLI_MAX_JOBS : threads;
     xrun *x = calloc(1, sizeof *x);
     if (!x) {
@@ -496,6 +532,7 @@ static int extract_threads(newsarc_reader *r, const char *path, int feed, const 
     x->root = root;
     x->force = force;
     x->dcache = dcache;
+    x->utf8 = utf8;
     int rc = 0;
     size_t jobs = 0;
     uint64_t *first = NULL;
@@ -777,7 +814,7 @@ int cmd_extract(int argc, char **argv)
     }
     /* a feed: the last entry in canonical order has no name, so none has (spec 9.2) */
     int feed = 0;
-    if (!rc && nsel == 0 && jsonl && !utf8 && n > 0) {
+    if (!rc && nsel == 0 && jsonl && n > 0) {
         newsarc_entry le;
         uint64_t la;
         feed = na_meta_cache_entry(mc, n - 1, &le, &la, mmsg) == 0 && le.name_len == 0;
@@ -833,99 +870,10 @@ int cmd_extract(int argc, char **argv)
             rc = EXIT_USAGE;
         }
     }
-    static cli_out jout; /* --jsonl: buffered stdout */
-    jout.fd = 1;
-    uint64_t prev_entry = UINT64_MAX;
-    if (!rc && jsonl && !utf8) { /* file entries as JSON need no charset work: all threads */
-        rc = extract_threads(r, path, feed, items, ni, threads, NULL, -1, 0, NULL);
-        ni = 0;
-    }
-    if (!rc && !jsonl && !utf8) { /* files: read on all threads, written in order */
-        rc = extract_threads(r, path, 0, items, ni, threads, dir, root, force, &dcache);
-        ni = 0;
-    }
-    for (size_t k = 0; k < ni && !rc; k++) {
-        if (items[k].entry == prev_entry) continue; /* selected twice */
-        prev_entry = items[k].entry;
-        newsarc_entry e;
-        uint64_t art;
-        void *data = NULL;
-        size_t len = 0;
-        int e1 = na_meta_cache_entry(mc, items[k].entry, &e, &art, mmsg);
-        if (e1) {
-            cli_err("'%s': %s", path, mmsg);
-            rc = cli_exit_for(e1);
-            break;
-        }
-        e1 = newsarc_reader_read(r, art, &data, &len);
-        if (e1) {
-            cli_err("'%s': %s", path, newsarc_reader_error(r));
-            rc = cli_exit_for(e1);
-            break;
-        }
-        if (utf8 && !(e.flags & NEWSARC_ENTRY_JSON)) {
-            char *u = NULL;
-            size_t ul = 0;
-            e1 = cli_article_utf8(r, art, data, len, &u, &ul);
-            newsarc_free(data);
-            data = u;
-            len = ul;
-            if (e1) {
-                cli_err("'%s': cannot decode an article: %s", path, cli_text_error(e1));
-                rc = cli_exit_for(e1);
-                break;
-            }
-        }
-        if (jsonl) {
-            char *js = NULL;
-            size_t jl = 0;
-            e1 = newsarc_entry_to_json(&e, data, len, &js, &jl);
-            if (e1) {
-                cli_err("'%s': entry %llu cannot be written as JSON: %s", path, (unsigned long long)items[k].entry,
-                        newsarc_strerror(e1));
-                rc = cli_exit_for(e1);
-            } else {
-                cli_out_bytes(&jout, js, jl);
-                cli_out_byte(&jout, '\n');
-            }
-            newsarc_free(js);
-        } else {
-            char idname[NEWSARC_ID_HEX_SIZE + 1];
-            const char *name = e.name;
-            size_t nl = e.name_len;
-            if (nl == 0) {
-                newsarc_article_info ai;
-                newsarc_reader_article(r, art, &ai);
-                newsarc_id_to_hex(idname, ai.id);
-                name = idname;
-                nl = NEWSARC_ID_HEX_SIZE;
-            }
-            const char *bad = na_name_problem(name, nl);
-            char shown[4200];
-            snprintf(shown, sizeof shown, "%s/%.*s", dir, (int)nl, name);
-            if (bad) {
-                cli_err("'%s': refusing entry name: %s", path, bad);
-                rc = EXIT_DATA;
-            } else {
-                /* a name repeated in the archive: entries are sorted by name, so
-                 * repeats are adjacent and the first in canonical order wins */
-                int dup = 0;
-                newsarc_entry pe;
-                uint64_t pa;
-                if (items[k].entry > 0 && na_meta_cache_entry(mc, items[k].entry - 1, &pe, &pa, mmsg) == 0 &&
-                    pe.name_len == e.name_len && !memcmp(pe.name, e.name, e.name_len) && (e.name_len || pa == art))
-                    dup = e.name_len ? 1 : 2;
-                /* unnamed entries of one article (identical JSON lines) share the file <id> */
-                if (dup == 1) cli_warn("'%s': name repeated in the archive; kept the first entry", shown);
-                else if (!dup) rc = write_entry_file(root, &dcache, name, nl, data, len, force, shown);
-            }
-        }
-        newsarc_free(data);
-    }
-    if (jsonl && cli_out_flush(&jout) != 0 && !rc) {
-        cli_err("stdout: %s", strerror(errno));
-        rc = EXIT_USAGE;
-    }
+    /* lines to stdout, or files under dir: read on all threads, written in order */
+    if (!rc)
+        rc = jsonl ? extract_threads(r, path, feed, items, ni, threads, NULL, -1, 0, NULL, utf8)
+                   : extract_threads(r, path, 0, items, ni, threads, dir, root, force, &dcache, utf8);
     if (dcache.fd >= 0) close(dcache.fd);
     if (root >= 0) close(root);
     na_meta_cache_free(mc);
