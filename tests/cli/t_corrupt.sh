@@ -23,7 +23,7 @@ for t in 1 3 16; do
     na list -T $t good.nwa
     expect 0 "list -T $t" && same out plain.all "list -T $t differs from the default"
 done
-# so does extract --jsonl (and --utf8 takes the one-thread path: the same lines for JSON entries)
+# so does extract --jsonl
 na extract --jsonl good.nwa; cp out xj.all
 for t in 1 3 16; do
     na extract --jsonl -T $t good.nwa
