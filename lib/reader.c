@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd_errors.h>
 
 int na_corrupt_at(newsarc_reader *r, const char *file, int line, const char *fmt, ...)
 {
@@ -314,7 +315,7 @@ static int block_check(const newsarc_reader *r, uint32_t b, na_block_rec *out, c
 int na_reader_block(newsarc_reader *r, uint32_t b, na_block_rec *out) { return block_check(r, b, out, r->msg); }
 
 /* Why a location chunk is damaged (its state is the negated reason). */
-enum { LOC_NOT_ONE_FRAME = 1, LOC_SIZE, LOC_DICT, LOC_DECOMPRESS };
+enum { LOC_NOT_ONE_FRAME = 1, LOC_SIZE, LOC_DICT, LOC_DECOMPRESS, LOC_CHECKSUM };
 
 static int loc_damaged(char msg[NA_ERRMSG], uint32_t k, int why, size_t usize)
 {
@@ -322,6 +323,7 @@ static int loc_damaged(char msg[NA_ERRMSG], uint32_t k, int why, size_t usize)
     case LOC_NOT_ONE_FRAME: return na_set_error(msg, NEWSARC_E_CORRUPT, "index: location chunk %u is not one zstd frame of its length", k);
     case LOC_SIZE: return na_set_error(msg, NEWSARC_E_CORRUPT, "index: location chunk %u does not declare %zu bytes", k, usize);
     case LOC_DICT: return na_set_error(msg, NEWSARC_E_CORRUPT, "index: location chunk %u asks for a dictionary", k);
+    case LOC_CHECKSUM: return na_set_error(msg, NEWSARC_E_CORRUPT, "index: location chunk %u is damaged (its content checksum does not match)", k);
     default: return na_set_error(msg, NEWSARC_E_CORRUPT, "index: location chunk %u does not decompress", k);
     }
 }
@@ -356,7 +358,7 @@ static int loc_decode(newsarc_reader *r, uint32_t k, ZSTD_DCtx *dctx)
     if (ZSTD_isError(got) || got != usize) {
         free(planes);
         free(rows);
-        return LOC_DECOMPRESS;
+        return ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_checksum_wrong ? LOC_CHECKSUM : LOC_DECOMPRESS;
     }
     /* as rows: a lookup then touches one cache line, not twelve */
     na_locs_from_planes(rows, planes, m);
@@ -822,6 +824,8 @@ static int meta_frame_decode(const newsarc_reader *r, uint32_t f, ZSTD_DCtx *dct
         return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u: frame length is wrong", f);
     size_t got = r->ddict ? ZSTD_decompress_usingDDict(dctx, t, x->usize, src, x->csize, r->ddict)
                           : ZSTD_decompressDCtx(dctx, t, x->usize, src, x->csize);
+    if (ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_checksum_wrong)
+        return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u is damaged (its content checksum does not match)", f);
     if (ZSTD_isError(got) || got != x->usize)
         return na_set_error(msg, NEWSARC_E_CORRUPT, "metadata frame %u does not decompress", f);
     uint64_t size = x->usize, pos = 0;
@@ -1196,6 +1200,8 @@ int na_reader_load_attr(newsarc_reader *r)
     r->attr = malloc((size_t)ts);
     if (!r->attr) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
     size_t got = ZSTD_decompressDCtx(r->dctx, r->attr, (size_t)ts, m + 12, ml - 12);
+    if (ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_checksum_wrong)
+        return NA_CORRUPT(r, "attr table is damaged (its content checksum does not match)");
     if (ZSTD_isError(got) || got != ts) return NA_CORRUPT(r, "attr table does not decompress");
     const uint8_t *p = r->attr, *end = r->attr + ts;
     uint32_t count = na_ld32(p), nnames = na_ld32(p + 8);

@@ -2298,7 +2298,9 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
         else ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
         if (c) {
             ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
-            ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
+            /* names and metadata are not covered by the article ids: the
+             * checksum lets cat, list and extract catch a damaged frame */
+            ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
             ZSTD_CCtx_setParameter(c, ZSTD_c_dictIDFlag, 1);
         }
     }
@@ -2421,6 +2423,7 @@ static int build_attr(build *b, zsink *zout, char msg[NA_ERRMSG])
         z.out.len = 12;
         ZSTD_CCtx_setParameter(z.c, ZSTD_c_compressionLevel, w->opt.level);
         ZSTD_CCtx_setParameter(z.c, ZSTD_c_contentSizeFlag, 1);
+        ZSTD_CCtx_setParameter(z.c, ZSTD_c_checksumFlag, 1);
         ZSTD_CCtx_setPledgedSrcSize(z.c, table);
     }
     zsink_u32(&z, (uint32_t)b->n_uniq);
@@ -2505,7 +2508,7 @@ static void loc_compress(void *arg, int t)
     else {
         ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, j->level);
         ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 1);
-        ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0);
+        ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
         ZSTD_CCtx_setParameter(c, ZSTD_c_dictIDFlag, 0);
     }
     for (uint64_t k; !atomic_load(&j->err) && (k = atomic_fetch_add(&j->next, 1)) < j->n_chunks;) {
