@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,10 @@
 
 #include <unicode/utf16.h>
 #include <unicode/utf8.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define NA_TEXT_AVX2 1
+#endif
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -1009,6 +1014,15 @@ enum { FC_SLOW = 0, FC_KEEP, FC_WS, FC_WS_LF, FC_DROP, FC_MARK };
 static uint8_t *g_fast_class;
 static uint8_t *g_mark_ccc; /* FC_MARK: the canonical combining class */
 static int16_t *g_letter_script; /* script code, or -1 */
+/* The code points U+0600..U+06FF that are FC_KEEP letters of the Arabic
+ * script, as a bitmap by ((UTF-8 lead - 0xD8) << 6 | continuation & 0x3F):
+ * the normalization fast path takes runs of them and single spaces 32
+ * bytes at a time.  All zero when ICU's data says otherwise for none. */
+static uint8_t g_arab_keep[32];
+/* The same for ASCII: FC_KEEP characters by code, and whether every ASCII
+ * letter counts as Latin and nothing else as a letter (else no ASCII runs). */
+static uint8_t g_ascii_keep[16];
+static bool g_ascii_runs;
 static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
 
 static bool is_white_space(UChar32 c);
@@ -1053,6 +1067,14 @@ static void build_tables(void)
                 sc = (int16_t)s;
         }
         ls[c] = sc;
+    }
+    for (UChar32 c = 0x0600; c < 0x0700; c++)
+        if (fc[c] == FC_KEEP && ls[c] == USCRIPT_ARABIC) g_arab_keep[(c - 0x0600) >> 3] |= (uint8_t)(1u << (c & 7));
+    g_ascii_runs = true;
+    for (UChar32 c = 0; c < 0x80; c++) {
+        bool alpha = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+        if (fc[c] == FC_KEEP) g_ascii_keep[c >> 3] |= (uint8_t)(1u << (c & 7));
+        if (ls[c] != (alpha ? USCRIPT_LATIN : -1) || (alpha && fc[c] != FC_KEEP)) g_ascii_runs = false;
     }
     g_fast_class = fc;
     g_mark_ccc = mc;
@@ -1164,7 +1186,100 @@ static void tally_result(const script_tally *t, char out[16])
     }
 }
 
+/* n letters of script sc in a row (tally_letter n times). */
+static inline int tally_letters(script_tally *t, int32_t sc, size_t n)
+{
+    if (sc == t->run_script) {
+        t->run += n;
+        return 0;
+    }
+    int rc = tally_add(t, t->run_script, t->run);
+    t->run_script = sc;
+    t->run = n;
+    return rc;
+}
+
 /* ---- normalization (spec/NORMALIZATION.md) ------------------------------ */
+
+#if defined(NA_TEXT_AVX2)
+static _Atomic int g_text_avx2 = -1;
+
+static int text_avx2(void)
+{
+    int v = atomic_load_explicit(&g_text_avx2, memory_order_relaxed);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx2") ? 1 : 0;
+        atomic_store_explicit(&g_text_avx2, v, memory_order_relaxed);
+    }
+    return v;
+}
+
+/*
+ * How many of p[0..32) the fast path can pass over as they are, right
+ * after a kept character: letters of g_arab_keep, each alone or after one
+ * space, ending with a letter (a space before what is not such a letter
+ * is left to the loop, which decides what it does).  p[32] is read too.
+ * *letters: how many letters.  The input is valid UTF-8 starting at a
+ * character, so bytes D8..DB are 2-byte leads and each is followed by its
+ * continuation byte.
+ */
+__attribute__((target("avx2"))) static size_t arab_run_avx2(const uint8_t *p, size_t *letters)
+{
+    const __m256i v = _mm256_loadu_si256((const __m256i *)p), nx = _mm256_loadu_si256((const __m256i *)(p + 1));
+    const __m256i sp = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(' '));
+    const __m256i lead = _mm256_cmpeq_epi8(_mm256_and_si256(v, _mm256_set1_epi8((char)0xFC)), _mm256_set1_epi8((char)0xD8));
+    const __m256i cont = _mm256_cmpeq_epi8(_mm256_and_si256(v, _mm256_set1_epi8((char)0xC0)), _mm256_set1_epi8((char)0x80));
+    /* bitmap byte (lead & 3) << 3 | (next & 0x38) >> 3 (0..31: two 16-byte halves), bit next & 7 */
+    const __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g_arab_keep));
+    const __m256i hi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(g_arab_keep + 16)));
+    const __m256i idx = _mm256_or_si256(_mm256_slli_epi16(_mm256_and_si256(v, _mm256_set1_epi8(1)), 3),
+                                        _mm256_and_si256(_mm256_srli_epi16(nx, 3), _mm256_set1_epi8(7)));
+    const __m256i upper = _mm256_cmpeq_epi8(_mm256_and_si256(v, _mm256_set1_epi8(2)), _mm256_set1_epi8(2));
+    const __m256i byte = _mm256_blendv_epi8(_mm256_shuffle_epi8(lo, idx), _mm256_shuffle_epi8(hi, idx), upper);
+    const __m256i bits = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4,
+                                          8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128);
+    const __m256i bit = _mm256_shuffle_epi8(bits, _mm256_and_si256(nx, _mm256_set1_epi8(7)));
+    const __m256i letter = _mm256_and_si256(lead, _mm256_cmpeq_epi8(_mm256_and_si256(byte, bit), bit));
+    const __m256i two_spaces = _mm256_and_si256(sp, _mm256_cmpeq_epi8(nx, _mm256_set1_epi8(' ')));
+    const __m256i ok = _mm256_andnot_si256(two_spaces, _mm256_or_si256(_mm256_or_si256(sp, letter), cont));
+    uint32_t bad = ~(uint32_t)_mm256_movemask_epi8(ok);
+    size_t n = bad ? (size_t)__builtin_ctz(bad) : 32; /* bad bytes are leads, spaces or others: at a character */
+    uint32_t leads = (uint32_t)_mm256_movemask_epi8(lead);
+    if (n == 32 && (leads >> 31)) n = 31; /* the last letter's continuation is past the 32 */
+    if (n && p[n - 1] == ' ') n--;        /* at most one: two spaces are bad */
+    *letters = (size_t)__builtin_popcount(n == 32 ? leads : leads & ((1u << n) - 1));
+    return n;
+}
+
+/* The same for ASCII characters of g_ascii_keep; *letters: the ASCII letters among them (Latin). */
+__attribute__((target("avx2"))) static size_t ascii_run_avx2(const uint8_t *p, size_t *letters)
+{
+    const __m256i v = _mm256_loadu_si256((const __m256i *)p), nx = _mm256_loadu_si256((const __m256i *)(p + 1));
+    const __m256i sp = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(' '));
+    const __m256i tbl = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g_ascii_keep));
+    /* byte c >> 3, or bit 7 set (a zero from the shuffle) for c >= 0x80 */
+    const __m256i idx = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 3), _mm256_set1_epi8(0x0F)),
+                                        _mm256_and_si256(v, _mm256_set1_epi8((char)0x80)));
+    const __m256i bits = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4,
+                                          8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128);
+    const __m256i bit = _mm256_shuffle_epi8(bits, _mm256_and_si256(v, _mm256_set1_epi8(7)));
+    const __m256i keep = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(tbl, idx), bit), bit);
+    const __m256i two_spaces = _mm256_and_si256(sp, _mm256_cmpeq_epi8(nx, _mm256_set1_epi8(' ')));
+    const __m256i ok = _mm256_andnot_si256(two_spaces, _mm256_or_si256(sp, keep));
+    uint32_t bad = ~(uint32_t)_mm256_movemask_epi8(ok);
+    size_t n = bad ? (size_t)__builtin_ctz(bad) : 32;
+    if (n && p[n - 1] == ' ') n--;
+    /* letters: (c | 0x20) - 'a' < 26, as signed bytes: c | 0x20 in 'a'..'z' */
+    const __m256i low = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+    const __m256i alpha = _mm256_andnot_si256(_mm256_or_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8('a'), low),
+                                                              _mm256_cmpgt_epi8(low, _mm256_set1_epi8('z'))),
+                                              keep);
+    uint32_t am = (uint32_t)_mm256_movemask_epi8(alpha);
+    *letters = (size_t)__builtin_popcount(n == 32 ? am : am & ((1u << n) - 1));
+    return n;
+}
+#endif
 
 /*
  * Steps 1-7 for the common case without ICU: valid UTF-8 read as UTF-8, the
@@ -1225,6 +1340,31 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
             last = FC_KEEP;
             last_ccc = 0;
             i += l;
+#if defined(NA_TEXT_AVX2)
+            /* Arabic letters and single spaces change nothing: passed over
+             * 32 bytes at a time (the state after them is this one) */
+            if (l == 2 && c >= 0x0600 && c < 0x0700 && text_avx2()) {
+                size_t n, letters;
+                while (len - i >= 33 && (n = arab_run_avx2(buf + i, &letters)) > 0) {
+                    if (st && tally_letters(st, USCRIPT_ARABIC, letters) != 0) {
+                        free(o);
+                        return 0;
+                    }
+                    i += n;
+                    if (n < 30) break;
+                }
+            } else if (l == 1 && g_ascii_runs && text_avx2()) { /* the same for ASCII (Latin letters) */
+                size_t n, letters;
+                while (len - i >= 33 && (n = ascii_run_avx2(buf + i, &letters)) > 0) {
+                    if (st && letters && tally_letters(st, USCRIPT_LATIN, letters) != 0) {
+                        free(o);
+                        return 0;
+                    }
+                    i += n;
+                    if (n < 31) break;
+                }
+            }
+#endif
             continue;
         }
         if (cls == FC_MARK) { /* kept too, after a kept character, in canonical order */

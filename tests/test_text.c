@@ -754,6 +754,113 @@ Test(norm, fast_path_marks_agree_with_icu)
     cr_assert_gt(kept, 500, "texts with marks the fast path kept: %d", kept);
 }
 
+/*
+ * Long texts of Arabic and Persian letters with single spaces, which the
+ * fast path passes over 32 bytes at a time, broken at random by what ends
+ * such a run: the letters around the ones it takes (U+0620, U+063B..063F,
+ * tatweel, harakat, U+066E.., Persian letters), Arabic punctuation and
+ * digits, double spaces, line ends, a trailing space, Latin; at every
+ * alignment.  The text and the dominant script against ICU.
+ */
+static void script_reference(const uint8_t *s, size_t n, char out[16]);
+
+Test(norm, fast_path_arabic_runs_agree_with_icu)
+{
+    static const uint32_t arabic[] = {0x0627, 0x0644, 0x0645, 0x0646, 0x0628, 0x062A, 0x0631, 0x064A, 0x0643,
+                                      0x0621, 0x063A, 0x0641, 0x064A, 0x0648, 0x0647, 0x0629, 0x062C, 0x0639};
+    static const uint32_t ascii[] = {'a', 'e', 't', 'o', 'n', 'z', 'A', 'Q', 'Z', '0', '7', '.', ',', '-', '\'', '"',
+                                     '(', ')', '@', '~', '`', '{', 0x01, 0x1F, 0x7F};
+    const uint32_t *letters = arabic;
+    size_t n_letters = sizeof arabic / sizeof *arabic;
+    static const uint32_t breaks[] = {0x0620, 0x063B, 0x063F, 0x0640, 0x064B, 0x064E, 0x0651, 0x0652, 0x0670,
+                                      0x066E, 0x067E, 0x0686, 0x0698, 0x06A9, 0x06AF, 0x06CC, 0x06C0, 0x06D2,
+                                      0x06D4, 0x060C, 0x061B, 0x061F, 0x0660, 0x0669, 0x06F0, 0x06F9, 0x06FF,
+                                      0x0600, 0x0610, 0x06E1, 'a', 'Q', '.', '\n', 0x00A0, 0x200C, 0x0622, 0x0623,
+                                      '\t', '\r', 0x00E9, 0x0301, 0x00C0, 0x0430, 0x0627};
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    uint8_t buf[4 * 420 + 8];
+    int long_runs = 0;
+    for (int t = 0; t < 20000; t++) {
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int len = (int)(x % 400), rate = 4 + (int)((x >> 12) % 60); /* about one break in rate characters */
+        int lead = (int)((x >> 24) % 3);                              /* shifts the alignment: 0-2 ASCII first */
+        letters = t % 2 ? ascii : arabic; /* runs of Arabic letters, or of ASCII characters */
+        n_letters = t % 2 ? sizeof ascii / sizeof *ascii : sizeof arabic / sizeof *arabic;
+        for (int k = 0; k < lead; k++) buf[n++] = 'x';
+        int run = 0;
+        for (int k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint32_t c;
+            if ((int)((x >> 8) % (uint64_t)rate) == 0) {
+                c = breaks[(x >> 20) % (sizeof breaks / sizeof *breaks)];
+                if ((x >> 40) % 4 == 0) c = ' '; /* a second space */
+                run = 0;
+            } else if ((x >> 30) % 5 == 0 && run > 0) {
+                c = ' ';
+            } else {
+                c = letters[(x >> 20) % n_letters];
+                if (++run == 40) long_runs++;
+            }
+            UBool err = false;
+            U8_APPEND(buf, n, (int32_t)sizeof buf, (UChar32)c, err);
+            cr_assert_not(err);
+        }
+        if ((x >> 50) % 8 == 0) buf[n++] = ' '; /* a trailing space */
+        fast_matches_icu(buf, n, "UTF-8", 0);
+        char *a = NULL, *b = NULL;
+        size_t an = 0, bn = 0;
+        bool ua = false, ub = false;
+        char got[16], want[16];
+        cr_assert_eq(na_text_normalize_script(buf, n, "UTF-8", 0, &a, &an, &ua, got), 0);
+        cr_assert_eq(na_text_normalize_ex(buf, n, "UTF-8", 0, &b, &bn, &ub), 0);
+        cr_assert(an == bn && !memcmp(a, b, an) && ua == ub, "same normalized text");
+        script_reference((const uint8_t *)b, bn, want);
+        cr_assert_str_eq(got, want, "script of %zu bytes", n);
+        free(a);
+        free(b);
+    }
+    cr_assert_gt(long_runs, 2000, "texts with runs the fast path passes over: %d", long_runs);
+    /* the letters it passes over are counted exactly: A Arabic letters in
+     * runs, then A - 1, A or A + 1 Latin ones (a tie goes to the first met),
+     * and the other way round */
+    for (int t = 0; t < 6000; t++) {
+        int latin_first = t >= 3000;
+        size_t n = 0, first_n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int len = 1 + (int)(x % 300);
+        for (int k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (k > 0 && (x >> 30) % 6 == 0) buf[n++] = ' ';
+            UBool err = false;
+            UChar32 c = latin_first ? (UChar32)"abcdefghijklmnopqrstuvwxyzAZ"[(x >> 20) % 28]
+                                    : (UChar32)arabic[(x >> 20) % (sizeof arabic / sizeof *arabic)];
+            U8_APPEND(buf, n, (int32_t)sizeof buf, c, err);
+            cr_assert_not(err);
+            if (!latin_first && (x >> 44) % 9 == 0) buf[n++] = '.'; /* not a letter: not counted */
+            if (latin_first && (x >> 44) % 9 == 0) buf[n++] = '7';
+            first_n++;
+        }
+        int delta = (int)(t % 3) - 1;
+        buf[n++] = ' ';
+        for (int k = 0; k < (int)first_n + delta && n + 2 < sizeof buf; k++) {
+            if (latin_first) { /* U+0628 */
+                buf[n++] = 0xD8;
+                buf[n++] = 0xA8;
+            } else
+                buf[n++] = 'a';
+        }
+        char *a = NULL;
+        size_t an = 0;
+        bool ua = false;
+        char got[16];
+        cr_assert_eq(na_text_normalize_script(buf, n, "UTF-8", 0, &a, &an, &ua, got), 0);
+        const char *first = latin_first ? "Latn" : "Arab", *second = latin_first ? "Arab" : "Latn";
+        cr_assert_str_eq(got, delta > 0 ? second : first, "%zu letters, then %zu", first_n, first_n + delta);
+        free(a);
+    }
+}
+
 /* ---- script ------------------------------------------------------------- */
 
 static void expect_script(const char *s, const char *want)
