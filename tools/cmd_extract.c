@@ -193,8 +193,13 @@ static int write_entry_file(int root, dir_cache *dc, const char *name, size_t le
  * finished the job before it (cli_ordered_run): the same output as one
  * thread, also up to the first bad entry.
  *  - A feed (every entry without a name) has its entries in the order
- *    their articles are stored already (spec 9.2): a job is a run of META
- *    frames and lists its own entries, so META is decoded once.
+ *    their articles are stored already (spec 9.2): a job is a run of one
+ *    META frame's entries and lists them itself, so META is decoded about
+ *    once (a frame cut in several jobs is decoded by each thread that
+ *    takes one of them).  A frame is cut when its articles would make a
+ *    job of more than about 4 MiB (from the archive's average article
+ *    size): a frame of long articles with short metadata holds thousands
+ *    of them, and the jobs built ahead are all in memory at once.
  *  - Otherwise the items, sorted beforehand, are cut into runs of whole
  *    blocks.
  */
@@ -239,8 +244,7 @@ typedef struct xrun {
     int utf8;                 /* --utf8: file entries decoded (one thread: ICU converters and the reader's text information) */
     const xitem *items; /* sorted items: job k is items[cut[k], cut[k + 1]) */
     const size_t *cut;
-    const uint64_t *first; /* a feed (items NULL): job k is frames [k * per_job, ...); first[f]: frame f's first entry */
-    uint32_t frames, per_job;
+    const uint64_t *fcut; /* a feed (items NULL): job k is entries [fcut[k], fcut[k + 1]) of one frame */
     /* files (extract -C): the emitting thread's state */
     newsarc_reader *r;
     const char *dir;
@@ -334,8 +338,7 @@ static void xbuild(void *ctx, int t, size_t k)
         xlines(x, th, s, x->items + x->cut[k], x->cut[k + 1] - x->cut[k]);
         return;
     }
-    uint32_t f0 = (uint32_t)k * x->per_job, f1 = f0 + x->per_job < x->frames ? f0 + x->per_job : x->frames;
-    uint64_t e0 = x->first[f0], e1 = x->first[f1];
+    uint64_t e0 = x->fcut[k], e1 = x->fcut[k + 1];
     if (s->own_cap < e1 - e0) {
         xitem *o = realloc(s->own, sizeof *o * (size_t)(e1 - e0));
         if (!o) {
@@ -535,24 +538,41 @@ static int extract_threads(newsarc_reader *r, const char *path, int feed, const 
     x->utf8 = utf8;
     int rc = 0;
     size_t jobs = 0;
-    uint64_t *first = NULL;
+    uint64_t *fcut = NULL;
     size_t *cut = NULL;
     xitem *uniq = NULL;
     if (feed) {
-        /* a job: one frame (256 KiB of metadata: about 1 MB of lines on short articles) */
-        x->per_job = 1;
-        rc = na_meta_stream_begin(r, &x->frames);
+        /* a job: one frame (256 KiB of metadata: about 1 MB of lines on
+         * short articles), or a part of one of about 4 MiB of articles */
+        uint32_t frames = 0;
+        newsarc_info in;
+        newsarc_reader_info(r, &in);
+        uint64_t avg = in.article_count ? in.content_size / in.article_count : 0;
+        uint64_t per = ((uint64_t)4 << 20) / (avg + 1);
+        if (per < 16) per = 16;
+        rc = na_meta_stream_begin(r, &frames);
+        for (uint32_t f = 0; !rc && f < frames; f++) {
+            uint64_t n = na_meta_stream_entries(r, f);
+            jobs += n ? (size_t)((n + per - 1) / per) : 1;
+        }
         if (rc) {
             cli_err("'%s': %s", path, newsarc_reader_error(r));
             rc = cli_exit_for(rc);
-        } else if (!(first = malloc(sizeof *first * ((size_t)x->frames + 1)))) {
+        } else if (!(fcut = malloc(sizeof *fcut * (jobs + 1)))) {
             rc = EXIT_USAGE;
             cli_err("out of memory");
         } else {
-            first[0] = 0;
-            for (uint32_t f = 0; f < x->frames; f++) first[f + 1] = first[f] + na_meta_stream_entries(r, f);
-            x->first = first;
-            jobs = (x->frames + x->per_job - 1) / x->per_job;
+            size_t j = 0;
+            uint64_t e = 0;
+            for (uint32_t f = 0; f < frames; f++) {
+                uint64_t end = e + na_meta_stream_entries(r, f);
+                do {
+                    fcut[j++] = e;
+                    e = end - e > per ? e + per : end;
+                } while (e < end);
+            }
+            fcut[j] = e;
+            x->fcut = fcut;
         }
     } else {
         /* runs of about `chunk` entries, each extended to the end of its block; at most
@@ -629,7 +649,7 @@ static int extract_threads(newsarc_reader *r, const char *path, int feed, const 
         free(x->slot[k].files);
     }
     free(x);
-    free(first);
+    free(fcut);
     free(cut);
     free(uniq);
     return rc;

@@ -87,6 +87,48 @@ for c in "extract --jsonl" "list --json" "list"; do
     same out lc1.out "$c -T 3, location chunk 1 damaged: output differs from 1 thread"
     same err lc1.err "$c -T 3, location chunk 1 damaged: message differs from 1 thread"
 done
+# a feed of long articles with short metadata: one META frame holds all 600
+# of them, and extract --jsonl cuts the frame into jobs of about 4 MiB of
+# articles (before, a job was the frame: 60 MB of lines held at once).
+# Peak memory is read while the output pipe is full: by then every job the
+# threads may build ahead is built.  The same lines at 1, 2 and 3 threads.
+awk 'BEGIN {
+    srand(11)
+    for (i = 0; i < 400; i++) { w = ""; n = 3 + int(rand() * 6); for (k = 0; k < n; k++) w = w sprintf("%c", 97 + int(rand() * 26)); v[i] = w }
+    for (i = 0; i < 300; i++) { t = ""; for (k = 0; k < 16; k++) t = t v[int(rand() * 400)] " "; s[i] = t } # 16 words
+    for (i = 1; i <= 600; i++) {
+        printf "{\"url\":\"https://long.example/%d\",\"text\":\"", i
+        for (k = 0; k < 1000; k++) printf "%s", s[int(rand() * 300)]
+        printf "%d\"}\n", i
+    }
+}' > long.jsonl
+na pack -o long.nwa long.jsonl
+expect 0 "pack the long feed" || finish
+na extract --jsonl -T 1 long.nwa
+expect 0 "extract --jsonl -T 1 of the long feed" && cp out long1.out
+[ "$(wc -l < long1.out)" = 600 ] || fail "extract --jsonl of the long feed: $(wc -l < long1.out) lines for 600"
+for t in 2 3; do
+    na extract --jsonl -T $t long.nwa
+    expect 0 "extract --jsonl -T $t of the long feed" && same out long1.out "extract --jsonl -T $t of the long feed differs from -T 1"
+done
+hwm() { # hwm ARCHIVE: VmHWM (kB) of extract --jsonl -T 2 once its output pipe is full
+    local pid h
+    rm -f pipe; mkfifo pipe
+    "$NEWSARC" extract --jsonl -T 2 "$1" > pipe 2>/dev/null & pid=$!
+    exec 3< pipe
+    head -c 1 <&3 > /dev/null
+    sleep 1.5
+    h=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+    cat <&3 > /dev/null; exec 3<&-; wait $pid
+    echo "${h:-0}"
+}
+# (not under AddressSanitizer: its quarantine keeps freed buffers resident)
+if [ -r /proc/self/status ] && ! grep -qa __asan_init "$NEWSARC"; then
+    small=$(hwm feed.nwa); big=$(hwm long.nwa)
+    info "extract --jsonl peak memory: $small kB (short articles), $big kB (600 x 100 KB in one frame)"
+    [ "$small" -gt 0 ] && [ "$big" -gt 0 ] || fail "could not read VmHWM of extract"
+    [ $((big - small)) -lt 40000 ] || fail "extract --jsonl of a frame of long articles held $((big - small)) kB more than of short ones (jobs not cut?)"
+fi
 # names, metadata, text information and locations are not covered by the
 # article ids: their frames carry zstd content checksums, so any byte of META,
 # attr or the location chunks flipped makes list --json (which reads them all)
