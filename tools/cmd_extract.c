@@ -592,16 +592,17 @@ static int extract_threads(newsarc_reader *r, const char *path, int feed, const 
         size_t nu = 0;
         for (size_t k = 0; !rc && k < ni; k++)
             if (nu == 0 || uniq[nu - 1].entry != items[k].entry) uniq[nu++] = items[k];
-        /* files keep their bytes until written: a job ends at a block's end
-         * past 4 MiB of articles (articles over XFILE_BIG are not kept, see
-         * xbuild_files), so jobs built ahead hold a few MiB each */
-        uint64_t max_bytes = dir ? (uint64_t)4 << 20 : UINT64_MAX;
+        /* jobs keep their lines, or files their bytes, until written: a job
+         * ends at a block's end past 4 MiB of articles (files over XFILE_BIG
+         * are not kept, see xbuild_files), so jobs built ahead hold a few
+         * MiB each */
+        const uint64_t max_bytes = (uint64_t)4 << 20, kept_max = dir ? XFILE_BIG : UINT64_MAX;
         for (size_t base = 0; !rc && base < nu; jobs++) {
             size_t end = base + 1;
-            uint64_t bytes = uniq[base].len <= XFILE_BIG ? uniq[base].len : 0;
+            uint64_t bytes = uniq[base].len <= kept_max ? uniq[base].len : 0;
             for (; end < nu && end - base < chunk; end++) {
                 if (uniq[end].block != uniq[end - 1].block && bytes >= max_bytes) break;
-                bytes += uniq[end].len <= XFILE_BIG ? uniq[end].len : 0;
+                bytes += uniq[end].len <= kept_max ? uniq[end].len : 0;
             }
             while (end < nu && end - base < chunk + 4096 && uniq[end].block == uniq[end - 1].block) end++;
             cut[jobs] = base;
