@@ -1186,6 +1186,9 @@ static void tally_result(const script_tally *t, char out[16])
     }
 }
 
+/* ---- normalization (spec/NORMALIZATION.md) ------------------------------ */
+
+#if defined(NA_TEXT_AVX2)
 /* n letters of script sc in a row (tally_letter n times). */
 static inline int tally_letters(script_tally *t, int32_t sc, size_t n)
 {
@@ -1199,17 +1202,20 @@ static inline int tally_letters(script_tally *t, int32_t sc, size_t n)
     return rc;
 }
 
-/* ---- normalization (spec/NORMALIZATION.md) ------------------------------ */
-
-#if defined(NA_TEXT_AVX2)
+/* -1 not asked yet; na_text_simd lets the tests take either path. */
 static _Atomic int g_text_avx2 = -1;
+
+static int cpu_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+}
 
 static int text_avx2(void)
 {
     int v = atomic_load_explicit(&g_text_avx2, memory_order_relaxed);
     if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") ? 1 : 0;
+        v = cpu_avx2();
         atomic_store_explicit(&g_text_avx2, v, memory_order_relaxed);
     }
     return v;
@@ -1417,6 +1423,17 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
     *out = o;
     *out_len = k;
     return 1;
+}
+
+int na_text_simd(int level)
+{
+#if defined(NA_TEXT_AVX2)
+    if (level >= 0) atomic_store_explicit(&g_text_avx2, level >= 1 && cpu_avx2(), memory_order_relaxed);
+    return text_avx2();
+#else
+    (void)level;
+    return 0;
+#endif
 }
 
 /* Step 2: line terminators.  CR LF, CR, VT, FF, NEL, LS, PS -> LF.  In place. */

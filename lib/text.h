@@ -141,6 +141,11 @@ NEWSARC_WUR int na_text_normalize_script(const uint8_t *buf, size_t len, const c
 NEWSARC_WUR int na_text_normalize_icu(const uint8_t *buf, size_t len, const char *charset, uint32_t options,
                                       char **out, size_t *out_len);
 
+/* The normalization fast path's 32-byte runs (AVX2): level 0 per character
+ * only, 1 with them where the CPU has AVX2, -1 only asks.  Returns what is
+ * used now.  For the tests: both give the same results. */
+int na_text_simd(int level);
+
 /**
  * norm_id = BLAKE2b-256 of na_text_normalize's output, into out.  Copies
  * that differ only in charset, Unicode normalization form, line endings,

@@ -861,6 +861,47 @@ Test(norm, fast_path_arabic_runs_agree_with_icu)
     }
 }
 
+/* The 32-byte runs against the per-character loop itself (na_text_simd 0
+ * and 1): the same text, `unchanged` and script on long texts of Arabic and
+ * ASCII runs broken at random, so archives are the same on CPUs without
+ * AVX2.  (Where this CPU has no AVX2 both are the loop.) */
+Test(norm, fast_path_runs_agree_with_the_loop)
+{
+    static const uint32_t palette[] = {0x0627, 0x0644, 0x0645, 0x064A, 0x0621, 0x063A, 0x0641, 0x06A9, 0x06CC,
+                                       'a',    'Z',    'q',    '0',    '.',    ' ',    ' ',    ' ',    ' ',
+                                       0x0640, 0x064E, 0x0651, 0x0660, 0x060C, '\n',   0x00A0, 0x00E9, 0x0301,
+                                       0x200C, 0x0620, 0x063B, 0x06FF, 0x0430, 0xFEFF, 0x10400};
+    uint64_t x = 0xA0761D6478BD642FULL;
+    uint8_t buf[4 * 700 + 8];
+    int top = na_text_simd(1);
+    for (int t = 0; t < 20000; t++) {
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int len = (int)(x % 700), simple = (int)((x >> 12) % 4); /* simple: mostly Arabic (1), ASCII (2) */
+        for (int k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint32_t c = palette[(x >> 16) % (sizeof palette / sizeof *palette)];
+            if (simple && (x >> 40) % 16 != 0) c = simple == 1 ? palette[(x >> 20) % 9] : (x >> 20) % 7 ? 'a' + (x >> 24) % 26 : ' ';
+            UBool err = false;
+            U8_APPEND(buf, n, (int32_t)sizeof buf, (UChar32)c, err);
+            cr_assert_not(err);
+        }
+        char *a = NULL, *b = NULL, sa[16], sb[16];
+        size_t an = 0, bn = 0;
+        bool ua = false, ub = false;
+        na_text_simd(0);
+        int ra = na_text_normalize_script(buf, n, "UTF-8", 0, &a, &an, &ua, sa);
+        na_text_simd(1);
+        int rb = na_text_normalize_script(buf, n, "UTF-8", 0, &b, &bn, &ub, sb);
+        cr_assert_eq(ra, rb);
+        cr_assert(an == bn && !memcmp(a, b, an) && ua == ub, "per character and 32 bytes at a time differ on %zu bytes", n);
+        cr_assert_str_eq(sa, sb, "script of %zu bytes", n);
+        free(a);
+        free(b);
+    }
+    cr_assert_eq(na_text_simd(-1), top);
+}
+
 /* ---- script ------------------------------------------------------------- */
 
 static void expect_script(const char *s, const char *want)
