@@ -764,6 +764,25 @@ Test(norm, fast_path_marks_agree_with_icu)
  */
 static void script_reference(const uint8_t *s, size_t n, char out[16]);
 
+/* na_text_normalize_script (pack's one pass) gives na_text_normalize_ex's
+ * text and `unchanged`, and the reference script of that text; returns
+ * `unchanged`. */
+static bool script_agrees(const uint8_t *buf, size_t n)
+{
+    char *a = NULL, *b = NULL;
+    size_t an = 0, bn = 0;
+    bool ua = false, ub = false;
+    char got[16], want[16];
+    cr_assert_eq(na_text_normalize_script(buf, n, "UTF-8", 0, &a, &an, &ua, got), 0);
+    cr_assert_eq(na_text_normalize_ex(buf, n, "UTF-8", 0, &b, &bn, &ub), 0);
+    cr_assert(an == bn && !memcmp(a, b, an) && ua == ub, "same normalized text");
+    script_reference((const uint8_t *)b, bn, want);
+    cr_assert_str_eq(got, want, "script of %zu bytes", n);
+    free(a);
+    free(b);
+    return ua;
+}
+
 Test(norm, fast_path_arabic_runs_agree_with_icu)
 {
     static const uint32_t arabic[] = {0x0627, 0x0644, 0x0645, 0x0646, 0x0628, 0x062A, 0x0631, 0x064A, 0x0643,
@@ -808,17 +827,7 @@ Test(norm, fast_path_arabic_runs_agree_with_icu)
         }
         if ((x >> 50) % 8 == 0) buf[n++] = ' '; /* a trailing space */
         fast_matches_icu(buf, n, "UTF-8", 0);
-        char *a = NULL, *b = NULL;
-        size_t an = 0, bn = 0;
-        bool ua = false, ub = false;
-        char got[16], want[16];
-        cr_assert_eq(na_text_normalize_script(buf, n, "UTF-8", 0, &a, &an, &ua, got), 0);
-        cr_assert_eq(na_text_normalize_ex(buf, n, "UTF-8", 0, &b, &bn, &ub), 0);
-        cr_assert(an == bn && !memcmp(a, b, an) && ua == ub, "same normalized text");
-        script_reference((const uint8_t *)b, bn, want);
-        cr_assert_str_eq(got, want, "script of %zu bytes", n);
-        free(a);
-        free(b);
+        (void)script_agrees(buf, n);
     }
     cr_assert_gt(long_runs, 2000, "texts with runs the fast path passes over: %d", long_runs);
     /* the letters it passes over are counted exactly: A Arabic letters in
@@ -1034,18 +1043,7 @@ Test(script, counted_while_normalizing_agrees)
             U8_APPEND(buf, n, (int32_t)sizeof buf, (UChar32)c, err);
             cr_assert_not(err);
         }
-        char *a = NULL, *b = NULL;
-        size_t an = 0, bn = 0;
-        bool ua = false, ub = false;
-        char got[16], want[16];
-        cr_assert_eq(na_text_normalize_script(buf, n, "UTF-8", 0, &a, &an, &ua, got), 0);
-        cr_assert_eq(na_text_normalize_ex(buf, n, "UTF-8", 0, &b, &bn, &ub), 0);
-        cr_assert(an == bn && !memcmp(a, b, an) && ua == ub, "same normalized text");
-        script_reference((const uint8_t *)b, bn, want);
-        cr_assert_str_eq(got, want, "script of %zu bytes", n);
-        fast += ua || simple;
-        free(a);
-        free(b);
+        fast += script_agrees(buf, n) || simple;
     }
     cr_assert_gt(fast, 3000, "the fast path was taken");
 }
