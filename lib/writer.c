@@ -1552,10 +1552,13 @@ static size_t train_one(const newsarc_writer *w, na_buf *dict, size_t dsize, con
     if (na_buf_reserve(dict, dsize) != 0) return 0;
     ZDICT_fastCover_params_t p;
     memset(&p, 0, sizeof p);
+    /* f 18 (a 2^18 frequency table) and accel 2: 30 ms less of a 6 MB
+     * feed's 160, sizes within 0.1% (spec/BENCHMARKS.md "dictionary
+     * training, kept") */
     p.d = 8;
     p.k = 200;
-    p.f = 18;    /* a 2^18 frequency table and accel 2: 30 ms less of a 6 MB feed's */
-    p.steps = 0; /* 160, sizes within 0.1% (spec/BENCHMARKS.md "dictionary training, kept") */
+    p.f = 18;
+    p.steps = 0;
     p.nbThreads = 1; /* more threads may break ties differently */
     p.accel = 2;
     p.splitPoint = 1.0;

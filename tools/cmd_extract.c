@@ -548,7 +548,7 @@ static int extract_threads(newsarc_reader *r, const char *path, int feed, const 
         newsarc_info in;
         newsarc_reader_info(r, &in);
         uint64_t avg = in.article_count ? in.content_size / in.article_count : 0;
-        uint64_t per = ((uint64_t)4 << 20) / (avg + 1);
+        uint64_t per = avg < ((uint64_t)4 << 20) ? ((uint64_t)4 << 20) / (avg + 1) : 0; /* (any value: a damaged block table) */
         if (per < 16) per = 16;
         rc = na_meta_stream_begin(r, &frames);
         for (uint32_t f = 0; !rc && f < frames; f++) {
