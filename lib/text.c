@@ -1017,7 +1017,8 @@ static int16_t *g_letter_script; /* script code, or -1 */
 /* The code points U+0600..U+06FF that are FC_KEEP letters of the Arabic
  * script, as a bitmap by ((UTF-8 lead - 0xD8) << 6 | continuation & 0x3F):
  * the normalization fast path takes runs of them and single spaces 32
- * bytes at a time.  All zero when ICU's data says otherwise for none. */
+ * bytes at a time.  Built from the tables above, so a code point is in it
+ * only when ICU's data makes it such a letter. */
 static uint8_t g_arab_keep[32];
 /* The same for ASCII: FC_KEEP characters by code, and whether every ASCII
  * letter counts as Latin and nothing else as a letter (else no ASCII runs). */
