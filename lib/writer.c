@@ -2285,7 +2285,10 @@ static int build_meta(build *b, const uint8_t *dict, size_t dict_len)
     for (size_t i = 0; i < w->n_ents; i++) table += meta_record_size(w, &w->ents[i]);
     if (table > NA_MAX_META_TABLE) return na_set_error(w->msg, NEWSARC_E_LIMIT, "metadata table larger than 4 GiB");
     int T = w->opt.threads < 1 ? 1 : w->opt.threads;
-    int level = w->opt.level < 9 ? 9 : w->opt.level;
+    /* at least level 6: level 9 made META 0.3% of the archive smaller on a
+     * large feed for 8-14% more pack CPU (spec/BENCHMARKS.md "META level,
+     * third look") */
+    int level = w->opt.level < 6 ? 6 : w->opt.level;
     size_t cap = (size_t)T * 4;
     mpool p = {w, calloc(cap, sizeof(mframe)), cap, calloc((size_t)T, sizeof(ZSTD_CCtx *)),
                calloc((size_t)T, sizeof(na_buf))};
