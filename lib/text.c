@@ -1222,14 +1222,40 @@ static int text_avx2(void)
     return v;
 }
 
+/* 1 << (x & 7) in every byte: the bit of a byte of a 256-bit map. */
+__attribute__((target("avx2"))) static inline __m256i bit_of(__m256i x)
+{
+    const __m256i bits = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4,
+                                          8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128);
+    return _mm256_shuffle_epi8(bits, _mm256_and_si256(x, _mm256_set1_epi8(7)));
+}
+
+/*
+ * Where a run of p[0..32) ends: keep marks the bytes that may be in it
+ * besides single spaces (sp: the spaces, nx: p[1..33)); a character with a
+ * bit in split continues past byte 31 and is left out; a space at the end
+ * is left to the loop, which decides what it does.  *letters: the bits of
+ * counted inside the run.
+ */
+__attribute__((target("avx2"))) static inline size_t run_cut(const uint8_t *p, __m256i keep, __m256i sp, __m256i nx,
+                                                               uint32_t split, uint32_t counted, size_t *letters)
+{
+    const __m256i two_spaces = _mm256_and_si256(sp, _mm256_cmpeq_epi8(nx, _mm256_set1_epi8(' ')));
+    const __m256i ok = _mm256_andnot_si256(two_spaces, _mm256_or_si256(sp, keep));
+    uint32_t bad = ~(uint32_t)_mm256_movemask_epi8(ok);
+    size_t n = bad ? (size_t)__builtin_ctz(bad) : 32; /* bad bytes start a character */
+    if (n == 32 && (split >> 31)) n = 31;
+    if (n && p[n - 1] == ' ') n--; /* at most one: two spaces are bad */
+    *letters = (size_t)__builtin_popcount(n == 32 ? counted : counted & ((1u << n) - 1));
+    return n;
+}
+
 /*
  * How many of p[0..32) the fast path can pass over as they are, right
  * after a kept character: letters of g_arab_keep, each alone or after one
- * space, ending with a letter (a space before what is not such a letter
- * is left to the loop, which decides what it does).  p[32] is read too.
- * *letters: how many letters.  The input is valid UTF-8 starting at a
- * character, so bytes D8..DB are 2-byte leads and each is followed by its
- * continuation byte.
+ * space, ending with a letter.  p[32] is read too.  *letters: how many
+ * letters.  The input is valid UTF-8 starting at a character, so bytes
+ * D8..DB are 2-byte leads and each is followed by its continuation byte.
  */
 __attribute__((target("avx2"))) static size_t arab_run_avx2(const uint8_t *p, size_t *letters)
 {
@@ -1244,19 +1270,10 @@ __attribute__((target("avx2"))) static size_t arab_run_avx2(const uint8_t *p, si
                                         _mm256_and_si256(_mm256_srli_epi16(nx, 3), _mm256_set1_epi8(7)));
     const __m256i upper = _mm256_cmpeq_epi8(_mm256_and_si256(v, _mm256_set1_epi8(2)), _mm256_set1_epi8(2));
     const __m256i byte = _mm256_blendv_epi8(_mm256_shuffle_epi8(lo, idx), _mm256_shuffle_epi8(hi, idx), upper);
-    const __m256i bits = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4,
-                                          8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128);
-    const __m256i bit = _mm256_shuffle_epi8(bits, _mm256_and_si256(nx, _mm256_set1_epi8(7)));
+    const __m256i bit = bit_of(nx);
     const __m256i letter = _mm256_and_si256(lead, _mm256_cmpeq_epi8(_mm256_and_si256(byte, bit), bit));
-    const __m256i two_spaces = _mm256_and_si256(sp, _mm256_cmpeq_epi8(nx, _mm256_set1_epi8(' ')));
-    const __m256i ok = _mm256_andnot_si256(two_spaces, _mm256_or_si256(_mm256_or_si256(sp, letter), cont));
-    uint32_t bad = ~(uint32_t)_mm256_movemask_epi8(ok);
-    size_t n = bad ? (size_t)__builtin_ctz(bad) : 32; /* bad bytes are leads, spaces or others: at a character */
     uint32_t leads = (uint32_t)_mm256_movemask_epi8(lead);
-    if (n == 32 && (leads >> 31)) n = 31; /* the last letter's continuation is past the 32 */
-    if (n && p[n - 1] == ' ') n--;        /* at most one: two spaces are bad */
-    *letters = (size_t)__builtin_popcount(n == 32 ? leads : leads & ((1u << n) - 1));
-    return n;
+    return run_cut(p, _mm256_or_si256(letter, cont), sp, nx, leads, leads, letters);
 }
 
 /* The same for ASCII characters of g_ascii_keep; *letters: the ASCII letters among them (Latin). */
@@ -1268,23 +1285,14 @@ __attribute__((target("avx2"))) static size_t ascii_run_avx2(const uint8_t *p, s
     /* byte c >> 3, or bit 7 set (a zero from the shuffle) for c >= 0x80 */
     const __m256i idx = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 3), _mm256_set1_epi8(0x0F)),
                                         _mm256_and_si256(v, _mm256_set1_epi8((char)0x80)));
-    const __m256i bits = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128, 1, 2, 4,
-                                          8, 16, 32, 64, (char)128, 1, 2, 4, 8, 16, 32, 64, (char)128);
-    const __m256i bit = _mm256_shuffle_epi8(bits, _mm256_and_si256(v, _mm256_set1_epi8(7)));
+    const __m256i bit = bit_of(v);
     const __m256i keep = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(tbl, idx), bit), bit);
-    const __m256i two_spaces = _mm256_and_si256(sp, _mm256_cmpeq_epi8(nx, _mm256_set1_epi8(' ')));
-    const __m256i ok = _mm256_andnot_si256(two_spaces, _mm256_or_si256(sp, keep));
-    uint32_t bad = ~(uint32_t)_mm256_movemask_epi8(ok);
-    size_t n = bad ? (size_t)__builtin_ctz(bad) : 32;
-    if (n && p[n - 1] == ' ') n--;
-    /* letters: (c | 0x20) - 'a' < 26, as signed bytes: c | 0x20 in 'a'..'z' */
+    /* letters: c | 0x20 in 'a'..'z' (as signed bytes) */
     const __m256i low = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
     const __m256i alpha = _mm256_andnot_si256(_mm256_or_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8('a'), low),
                                                               _mm256_cmpgt_epi8(low, _mm256_set1_epi8('z'))),
                                               keep);
-    uint32_t am = (uint32_t)_mm256_movemask_epi8(alpha);
-    *letters = (size_t)__builtin_popcount(n == 32 ? am : am & ((1u << n) - 1));
-    return n;
+    return run_cut(p, keep, sp, nx, 0, (uint32_t)_mm256_movemask_epi8(alpha), letters);
 }
 #endif
 
@@ -1350,25 +1358,24 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
 #if defined(NA_TEXT_AVX2)
             /* Arabic letters and single spaces change nothing: passed over
              * 32 bytes at a time (the state after them is this one) */
-            if (l == 2 && c >= 0x0600 && c < 0x0700 && text_avx2()) {
+            size_t (*skip)(const uint8_t *, size_t *) = NULL;
+            int32_t run_script = 0;
+            if (l == 2 && c >= 0x0600 && c < 0x0700) {
+                skip = arab_run_avx2;
+                run_script = USCRIPT_ARABIC;
+            } else if (l == 1 && g_ascii_runs) { /* the same for ASCII (Latin letters) */
+                skip = ascii_run_avx2;
+                run_script = USCRIPT_LATIN;
+            }
+            if (skip && text_avx2()) {
                 size_t n, letters;
-                while (len - i >= 33 && (n = arab_run_avx2(buf + i, &letters)) > 0) {
-                    if (st && tally_letters(st, USCRIPT_ARABIC, letters) != 0) {
+                while (len - i >= 33 && (n = skip(buf + i, &letters)) > 0) {
+                    if (st && letters && tally_letters(st, run_script, letters) != 0) {
                         free(o);
                         return 0;
                     }
                     i += n;
                     if (n < 30) break;
-                }
-            } else if (l == 1 && g_ascii_runs && text_avx2()) { /* the same for ASCII (Latin letters) */
-                size_t n, letters;
-                while (len - i >= 33 && (n = ascii_run_avx2(buf + i, &letters)) > 0) {
-                    if (st && letters && tally_letters(st, USCRIPT_LATIN, letters) != 0) {
-                        free(o);
-                        return 0;
-                    }
-                    i += n;
-                    if (n < 31) break;
                 }
             }
 #endif
