@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <zstd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -811,38 +812,101 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
     return rc;
 }
 
-/* stdin is spilled to an unlinked temp file so the second pass can re-read it. */
-static int spill_stdin(int *fd_out)
+/* 1 when the bytes start a zstd frame (or a skippable frame, which zstd tools also write first). */
+static int zstd_magic(const unsigned char *p, size_t n)
+{
+    if (n < 4) return 0;
+    uint32_t m = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    return m == 0xFD2FB528u || (m & 0xFFFFFFF0u) == 0x184D2A50u;
+}
+
+/*
+ * Copy in_fd (stdin, or a .jsonl.zst file) into an unlinked temp file in
+ * $TMPDIR so that the second pass can read the lines again; zstd input
+ * (zst: 1, or -1 for "if it starts with a zstd frame") is decompressed on
+ * the way, every frame of it, with windows up to 2 GiB (zstd --long=31).
+ * On an error nothing is left behind and the message names the input.
+ */
+static int spill_input(int in_fd, const char *display, int zst, int *fd_out)
 {
     const char *dir = getenv("TMPDIR");
     char tmpl[4096];
-    snprintf(tmpl, sizeof tmpl, "%s/newsarc-stdin-XXXXXX", dir && *dir ? dir : "/tmp");
+    snprintf(tmpl, sizeof tmpl, "%s/newsarc-input-XXXXXX", dir && *dir ? dir : "/tmp");
     int fd = mkstemp(tmpl);
     if (fd < 0) {
-        cli_err("cannot create a temporary file for stdin in '%s': %s", dir && *dir ? dir : "/tmp", strerror(errno));
+        cli_err("cannot create a temporary file for '%s' in '%s': %s", display, dir && *dir ? dir : "/tmp",
+                strerror(errno));
         return EXIT_USAGE;
     }
     unlink(tmpl);
-    char buf[1 << 16];
-    for (;;) {
-        ssize_t r = read(0, buf, sizeof buf);
-        if (r < 0 && errno == EINTR) continue;
+    enum { IN = 1 << 17 };
+    size_t out_cap = ZSTD_DStreamOutSize();
+    unsigned char *in = malloc(IN), *out = malloc(out_cap);
+    ZSTD_DCtx *d = NULL;
+    int rc = 0, frame_open = 0;
+    if (!in || !out) {
+        cli_err("out of memory");
+        rc = EXIT_USAGE;
+    }
+    for (int first = 1; !rc; first = 0) {
+        ssize_t r = 0; /* the first read gets 4 bytes at least (a pipe may give fewer), or the end */
+        do {
+            ssize_t k = read(in_fd, in + r, (size_t)(IN - r));
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) {
+                r = k < 0 ? -1 : r;
+                break;
+            }
+            r += k;
+        } while (first && r < 4);
         if (r < 0) {
-            cli_err("'<stdin>': read error: %s", strerror(errno));
-            close(fd);
-            return EXIT_USAGE;
+            cli_err("'%s': read error: %s", display, strerror(errno));
+            rc = EXIT_USAGE;
+            break;
         }
-        if (r == 0) break;
-        if (cli_write_all(fd, buf, (size_t)r) != 0) {
-            cli_err("temporary file for stdin: write error: %s", strerror(errno));
-            close(fd);
-            return EXIT_USAGE;
+        if (first && zst < 0) zst = zstd_magic(in, (size_t)r);
+        if (r == 0) {
+            if (frame_open) {
+                cli_err("'%s': the zstd stream is truncated", display);
+                rc = EXIT_DATA;
+            }
+            break;
+        }
+        if (!zst) {
+            if (cli_write_all(fd, in, (size_t)r) != 0) {
+                cli_err("temporary file for '%s': write error: %s", display, strerror(errno));
+                rc = EXIT_USAGE;
+            }
+            continue;
+        }
+        if (!d && (!(d = ZSTD_createDCtx()) || ZSTD_isError(ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31)))) {
+            cli_err("out of memory");
+            rc = EXIT_USAGE;
+            break;
+        }
+        ZSTD_inBuffer ib = {in, (size_t)r, 0};
+        while (!rc && ib.pos < ib.size) {
+            ZSTD_outBuffer ob = {out, out_cap, 0};
+            size_t z = ZSTD_decompressStream(d, &ob, &ib);
+            if (ZSTD_isError(z)) {
+                cli_err("'%s': not valid zstd: %s", display, ZSTD_getErrorName(z));
+                rc = EXIT_DATA;
+            } else if (ob.pos && cli_write_all(fd, out, ob.pos) != 0) {
+                cli_err("temporary file for '%s': write error: %s", display, strerror(errno));
+                rc = EXIT_USAGE;
+            } else frame_open = z != 0;
         }
     }
-    if (lseek(fd, 0, SEEK_SET) != 0) {
-        cli_err("temporary file for stdin: %s", strerror(errno));
+    ZSTD_freeDCtx(d);
+    free(in);
+    free(out);
+    if (!rc && lseek(fd, 0, SEEK_SET) != 0) {
+        cli_err("temporary file for '%s': %s", display, strerror(errno));
+        rc = EXIT_USAGE;
+    }
+    if (rc) {
         close(fd);
-        return EXIT_USAGE;
+        return rc;
     }
     *fd_out = fd;
     return 0;
@@ -858,7 +922,7 @@ static int add_input(pack_state *ps, const char *in)
 {
     if (!strcmp(in, "-")) {
         int fd;
-        int rc = spill_stdin(&fd);
+        int rc = spill_input(0, "<stdin>", -1, &fd);
         return rc ? rc : add_jsonl(ps, "-", "<stdin>", fd);
     }
     struct stat st;
@@ -882,6 +946,16 @@ static int add_input(pack_state *ps, const char *in)
             return EXIT_USAGE;
         }
         return add_jsonl(ps, in, in, fd);
+    }
+    if (ends_with(in, ".jsonl.zst")) { /* decompressed once into a temporary file: the second pass reads lines again */
+        int zfd = open(in, O_RDONLY | O_CLOEXEC), fd;
+        if (zfd < 0) {
+            cli_err("'%s': cannot open: %s", in, strerror(errno));
+            return EXIT_USAGE;
+        }
+        int rc = spill_input(zfd, in, 1, &fd);
+        close(zfd);
+        return rc ? rc : add_jsonl(ps, in, in, fd);
     }
     const char *base = strrchr(in, '/');
     int rc = add_file(ps, in, base ? base + 1 : in, in, (uint64_t)st.st_size);
@@ -923,8 +997,9 @@ static void pack_usage(FILE *f)
     fprintf(f,
             "usage: newsarc pack -o OUT [options] INPUT...\n"
             "  INPUT           a directory (every regular file below it, named by its relative path),\n"
-            "                  a .jsonl file (one JSON object per line), '-' (JSON Lines on stdin),\n"
-            "                  or any other file (one article named by its base name)\n"
+            "                  a .jsonl file (one JSON object per line), a .jsonl.zst file (the same,\n"
+            "                  zstd-compressed; decompressed into $TMPDIR), '-' (JSON Lines on stdin,\n"
+            "                  plain or zstd), or any other file (one article named by its base name)\n"
             "  -o, --output OUT   archive to write ('-' = stdout)\n"
             "  -f, --force        replace OUT if it exists\n"
             "  -l, --level N      zstd level 1..22 (default 3)\n"

@@ -226,13 +226,20 @@ for delay in 0.05 0.2 0.5 1.0; do
     rm -f "$d"/.out.nwa.tmp-*
 done
 
-# ---- stdin spill ------------------------------------------------------------------------
+# ---- input spill (stdin, a .jsonl.zst) ---------------------------------------------------
 rm -f "$dest"
-env LD_PRELOAD="$preload" FAULT_OP=write FAULT_N=1 FAULT_MATCH=newsarc-stdin FAULT_ERRNO=ENOSPC \
+env LD_PRELOAD="$preload" FAULT_OP=write FAULT_N=1 FAULT_MATCH=newsarc-input FAULT_ERRNO=ENOSPC \
     "$NEWSARC" pack -q -o "$dest" - <"$work/lines.jsonl" >/dev/null 2>"$work/err"
 rc=$?
 if [ $rc -eq 2 ] && [ ! -e "$dest" ] && grep -qi "no space" "$work/err"; then ok
 else bad "stdin spill write ENOSPC: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent): $(head -c 300 "$work/err")"
+fi
+zstd -q -c "$work/lines.jsonl" >"$work/lines.jsonl.zst"
+env LD_PRELOAD="$preload" FAULT_OP=write FAULT_N=1 FAULT_MATCH=newsarc-input FAULT_ERRNO=ENOSPC \
+    "$NEWSARC" pack -q -o "$dest" "$work/lines.jsonl.zst" >/dev/null 2>"$work/err"
+rc=$?
+if [ $rc -eq 2 ] && [ ! -e "$dest" ] && grep -qi "no space" "$work/err" && grep -q "lines.jsonl.zst" "$work/err"; then ok
+else bad ".jsonl.zst spill write ENOSPC: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent): $(head -c 300 "$work/err")"
 fi
 
 # ---- extract ----------------------------------------------------------------------------
