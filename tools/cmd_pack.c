@@ -4,6 +4,7 @@
  * (pass 2), and write the archive atomically: temp file in the destination
  * directory, fsync, rename, fsync the directory.
  */
+#define _GNU_SOURCE /* fopencookie */
 #include "cli.h"
 #include "internal.h"
 
@@ -703,7 +704,7 @@ static void read_lines(line_reader *r, line_batch *b)
     while (!r->rc && !r->eof) {
         errno = 0;
         ssize_t got = getline(&r->line, &r->cap, r->f);
-        if (got <= 0) {
+        if (got <= 0 || ferror(r->f)) { /* a line cut by a read error (a truncated .jsonl.zst) is not a line */
             r->eof = 1;
             if (ferror(r->f)) r->read_errno = errno ? errno : EIO;
             return;
@@ -761,9 +762,33 @@ static void *read_ahead(void *arg)
     return NULL;
 }
 
-static int add_jsonl(pack_state *ps, const char *path, const char *display, int fd)
+/*
+ * Inputs read once (stdin, a .jsonl.zst file) pass through a tee_in on
+ * their way to the line reader: zstd is decompressed (every frame, windows
+ * up to 2 GiB as zstd --long=31 writes), and every byte handed on is first
+ * written to an unlinked temporary file in $TMPDIR, which the second pass
+ * reads again.  So the decompression and the copy run on the line reader's
+ * thread, beside pass 1, and a line's offset in the stream is its offset in
+ * the file.  The first error is kept in msg (the reader sees EIO).
+ */
+typedef struct tee_in {
+    int in_fd, spill_fd;
+    const char *display;
+    int zst;                  /* 1 zstd, 0 plain, -1 told by the first bytes */
+    ZSTD_DCtx *d;
+    unsigned char *in;        /* compressed bytes read, in[pos..len) not yet decompressed */
+    size_t pos, len;
+    int eof, frame_open, first;
+    int rc;                   /* EXIT_DATA or EXIT_USAGE, and msg */
+    char msg[300];
+} tee_in;
+
+enum { TEE_IN = 1 << 17 };
+
+/* The lines of fd, or of f (read once through tee, which copies them into fd) when given; f is closed. */
+static int add_jsonl(pack_state *ps, const char *path, const char *display, int fd, FILE *f, const tee_in *tee)
 {
-    FILE *f = fdopen(dup(fd), "rb");
+    if (!f) f = fdopen(dup(fd), "rb");
     if (!f) {
         cli_err("'%s': %s", display, strerror(errno));
         return EXIT_USAGE;
@@ -799,6 +824,10 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
         else cli_err("out of memory");
         rc = r.rc;
     }
+    if (!rc && tee && tee->rc) {
+        cli_err("%s", tee->msg);
+        rc = tee->rc;
+    }
     if (!rc && r.read_errno) {
         cli_err("'%s': read error: %s", display, strerror(r.read_errno));
         rc = EXIT_USAGE;
@@ -820,14 +849,81 @@ static int zstd_magic(const unsigned char *p, size_t n)
     return m == 0xFD2FB528u || (m & 0xFFFFFFF0u) == 0x184D2A50u;
 }
 
-/*
- * Copy in_fd (stdin, or a .jsonl.zst file) into an unlinked temp file in
- * $TMPDIR so that the second pass can read the lines again; zstd input
- * (zst: 1, or -1 for "if it starts with a zstd frame") is decompressed on
- * the way, every frame of it, with windows up to 2 GiB (zstd --long=31).
- * On an error nothing is left behind and the message names the input.
- */
-static int spill_input(int in_fd, const char *display, int zst, int *fd_out)
+static ssize_t tee_fail(tee_in *t, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Keep the first error (rc, and the message); the reader sees EIO. */
+static ssize_t tee_fail(tee_in *t, int rc, const char *fmt, ...)
+{
+    if (!t->rc) {
+        va_list ap;
+        va_start(ap, fmt);
+        t->rc = rc;
+        vsnprintf(t->msg, sizeof t->msg, fmt, ap);
+        va_end(ap);
+    }
+    errno = EIO;
+    return -1;
+}
+
+/* Fill t->in from in_fd when it is used up; the first fill gets 4 bytes at least (a pipe may give fewer) or the end. */
+static int tee_fill(tee_in *t)
+{
+    if (t->pos < t->len || t->eof) return 0;
+    t->pos = t->len = 0;
+    do {
+        ssize_t k = read(t->in_fd, t->in + t->len, TEE_IN - t->len);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return (int)tee_fail(t, EXIT_USAGE, "'%s': read error: %s", t->display, strerror(errno));
+        if (k == 0) {
+            t->eof = 1;
+            break;
+        }
+        t->len += (size_t)k;
+    } while (t->first && t->len < 4);
+    if (t->first && t->zst < 0) t->zst = zstd_magic(t->in, t->len);
+    t->first = 0;
+    return 0;
+}
+
+static ssize_t tee_read(void *cookie, char *buf, size_t size)
+{
+    tee_in *t = cookie;
+    if (t->rc) {
+        errno = EIO;
+        return -1;
+    }
+    size_t got = 0;
+    while (!got) {
+        if (tee_fill(t) != 0) return -1;
+        if (t->pos == t->len) { /* the end */
+            if (t->frame_open) return tee_fail(t, EXIT_DATA, "'%s': the zstd stream is truncated", t->display);
+            ZSTD_freeDCtx(t->d); /* its window (128 MiB for --long=27) is not kept through the rest of the pack */
+            t->d = NULL;
+            return 0;
+        }
+        if (!t->zst) {
+            got = t->len - t->pos < size ? t->len - t->pos : size;
+            memcpy(buf, t->in + t->pos, got);
+            t->pos += got;
+            break;
+        }
+        if (!t->d && (!(t->d = ZSTD_createDCtx()) || ZSTD_isError(ZSTD_DCtx_setParameter(t->d, ZSTD_d_windowLogMax, 31))))
+            return tee_fail(t, EXIT_USAGE, "out of memory");
+        ZSTD_inBuffer ib = {t->in, t->len, t->pos};
+        ZSTD_outBuffer ob = {buf, size, 0};
+        size_t z = ZSTD_decompressStream(t->d, &ob, &ib);
+        if (ZSTD_isError(z)) return tee_fail(t, EXIT_DATA, "'%s': not valid zstd: %s", t->display, ZSTD_getErrorName(z));
+        t->pos = ib.pos;
+        t->frame_open = z != 0;
+        got = ob.pos;
+    }
+    if (cli_write_all(t->spill_fd, buf, got) != 0)
+        return tee_fail(t, EXIT_USAGE, "temporary file for '%s': write error: %s", t->display, strerror(errno));
+    return (ssize_t)got;
+}
+
+/* The unlinked temporary file of an input read once; -1 after a message. */
+static int spill_file(const char *display)
 {
     const char *dir = getenv("TMPDIR");
     char tmpl[4096];
@@ -836,80 +932,31 @@ static int spill_input(int in_fd, const char *display, int zst, int *fd_out)
     if (fd < 0) {
         cli_err("cannot create a temporary file for '%s' in '%s': %s", display, dir && *dir ? dir : "/tmp",
                 strerror(errno));
-        return EXIT_USAGE;
+        return -1;
     }
     unlink(tmpl);
-    enum { IN = 1 << 17 };
-    size_t out_cap = ZSTD_DStreamOutSize();
-    unsigned char *in = malloc(IN), *out = malloc(out_cap);
-    ZSTD_DCtx *d = NULL;
-    int rc = 0, frame_open = 0;
-    if (!in || !out) {
+    return fd;
+}
+
+/* Pack in_fd, read once (zst as in tee_in), as a JSONL feed. */
+static int add_jsonl_once(pack_state *ps, const char *path, const char *display, int in_fd, int zst)
+{
+    int fd = spill_file(display);
+    if (fd < 0) return EXIT_USAGE;
+    tee_in t = {.in_fd = in_fd, .spill_fd = fd, .display = display, .zst = zst, .first = 1, .in = malloc(TEE_IN)};
+    FILE *f = t.in ? fopencookie(&t, "rb", (cookie_io_functions_t){.read = tee_read}) : NULL;
+    int rc;
+    if (!f) {
         cli_err("out of memory");
-        rc = EXIT_USAGE;
-    }
-    for (int first = 1; !rc; first = 0) {
-        ssize_t r = 0; /* the first read gets 4 bytes at least (a pipe may give fewer), or the end */
-        do {
-            ssize_t k = read(in_fd, in + r, (size_t)(IN - r));
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) {
-                r = k < 0 ? -1 : r;
-                break;
-            }
-            r += k;
-        } while (first && r < 4);
-        if (r < 0) {
-            cli_err("'%s': read error: %s", display, strerror(errno));
-            rc = EXIT_USAGE;
-            break;
-        }
-        if (first && zst < 0) zst = zstd_magic(in, (size_t)r);
-        if (r == 0) {
-            if (frame_open) {
-                cli_err("'%s': the zstd stream is truncated", display);
-                rc = EXIT_DATA;
-            }
-            break;
-        }
-        if (!zst) {
-            if (cli_write_all(fd, in, (size_t)r) != 0) {
-                cli_err("temporary file for '%s': write error: %s", display, strerror(errno));
-                rc = EXIT_USAGE;
-            }
-            continue;
-        }
-        if (!d && (!(d = ZSTD_createDCtx()) || ZSTD_isError(ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31)))) {
-            cli_err("out of memory");
-            rc = EXIT_USAGE;
-            break;
-        }
-        ZSTD_inBuffer ib = {in, (size_t)r, 0};
-        while (!rc && ib.pos < ib.size) {
-            ZSTD_outBuffer ob = {out, out_cap, 0};
-            size_t z = ZSTD_decompressStream(d, &ob, &ib);
-            if (ZSTD_isError(z)) {
-                cli_err("'%s': not valid zstd: %s", display, ZSTD_getErrorName(z));
-                rc = EXIT_DATA;
-            } else if (ob.pos && cli_write_all(fd, out, ob.pos) != 0) {
-                cli_err("temporary file for '%s': write error: %s", display, strerror(errno));
-                rc = EXIT_USAGE;
-            } else frame_open = z != 0;
-        }
-    }
-    ZSTD_freeDCtx(d);
-    free(in);
-    free(out);
-    if (!rc && lseek(fd, 0, SEEK_SET) != 0) {
-        cli_err("temporary file for '%s': %s", display, strerror(errno));
-        rc = EXIT_USAGE;
-    }
-    if (rc) {
         close(fd);
-        return rc;
+        rc = EXIT_USAGE;
+    } else {
+        setvbuf(f, NULL, _IOFBF, 1u << 20); /* the spill file written a MiB at a time */
+        rc = add_jsonl(ps, path, display, fd, f, &t);
     }
-    *fd_out = fd;
-    return 0;
+    ZSTD_freeDCtx(t.d);
+    free(t.in);
+    return rc; /* fd is the source's now (closed with the others) */
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -921,9 +968,7 @@ static int ends_with(const char *s, const char *suffix)
 static int add_input(pack_state *ps, const char *in)
 {
     if (!strcmp(in, "-")) {
-        int fd;
-        int rc = spill_input(0, "<stdin>", -1, &fd);
-        return rc ? rc : add_jsonl(ps, "-", "<stdin>", fd);
+        return add_jsonl_once(ps, "-", "<stdin>", 0, -1);
     }
     struct stat st;
     if (stat(in, &st) != 0) {
@@ -945,17 +990,17 @@ static int add_input(pack_state *ps, const char *in)
             cli_err("'%s': cannot open: %s", in, strerror(errno));
             return EXIT_USAGE;
         }
-        return add_jsonl(ps, in, in, fd);
+        return add_jsonl(ps, in, in, fd, NULL, NULL);
     }
-    if (ends_with(in, ".jsonl.zst")) { /* decompressed once into a temporary file: the second pass reads lines again */
-        int zfd = open(in, O_RDONLY | O_CLOEXEC), fd;
+    if (ends_with(in, ".jsonl.zst")) { /* decompressed once, into a temporary file the second pass reads */
+        int zfd = open(in, O_RDONLY | O_CLOEXEC);
         if (zfd < 0) {
             cli_err("'%s': cannot open: %s", in, strerror(errno));
             return EXIT_USAGE;
         }
-        int rc = spill_input(zfd, in, 1, &fd);
+        int rc = add_jsonl_once(ps, in, in, zfd, 1);
         close(zfd);
-        return rc ? rc : add_jsonl(ps, in, in, fd);
+        return rc;
     }
     const char *base = strrchr(in, '/');
     int rc = add_file(ps, in, base ? base + 1 : in, in, (uint64_t)st.st_size);

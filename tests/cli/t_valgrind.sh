@@ -18,6 +18,9 @@ vg() { # vg WHAT ARGS...: run newsarc under valgrind; errors give exit 99
 }
 vg "pack tree" pack -q -T 2 -o a.nwa in || fail "pack under valgrind failed"
 vg "pack jsonl" pack -q -o j.nwa news.jsonl || fail "pack jsonl under valgrind failed"
+zstd -q news.jsonl -o news.jsonl.zst
+vg "pack jsonl.zst" pack -q -o z.nwa news.jsonl.zst || fail "pack jsonl.zst under valgrind failed"
+same j.nwa z.nwa "pack of the .jsonl.zst under valgrind"
 vg "verify" verify a.nwa || fail "verify under valgrind failed"
 vg "list --json" list --json j.nwa || fail "list under valgrind failed"
 vg "cat" cat a.nwa "$(jq -r .id < <("$NEWSARC" list --json a.nwa | head -n1))" || fail "cat under valgrind failed"
