@@ -212,6 +212,8 @@ size_t na_json_plain_run(const unsigned char *p, size_t n, size_t i, int ascii_o
 /* The vector walk of UTF-8 runs (lib/jsonfast.c): returns the level in use,
  * 2 AVX2, 1 SSE2, 0 words only; level >= 0 asks for one (tests take each). */
 int na_jsonfast_simd(int level);
+/* Tests: 1 (default) compact objects up to 4 KiB are checked with a stop map, 0 with the string walks; -1 asks. */
+int na_jsonfast_map(int on);
 int na_json_put_string(na_buf *out, const char *s, size_t n);
 int na_json_text_line(const newsarc_entry *e, const void *article, size_t len, na_buf *out);
 /* For a checked compact object: 1 if it has a top-level member named key, 0 if not, -1 not sure. */

@@ -37,7 +37,10 @@ typedef struct jc {
     size_t key_len;
     int has;         /* set when that name was seen */
     int utf8;        /* p[0, n) is known to be valid UTF-8: strings are only looked at for stops */
+    const uint64_t *map; /* optional, with utf8: bit i set where p[i] is a stop ('"', '\\', control) */
 } jc;
+
+#define JC_MAP_BYTES 4096 /* objects up to this size are checked with a stop map */
 
 /* Strict UTF-8 (shortest form, no surrogates, <= U+10FFFF): length of the sequence at p, 0 if invalid. */
 static size_t utf8_len(const unsigned char *p, size_t n)
@@ -351,6 +354,46 @@ __attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char 
     }
     return i;
 }
+
+/*
+ * Whether p[0, n) is valid UTF-8 (1), and the bit map of its stops in map
+ * (bit i of map[i / 64]: p[i] is a quote, backslash or control), in one
+ * pass of 64 bytes at a time: run_utf8_avx2's checks, but every chunk's
+ * stops are kept instead of ending at the first.
+ */
+__attribute__((target("avx2"))) static int utf8_stop_map_avx2(const unsigned char *p, size_t n, uint64_t *map)
+{
+    const __m256i last = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (char)(0xF0 - 1),
+                                          (char)(0xE0 - 1), (char)(0xC0 - 1));
+    __m256i prev = _mm256_setzero_si256(), cut = _mm256_setzero_si256();
+    unsigned char tail[64];
+    for (size_t i = 0; i < n; i += 64) {
+        const unsigned char *q = p + i;
+        size_t left = n - i;
+        if (left < 64) { /* zeros after the end: a sequence cut by it shows as an error */
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, q, left);
+            q = tail;
+        }
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)q);
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
+        __m256i err;
+        if (!_mm256_movemask_epi8(_mm256_or_si256(a, b))) {
+            err = cut;
+            cut = _mm256_setzero_si256();
+        } else {
+            err = _mm256_or_si256(u8_errors(a, prev), u8_errors(b, a));
+            cut = _mm256_subs_epu8(b, last);
+        }
+        if (!_mm256_testz_si256(err, err)) return 0;
+        uint64_t stop = (uint32_t)_mm256_movemask_epi8(u8_stops(a)) | (uint64_t)(uint32_t)_mm256_movemask_epi8(u8_stops(b)) << 32;
+        if (left < 64) stop &= (UINT64_C(1) << left) - 1;
+        map[i / 64] = stop;
+        prev = b;
+    }
+    return _mm256_testz_si256(cut, cut); /* n a multiple of 64: a sequence cut at the end had no padding to show it */
+}
 #undef U8_PREV
 
 /* -1 not asked yet; na_jsonfast_simd lets the tests take either walk. */
@@ -468,6 +511,51 @@ static size_t skip_string_plain(const unsigned char *p, size_t n, size_t i)
     }
 }
 
+/* -1 not asked yet; na_jsonfast_map lets the tests compare the walk with the map and without. */
+static _Atomic int use_map = 1;
+
+int na_jsonfast_map(int on)
+{
+    if (on >= 0) atomic_store_explicit(&use_map, on ? 1 : 0, memory_order_relaxed);
+    return atomic_load_explicit(&use_map, memory_order_relaxed);
+}
+
+/* Whether p[0, n) is valid UTF-8 (1), and its stop map (see utf8_stop_map_avx2); n <= JC_MAP_BYTES. */
+static int utf8_stop_map(const unsigned char *p, size_t n, uint64_t *map)
+{
+#if defined(NA_AVX2_PATH)
+    if (avx2_ok()) return utf8_stop_map_avx2(p, n, map);
+#endif
+    if (!na_utf8_valid(p, n)) return 0;
+    memset(map, 0, (n + 63) / 64 * sizeof *map);
+    size_t i = 0;
+#if defined(__SSE2__)
+    for (; n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i q = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+        q = _mm_or_si128(q, _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v)); /* v <= 0x1F */
+        map[i / 64] |= (uint64_t)(unsigned)_mm_movemask_epi8(q) << (i % 64);
+    }
+#endif
+    for (; i < n; i++)
+        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') map[i / 64] |= UINT64_C(1) << (i % 64);
+    return 1;
+}
+
+/* The first stop at or after i in a map of n bytes (n if none). */
+static inline size_t map_next(const uint64_t *map, size_t n, size_t i)
+{
+    if (i >= n) return n;
+    size_t w = i / 64, lastw = (n - 1) / 64;
+    uint64_t m = map[w] & (~UINT64_C(0) << (i % 64));
+    while (!m) {
+        if (++w > lastw) return n;
+        m = map[w];
+    }
+    size_t r = w * 64 + (size_t)__builtin_ctzll(m);
+    return r < n ? r : n;
+}
+
 static int is_upper_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
 
 /* A canonical string at p[i] == '"'; *nul set if it holds U+0000.  1 yes, 0 not sure. */
@@ -476,7 +564,7 @@ static int jc_string(jc *c, int *nul)
     const unsigned char *p = c->p;
     size_t n = c->n, i = c->i + 1;
     for (;;) {
-        i = c->utf8 ? next_special((const char *)p, n, i) : skip_string_plain(p, n, i);
+        i = c->map ? map_next(c->map, n, i) : c->utf8 ? next_special((const char *)p, n, i) : skip_string_plain(p, n, i);
         if (i >= n) return 0;
         unsigned char b = p[i];
         if (b == '"') {
@@ -575,6 +663,62 @@ static int jc_object(jc *c, uint32_t *members)
     }
 }
 
+/*
+ * jc_object for the whole text when it has a stop map, in one loop: a name
+ * or string value ends at the next stop when that is its closing quote (no
+ * escape in it: the usual case), else jc_string walks it; other values are
+ * jc_value's.  The same answer as jc_object (and c->i == c->n) in fewer
+ * calls: the tests compare the two on every object.
+ */
+static int jc_top(jc *c, uint32_t *members)
+{
+    const unsigned char *p = c->p;
+    const size_t n = c->n;
+    size_t start[JC_MAX_MEMBERS], len[JC_MAX_MEMBERS], i = 1;
+    uint32_t m = 0;
+    int has = 0;
+    if (n >= 2 && p[1] == '}') {
+        *members = 0;
+        return n == 2;
+    }
+    c->depth = 1;
+    for (;;) {
+        if (i >= n || p[i] != '"' || m == JC_MAX_MEMBERS) return 0;
+        size_t e = map_next(c->map, n, i + 1);
+        if (e < n && p[e] == '"') e++;
+        else { /* an escape or a control before the closing quote */
+            int nul = 0;
+            c->i = i;
+            if (!jc_string(c, &nul) || nul) return 0;
+            e = c->i;
+        }
+        size_t l = e - i;
+        if (c->key && l == c->key_len + 2 && memcmp(p + i + 1, c->key, c->key_len) == 0) has = 1;
+        for (uint32_t k = 0; k < m; k++) /* canonical escapes: equal names have equal bytes */
+            if (len[k] == l && memcmp(p + start[k], p + i, l) == 0) return 0;
+        start[m] = i;
+        len[m++] = l;
+        i = e;
+        if (i + 1 >= n || p[i] != ':') return 0;
+        i++;
+        c->i = i;
+        if (p[i] == '"' && (e = map_next(c->map, n, i + 1)) < n && p[e] == '"') i = e + 1;
+        else if (!jc_value(c)) return 0;
+        else i = c->i;
+        if (i >= n) return 0;
+        if (p[i] == ',') {
+            i++;
+            continue;
+        }
+        if (p[i] != '}' || i + 1 != n) return 0;
+        c->i = n;
+        c->depth = 0;
+        c->has = has;
+        *members = m;
+        return 1;
+    }
+}
+
 static int jc_array(jc *c)
 {
     if (++c->depth > JC_MAX_DEPTH) return 0;
@@ -618,10 +762,17 @@ static int compact_whole(jc *c, uint32_t *members)
     /* A compact object is valid UTF-8 as a whole (its structure is ASCII):
      * checked in one pass (64 bytes at a time with AVX2), the strings are
      * then only walked to their quotes and escapes.  Not UTF-8: not compact. */
-    if (!na_utf8_valid(c->p, c->n)) return 0;
+    uint64_t map[JC_MAP_BYTES / 64]; /* up to JC_MAP_BYTES: the stops found in the same pass, strings end at a bit scan */
+    if (c->n <= JC_MAP_BYTES && atomic_load_explicit(&use_map, memory_order_relaxed)) {
+        if (!utf8_stop_map(c->p, c->n, map)) return 0;
+        c->map = map;
+    } else if (!na_utf8_valid(c->p, c->n))
+        return 0;
     c->utf8 = 1;
     uint32_t m = 0;
-    if (!jc_object(c, &m) || c->i != c->n) return 0;
+    int ok = c->map ? jc_top(c, &m) : jc_object(c, &m) && c->i == c->n;
+    c->map = NULL; /* not past this frame */
+    if (!ok) return 0;
     if (members) *members = m;
     return 1;
 }

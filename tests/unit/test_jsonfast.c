@@ -32,7 +32,15 @@ static void check_claim(const char *s, size_t n)
         cr_assert_eq(one, two && h2 >= 0, "one walk says %d, two walks %d/%d on %.*s", one, two, h2, (int)n, s);
         if (one) cr_assert(m1 == m2 && has == h2, "member count or '%s' differs on %.*s", keys[k], (int)n, s);
     }
-    if (!na_json_compact_object(s, n, &members)) return;
+    /* the stop map (the default up to 4 KiB) and the string walks: the same answer and count */
+    uint32_t mw = 0;
+    na_jsonfast_map(0);
+    int walk = na_json_compact_object(s, n, &mw);
+    na_jsonfast_map(1);
+    int map = na_json_compact_object(s, n, &members);
+    cr_assert_eq(map, walk, "with the stop map %d, with the string walks %d, on %.*s", map, walk, (int)n, s);
+    if (!map) return;
+    cr_assert_eq(members, mw, "member count with the stop map and the string walks on %.*s", (int)n, s);
     json_error_t err;
     json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &err);
     cr_assert(j && json_is_object(j), "claimed compact but jansson refuses: %.*s (%s)", (int)n, s, j ? "" : err.text);
@@ -478,4 +486,71 @@ Test(jsonfast, whole_objects_against_jansson, .timeout = 60)
                                       "\"\\ud83d\\ude00\"", "\"\\ud83d\"", "1", "-7", "0", "1.5", "2e10", "-0.0E+5",
                                       "true", "false", "null", "\"\xd8\xa7\"", "\"\\/\"", "\"\\u0000\"", "01", "1e999"};
     run_differential(tok, sizeof tok / sizeof *tok, 16, ok, sizeof ok / sizeof *ok, check_valid_claim);
+}
+
+/*
+ * The stop map against the string walks at every vector level: a piece
+ * (sequences valid and broken, escapes, stops) at every offset around the
+ * first three 64-byte chunks of an object, and objects of 4095-4097 bytes
+ * (the map's limit) with the piece near their end.
+ */
+Test(jsonfast, stop_map_matches_the_string_walks, .timeout = 60)
+{
+    static const char *const piece[] = {"\xd8\xa7", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\\\"", "\\\\", "\\n",
+                                        "\\u0001", "\x80", "\xc2", "\xe4\xb8", "\xf0\x9f\x98", "\xed\xa0\x80",
+                                        "\xc0\xaf", "\"", "\\", "\x01", "\x7f", "a", "\xd8\xa7\xd8"};
+    static char s[4200];
+    long yes = 0, no = 0;
+    int top = na_jsonfast_simd(2);
+    for (int level = top; level >= 1; level--) {
+        cr_assert_eq(na_jsonfast_simd(level), level);
+        for (size_t pi = 0; pi < sizeof piece / sizeof *piece; pi++)
+            for (size_t at = 6; at < 200 + 3 * 4; at++) {
+                int big = at >= 200;
+                size_t pos = big ? 4096 - 12 + (at - 200) : at, n = 0;
+                n += (size_t)sprintf(s, "{\"k\":\"");
+                while (n < pos) { /* filler: Arabic letters where two bytes fit, else ASCII */
+                    if (pos - n >= 2 && n % 5 != 0) {
+                        memcpy(s + n, "\xd9\x84", 2);
+                        n += 2;
+                    } else
+                        s[n++] = 'x';
+                }
+                size_t l = strlen(piece[pi]);
+                memcpy(s + n, piece[pi], l);
+                n += l;
+                n += (size_t)sprintf(s + n, "\",\"t\":%d}", (int)(at % 3));
+                uint32_t m1 = 0, m0 = 0;
+                int has1 = -1, has0 = -1;
+                na_jsonfast_map(1);
+                int r1 = na_json_compact_object_has(s, n, &m1, "t", 1, &has1);
+                na_jsonfast_map(0);
+                int r0 = na_json_compact_object_has(s, n, &m0, "t", 1, &has0);
+                na_jsonfast_map(1);
+                cr_assert_eq(r1, r0, "level %d, piece %zu at %zu (%zu bytes): map %d, walks %d", level, pi, pos, n, r1, r0);
+                if (r1) cr_assert(m1 == m0 && has1 == has0 && has1 == 1, "level %d, piece %zu at %zu: count or member", level, pi, pos);
+                if (r1) yes++;
+                else no++;
+            }
+    }
+    na_jsonfast_simd(2);
+    cr_expect_gt(yes, 2000);
+    cr_expect_gt(no, 2000);
+    /* values nested up to the depth limit and past it: the same verdict both ways */
+    for (int d = 60; d <= 66; d++) {
+        size_t n = (size_t)sprintf(s, "{\"a\":");
+        for (int k = 1; k < d; k++) s[n++] = k % 2 ? '[' : '{', n += k % 2 ? 0 : (size_t)sprintf(s + n, "\"b\":");
+        s[n++] = '1';
+        for (int k = d - 1; k >= 1; k--) s[n++] = k % 2 ? ']' : '}';
+        s[n++] = '}';
+        uint32_t m1 = 0, m0 = 0;
+        na_jsonfast_map(1);
+        int r1 = na_json_compact_object(s, n, &m1);
+        na_jsonfast_map(0);
+        int r0 = na_json_compact_object(s, n, &m0);
+        na_jsonfast_map(1);
+        cr_assert_eq(r1, r0, "depth %d: map %d, walks %d: %.*s", d, r1, r0, (int)n, s);
+        if (d == 60) cr_assert_eq(r1, 1, "depth 60 is compact: %.*s", (int)n, s);
+        if (d == 66) cr_assert_eq(r1, 0, "depth 66 is past the limit");
+    }
 }
