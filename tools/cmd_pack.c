@@ -895,20 +895,21 @@ static ssize_t tee_read(void *cookie, char *buf, size_t size)
     size_t got = 0;
     while (!got) {
         if (tee_fill(t) != 0) return -1;
-        if (t->pos == t->len) { /* the end */
-            if (t->frame_open) return tee_fail(t, EXIT_DATA, "'%s': the zstd stream is truncated", t->display);
-            ZSTD_freeDCtx(t->d); /* its window (128 MiB for --long=27) is not kept through the rest of the pack */
-            t->d = NULL;
-            return 0;
-        }
         if (!t->zst) {
+            if (t->pos == t->len) return 0; /* the end */
             got = t->len - t->pos < size ? t->len - t->pos : size;
             memcpy(buf, t->in + t->pos, got);
             t->pos += got;
             break;
         }
+        if (t->pos == t->len && !t->frame_open) { /* the end, between frames */
+            ZSTD_freeDCtx(t->d); /* its window (128 MiB for --long=27) is not kept through the rest of the pack */
+            t->d = NULL;
+            return 0;
+        }
         if (!t->d && (!(t->d = ZSTD_createDCtx()) || ZSTD_isError(ZSTD_DCtx_setParameter(t->d, ZSTD_d_windowLogMax, 31))))
             return tee_fail(t, EXIT_USAGE, "out of memory");
+        /* at the end of the input (eof) this still flushes what the decoder holds of a frame's last block */
         ZSTD_inBuffer ib = {t->in, t->len, t->pos};
         ZSTD_outBuffer ob = {buf, size, 0};
         size_t z = ZSTD_decompressStream(t->d, &ob, &ib);
@@ -916,6 +917,8 @@ static ssize_t tee_read(void *cookie, char *buf, size_t size)
         t->pos = ib.pos;
         t->frame_open = z != 0;
         got = ob.pos;
+        if (!got && t->eof && t->pos == t->len && t->frame_open)
+            return tee_fail(t, EXIT_DATA, "'%s': the zstd stream is truncated", t->display);
     }
     if (cli_write_all(t->spill_fd, buf, got) != 0)
         return tee_fail(t, EXIT_USAGE, "temporary file for '%s': write error: %s", t->display, strerror(errno));

@@ -25,6 +25,23 @@ zstd -q -c h1.jsonl > multi.jsonl.zst; zstd -q -c --long=31 h2.jsonl >> multi.js
 na pack -o multi.nwa multi.jsonl.zst; expect 0 "pack a two-frame .jsonl.zst"
 same big.nwa multi.nwa "two frames give other bytes than the plain feed"
 
+# frames cut anywhere (mid-line too) at random sizes, some without checksums: the
+# decoder's last block may be only partly out when the input ends
+total=$(fsize big.jsonl)
+for round in 1 2 3 4 5 6; do
+    : > cut.jsonl.zst
+    at=0
+    while [ "$at" -lt "$total" ]; do
+        len=$(( (RANDOM * 32768 + RANDOM) % 300000 + 1 ))
+        opts="-q -c -$(( RANDOM % 6 + 1 ))"
+        [ $((RANDOM % 2)) = 0 ] && opts="$opts --no-check"
+        tail -c +$((at + 1)) big.jsonl | head -c "$len" | zstd $opts >> cut.jsonl.zst
+        at=$((at + len))
+    done
+    na pack -o cut$round.nwa cut.jsonl.zst; expect 0 "pack frames cut at random (round $round)"
+    same big.nwa cut$round.nwa "frames cut at random (round $round) give other bytes"
+done
+
 # a skippable frame first (magic 0x184D2A50, 4 bytes of payload), on stdin; and a pipe that gives one byte first
 { printf '\x50\x2a\x4d\x18\x04\x00\x00\x00abcd'; cat news.jsonl.zst; } > skip.zst
 nax pack -o skip.nwa - < skip.zst > /dev/null; expect 0 "pack - with a skippable frame first"
