@@ -1114,7 +1114,12 @@ static size_t json_str(const char *p, size_t n, size_t i, na_buf *out)
     for (;;) {
         size_t j = next_special(p, n, i);
         if (j >= n) return 0;
-        if (out && j > i && na_buf_append(out, p + i, j - i) != 0) return 0;
+        if (out && j > i) {
+            if (j - i <= out->cap - out->len && j - i <= 8) { /* a short run between escapes (a space) */
+                for (size_t k = i; k < j; k++) out->data[out->len++] = (uint8_t)p[k];
+            } else if (na_buf_append(out, p + i, j - i) != 0)
+                return 0;
+        }
         if (p[j] == '"') return j + 1;
         if (p[j] != '\\') return 0; /* a raw control character: jansson refuses it */
         /* an escape */
@@ -1130,31 +1135,38 @@ static size_t json_str(const char *p, size_t n, size_t i, na_buf *out)
         case 'n': e = '\n'; break;
         case 'r': e = '\r'; break;
         case 't': e = '\t'; break;
-        case 'u': {
-            unsigned cp, lo;
-            if (n - i < 4 || !hex4v((const unsigned char *)p + i, &cp)) return 0;
-            i += 4;
-            if (cp >= 0xDC00 && cp <= 0xDFFF) return 0;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (n - i < 6 || p[i] != '\\' || p[i + 1] != 'u' || !hex4v((const unsigned char *)p + i + 2, &lo) || lo < 0xDC00 ||
-                    lo > 0xDFFF)
-                    return 0;
-                i += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        case 'u':
+            /* text escaped as \uXXXX (Python's json.dumps by default) is one escape a character:
+             * a run of them is decoded here, written in place (na_buf_append and the scan for the
+             * next stop for each were most of the split's time on such feeds) */
+            for (;;) {
+                unsigned cp, lo;
+                if (n - i < 4 || !hex4v((const unsigned char *)p + i, &cp)) return 0;
+                i += 4;
+                if (cp >= 0xDC00 && cp <= 0xDFFF) return 0;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (n - i < 6 || p[i] != '\\' || p[i + 1] != 'u' || !hex4v((const unsigned char *)p + i + 2, &lo) ||
+                        lo < 0xDC00 || lo > 0xDFFF)
+                        return 0;
+                    i += 6;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                }
+                if (out) {
+                    if (out->cap - out->len < 4 && na_buf_reserve(out, 4) != 0) return 0;
+                    uint8_t *u = out->data + out->len;
+                    if (cp < 0x80) u[0] = (uint8_t)cp, out->len += 1;
+                    else if (cp < 0x800) u[0] = (uint8_t)(0xC0 | cp >> 6), u[1] = (uint8_t)(0x80 | (cp & 0x3F)), out->len += 2;
+                    else if (cp < 0x10000)
+                        u[0] = (uint8_t)(0xE0 | cp >> 12), u[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)),
+                        u[2] = (uint8_t)(0x80 | (cp & 0x3F)), out->len += 3;
+                    else
+                        u[0] = (uint8_t)(0xF0 | cp >> 18), u[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F)),
+                        u[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (uint8_t)(0x80 | (cp & 0x3F)), out->len += 4;
+                }
+                if (n - i < 6 || p[i] != '\\' || p[i + 1] != 'u') break;
+                i += 2; /* another \u right after */
             }
-            uint8_t u[4];
-            size_t ul;
-            if (cp < 0x80) u[0] = (uint8_t)cp, ul = 1;
-            else if (cp < 0x800) u[0] = (uint8_t)(0xC0 | cp >> 6), u[1] = (uint8_t)(0x80 | (cp & 0x3F)), ul = 2;
-            else if (cp < 0x10000)
-                u[0] = (uint8_t)(0xE0 | cp >> 12), u[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)),
-                u[2] = (uint8_t)(0x80 | (cp & 0x3F)), ul = 3;
-            else
-                u[0] = (uint8_t)(0xF0 | cp >> 18), u[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F)),
-                u[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (uint8_t)(0x80 | (cp & 0x3F)), ul = 4;
-            if (out && na_buf_append(out, u, ul) != 0) return 0;
             continue;
-        }
         default: return 0;
         }
         if (out && na_buf_append(out, &e, 1) != 0) return 0;

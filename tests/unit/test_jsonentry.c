@@ -297,6 +297,50 @@ Test(jsonentry, fast_split_agrees_with_the_tree)
     cr_expect_geq(n_fast, 20, "the fast path answered %d of %d", n_fast, n_compared);
 }
 
+/*
+ * Text escaped one character at a time (\uXXXX, as Python's json.dumps
+ * writes by default): runs of escapes of every UTF-8 length, surrogate
+ * pairs, lone or reversed surrogates, short or non-hex escapes, broken by
+ * other escapes and raw bytes, in the text and in metadata; the fast split
+ * against the tree on every line.
+ */
+Test(jsonentry, escape_runs_agree_with_the_tree)
+{
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    char line[4096];
+    n_fast = n_compared = 0;
+    for (int it = 0; it < 20000; it++) {
+        size_t n = 0;
+        for (int field = 0; field < 2; field++) {
+            n += (size_t)snprintf(line + n, sizeof line - n, field ? ",\"title\":\"" : "{\"maintext\":\"");
+            for (int k = 0, pieces = 1 + (int)(x % 40); k < pieces && n < sizeof line - 64; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                unsigned r = (unsigned)(x >> 20) % (it % 4 ? 92 : 100); /* escapes that fail in one line of 4 */
+                unsigned cp = (unsigned)(x >> 32);
+                if (r < 60) { /* one code point: ASCII, 2 or 3 bytes of UTF-8, never a surrogate */
+                    cp = r < 10 ? 0x20 + cp % 0x5F : r < 40 ? 0x80 + cp % 0x780 : 0x800 + cp % 0xF000;
+                    if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0x0627;
+                    n += (size_t)snprintf(line + n, sizeof line - n, (x >> 12) & 1 ? "\\u%04x" : "\\u%04X", cp);
+                } else if (r < 70) { /* a pair: 4 bytes of UTF-8 */
+                    cp %= 0x100000;
+                    n += (size_t)snprintf(line + n, sizeof line - n, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+                } else if (r < 80) line[n++] = ' ';
+                else if (r < 85) n += (size_t)snprintf(line + n, sizeof line - n, "\\n");
+                else if (r < 88) n += (size_t)snprintf(line + n, sizeof line - n, "\\\"");
+                else if (r < 92) n += (size_t)snprintf(line + n, sizeof line - n, "\xd8\xa7");
+                else if (r < 94) n += (size_t)snprintf(line + n, sizeof line - n, "\\u%04x", 0xD800 + cp % 0x800); /* lone or reversed */
+                else if (r < 96) n += (size_t)snprintf(line + n, sizeof line - n, "\\u00e");                      /* short */
+                else if (r < 98) n += (size_t)snprintf(line + n, sizeof line - n, "\\u00g0");                     /* not hex */
+                else n += (size_t)snprintf(line + n, sizeof line - n, "\\u0000");
+            }
+            line[n++] = '"';
+        }
+        line[n++] = '}';
+        compare_split(line, n, NULL);
+    }
+    cr_expect_gt(n_fast, 5000, "the fast path answered only %d of %d", n_fast, n_compared);
+}
+
 /* Every line of the JSONL fixtures, and many mutations of them (deterministic). */
 Test(jsonentry, fast_split_agrees_on_fixtures_and_mutations)
 {
