@@ -8,6 +8,8 @@
 #   --scale          also a scaling table (1x, 4x, 16x) for every .jsonl input
 #   --synth N        also a synthetic feed of N articles (tests/bench/synth.sh),
 #                    newsarc against the .jsonl.zst only
+#   --synth-ascii N  also N synthetic articles written with non-ASCII as \uXXXX
+#                    escapes (jq -ac, like Python's json.dumps default)
 #   --no-zim         leave out the ZIM peer (zimwriterfs is the slowest packer)
 #   --workdir DIR    scratch directory (default: a new one under $TMPDIR, removed)
 #   --keep           keep the scratch directory
@@ -30,14 +32,15 @@ set -uo pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-quick=0 runs='' scale=0 synth=0 zim=1 keep=0 workdir='' bound=''
-usage() { sed -n '4,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+quick=0 runs='' scale=0 synth=0 synth_ascii=0 zim=1 keep=0 workdir='' bound=''
+usage() { sed -n '4,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
     --runs) runs=${2:?}; shift ;;
     --scale) scale=1 ;;
     --synth) synth=${2:?}; shift ;;
+    --synth-ascii) synth_ascii=${2:?}; shift ;;
     --no-zim) zim=0 ;;
     --workdir) workdir=${2:?}; shift ;;
     --keep) keep=1 ;;
@@ -60,6 +63,7 @@ REPS=3
 [ $quick = 1 ] && REPS=1
 case $runs in '' | *[!0-9]* | 0) echo "run.sh: bad --runs" >&2; exit 2 ;; esac
 case $synth in *[!0-9]*) echo "run.sh: bad --synth" >&2; exit 2 ;; esac
+case $synth_ascii in *[!0-9]*) echo "run.sh: bad --synth-ascii" >&2; exit 2 ;; esac
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 [ "${BASH_VERSINFO[0]}" -ge 5 ] || die "needs bash >= 5 (EPOCHREALTIME)"
@@ -71,7 +75,7 @@ if [ $zim = 1 ] && ! command -v zimwriterfs >/dev/null; then
   echo "run.sh: zimwriterfs not found (Debian: apt-get install -y zim-tools); no ZIM peer" >&2
   zim=0
 fi
-[ ${#inputs[@]} -gt 0 ] || [ "$synth" != 0 ] || die "nothing to measure: give an INPUT or --synth N"
+[ ${#inputs[@]} -gt 0 ] || [ "$synth" != 0 ] || [ "$synth_ascii" != 0 ] || die "nothing to measure: give an INPUT or --synth N"
 
 if [ -z "$workdir" ]; then
   workdir=$(mktemp -d "${TMPDIR:-/tmp}/newsarc-bench.XXXXXX") || die "cannot create a scratch directory"
@@ -319,6 +323,8 @@ bench_input() {
     measure extract.newsarc bash -c '"$1" extract --jsonl "$2" >"$3"' _ "$NEWSARC" "$A_NWA" "$W/x/out.newsarc.jsonl"
     if [ "${T[extract.newsarc]}" != FAIL ]; then
       if cmp -s <(awk 'NF' "$input" | sort) <(sort "$W/x/out.newsarc.jsonl"); then S[roundtrip]="same lines"
+      elif cmp -s <(jq -ac . "$input" | sort) <(jq -ac . "$W/x/out.newsarc.jsonl" | sort); then
+        S[roundtrip]="same objects (jq -ac), written as compact UTF-8 JSON"
       else S[roundtrip]="lines differ"; fi
     fi
   fi
@@ -499,6 +505,15 @@ if [ "$synth" != 0 ]; then
   log "generated $(fsize "$W/synth.jsonl") bytes in $(sec $((t1 - t0))) s"
   bench_input "synthetic feed, $synth articles (tests/bench/synth.sh)" "$W/synth.jsonl" "jsonl"
   rm -f "$W/synth.jsonl"
+fi
+
+if [ "$synth_ascii" != 0 ]; then
+  log "generating a synthetic feed of $synth_ascii articles, non-ASCII escaped"
+  "$here/synth.sh" "$synth_ascii" "$W/synth-src.jsonl" || die "synth.sh failed"
+  jq -ac . "$W/synth-src.jsonl" > "$W/synth-ascii.jsonl" || die "jq failed"
+  rm -f "$W/synth-src.jsonl"
+  bench_input "synthetic feed, $synth_ascii articles, non-ASCII as \\uXXXX escapes (synth.sh, then jq -ac)" "$W/synth-ascii.jsonl" "jsonl"
+  rm -f "$W/synth-ascii.jsonl"
 fi
 
 t_end=${EPOCHREALTIME/./}
