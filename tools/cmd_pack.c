@@ -778,7 +778,7 @@ typedef struct tee_in {
     ZSTD_DCtx *d;
     unsigned char *in;        /* compressed bytes read, in[pos..len) not yet decompressed */
     size_t pos, len;
-    int eof, frame_open, first;
+    int eof, frame_open, first, any; /* any: some byte was read */
     int rc;                   /* EXIT_DATA or EXIT_USAGE, and msg */
     char msg[300];
 } tee_in;
@@ -870,16 +870,18 @@ static int tee_fill(tee_in *t)
 {
     if (t->pos < t->len || t->eof) return 0;
     t->pos = t->len = 0;
-    do {
+    for (;;) {
         ssize_t k = read(t->in_fd, t->in + t->len, TEE_IN - t->len);
-        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && errno == EINTR) continue; /* (a do-while's continue would test its condition and stop) */
         if (k < 0) return (int)tee_fail(t, EXIT_USAGE, "'%s': read error: %s", t->display, strerror(errno));
         if (k == 0) {
             t->eof = 1;
             break;
         }
         t->len += (size_t)k;
-    } while (t->first && t->len < 4);
+        t->any = 1;
+        if (!t->first || t->len >= 4) break;
+    }
     if (t->first && t->zst < 0) t->zst = zstd_magic(t->in, t->len);
     t->first = 0;
     return 0;
@@ -902,6 +904,7 @@ static ssize_t tee_read(void *cookie, char *buf, size_t size)
             t->pos += got;
             break;
         }
+        if (t->pos == t->len && !t->any) return tee_fail(t, EXIT_DATA, "'%s' is empty: not a zstd stream", t->display);
         if (t->pos == t->len && !t->frame_open) { /* the end, between frames */
             ZSTD_freeDCtx(t->d); /* its window (128 MiB for --long=27) is not kept through the rest of the pack */
             t->d = NULL;

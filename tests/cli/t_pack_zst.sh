@@ -4,6 +4,7 @@
 # line inside it, is refused naming the input; inside a tree a .jsonl.zst
 # is a file like any other.
 . "$NEWSARC_CLI_DIR/lib.sh"
+mkdir tmp && export TMPDIR=$WORK/tmp # where pack's temporary input files go (none may be left)
 cp "$FIX/jsonl/news.jsonl" news.jsonl
 # a feed of about 400 KB, most of it random (its .zst is larger than one 128 KiB read)
 head -c 300000 /dev/urandom | base64 -w 200 | awk '{ printf "{\"url\":\"https://example.org/%d\",\"text\":\"%s\"}\n", NR, $0 }' > big.jsonl
@@ -66,7 +67,12 @@ for f in trunc plain flip badline; do
 done
 grep -q truncated err.all || fail "no message says the truncated stream is truncated"
 grep -q "badline.jsonl.zst.*line 4" err.all || fail "the bad line inside the .jsonl.zst is not named by its number"
-ls "${TMPDIR:-/tmp}" | grep -q '^newsarc-input-' && fail "a temporary input file was left in ${TMPDIR:-/tmp}"
+[ -z "$(ls tmp)" ] || fail "temporary files were left in \$TMPDIR: $(ls tmp | tr '\n' ' ')"
+# an empty .jsonl.zst is not a zstd stream (zstd -d refuses it too)
+: > empty.jsonl.zst
+na pack -o empty.nwa empty.jsonl.zst
+expect 1 "pack of an empty .jsonl.zst" && grep -q "empty.jsonl.zst' is empty" err || fail "empty .jsonl.zst: $(errtext)"
+[ -e empty.nwa ] && fail "empty .jsonl.zst: an archive was written anyway"
 
 # inside a tree a .jsonl.zst is just a file: its compressed bytes, under its name
 mkdir tree && cp news.jsonl.zst tree/

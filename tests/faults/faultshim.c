@@ -4,19 +4,19 @@
  *
  * It counts calls of one kind on files whose path contains a substring and
  * makes the Nth one misbehave.  Environment:
- *   FAULT_OP      write | fsync | close | rename | link   (fsync includes
+ *   FAULT_OP      write | read | fsync | close | rename | link   (fsync includes
  *                 fdatasync; rename includes renameat and renameat2; link
  *                 includes linkat and renameat2 with RENAME_NOREPLACE, the
  *                 no-replace placement extract uses where it can)
  *   FAULT_N       which matching call misbehaves, 1-based (0 or unset: none)
- *   FAULT_MATCH   substring of the path (the fd's path for write, fsync and
- *                 close; the source path for rename and link); default
+ *   FAULT_MATCH   substring of the path (the fd's path for write, read, fsync
+ *                 and close; the source path for rename and link); default
  *                 ".tmp-"; empty matches everything
  *   FAULT_ERRNO   ENOSPC (default), EIO, EDQUOT, EINTR or a number
  *   FAULT_ACTION  fail    the call fails with FAULT_ERRNO (close: the fd is
  *                         closed anyway, as Linux does)
- *                 short   write: writes only half (at least 1 byte) and
- *                         returns the short count
+ *                 short   write (read): writes (reads) only half, at least 1
+ *                         byte, and returns the short count
  *                 pause   before the call: create the file FAULT_MARK, then
  *                         sleep FAULT_SLEEP seconds (default 60) so a test
  *                         can kill the process mid-write
@@ -37,7 +37,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-enum { OP_NONE, OP_WRITE, OP_FSYNC, OP_CLOSE, OP_RENAME, OP_LINK };
+enum { OP_NONE, OP_WRITE, OP_READ, OP_FSYNC, OP_CLOSE, OP_RENAME, OP_LINK };
 enum { ACT_FAIL, ACT_SHORT, ACT_PAUSE, ACT_EVERY };
 
 static int g_op = OP_NONE, g_act = ACT_FAIL, g_errno = ENOSPC;
@@ -52,6 +52,7 @@ static void setup(void)
     const char *op = getenv("FAULT_OP");
     if (op) {
         if (!strcmp(op, "write")) g_op = OP_WRITE;
+        else if (!strcmp(op, "read")) g_op = OP_READ;
         else if (!strcmp(op, "fsync")) g_op = OP_FSYNC;
         else if (!strcmp(op, "close")) g_op = OP_CLOSE;
         else if (!strcmp(op, "rename")) g_op = OP_RENAME;
@@ -147,6 +148,21 @@ ssize_t write(int fd, const void *buf, size_t len)
         }
     }
     return real_write(fd, buf, len);
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+    REAL(ssize_t, read, int, void *, size_t);
+    setup();
+    if (g_op == OP_READ && hit(OP_READ, fd_matches(fd))) {
+        if (g_act == ACT_PAUSE) do_pause();
+        else if (g_act == ACT_SHORT && len > 1) return real_read(fd, buf, len / 2);
+        else if (g_act != ACT_SHORT) {
+            errno = g_errno;
+            return -1;
+        }
+    }
+    return real_read(fd, buf, len);
 }
 
 int fsync(int fd)

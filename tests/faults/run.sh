@@ -234,6 +234,34 @@ rc=$?
 if [ $rc -eq 2 ] && [ ! -e "$dest" ] && grep -qi "no space" "$work/err"; then ok
 else bad "stdin spill write ENOSPC: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent): $(head -c 300 "$work/err")"
 fi
+# reads of the input itself: an interrupted read is read again, a failed one stops the pack
+# (a feed of about 400 KB, mostly random: its .zst takes several 128 KiB reads)
+head -c 300000 /dev/urandom | base64 -w 200 | awk '{ printf "{\"url\":\"https://example.org/%d\",\"text\":\"%s\"}\n", NR, $0 }' >"$work/rnd.jsonl"
+zstd -q -c "$work/rnd.jsonl" >"$work/rnd.jsonl.zst"
+"$NEWSARC" pack -q -o "$work/rnd.nwa" "$work/rnd.jsonl" || bad "pack of rnd.jsonl failed"
+for n in 1 2 3; do
+    for how in zst stdin; do
+        rm -f "$dest"
+        if [ $how = zst ]; then
+            env LD_PRELOAD="$preload" FAULT_OP=read FAULT_N=$n FAULT_MATCH=rnd.jsonl.zst FAULT_ERRNO=EINTR \
+                "$NEWSARC" pack -q -o "$dest" "$work/rnd.jsonl.zst" >/dev/null 2>"$work/err"
+        else
+            env LD_PRELOAD="$preload" FAULT_OP=read FAULT_N=$n FAULT_MATCH=rnd.jsonl FAULT_ERRNO=EINTR \
+                "$NEWSARC" pack -q -o "$dest" - <"$work/rnd.jsonl" >/dev/null 2>"$work/err"
+        fi
+        rc=$?
+        if [ $rc -eq 0 ] && cmp -s "$dest" "$work/rnd.nwa"; then ok
+        else bad "EINTR at read $n of the $how input: exit $rc, $([ -e "$dest" ] && echo "archive differs" || echo "no archive"): $(head -c 300 "$work/err")"
+        fi
+    done
+    rm -f "$dest"
+    env LD_PRELOAD="$preload" FAULT_OP=read FAULT_N=$n FAULT_MATCH=rnd.jsonl.zst FAULT_ERRNO=EIO \
+        "$NEWSARC" pack -q -o "$dest" "$work/rnd.jsonl.zst" >/dev/null 2>"$work/err"
+    rc=$?
+    if [ $rc -eq 2 ] && [ ! -e "$dest" ] && grep -q "rnd.jsonl.zst.*read error" "$work/err"; then ok
+    else bad "EIO at read $n of the .jsonl.zst: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent): $(head -c 300 "$work/err")"
+    fi
+done
 zstd -q -c "$work/lines.jsonl" >"$work/lines.jsonl.zst"
 env LD_PRELOAD="$preload" FAULT_OP=write FAULT_N=1 FAULT_MATCH=newsarc-input FAULT_ERRNO=ENOSPC \
     "$NEWSARC" pack -q -o "$dest" "$work/lines.jsonl.zst" >/dev/null 2>"$work/err"
