@@ -284,6 +284,38 @@ __attribute__((target("avx2"))) static inline __m256i u8_stops(__m256i v)
 }
 
 /*
+ * One 64-byte chunk of a UTF-8 walk (a, b: its two halves): 1 if it holds
+ * no error given the chunk before (*prev, its second half, and *cut, where
+ * that chunk's last three bytes start sequences cut at its end), which are
+ * then updated for the next chunk.  An ASCII chunk is fine unless a
+ * sequence was cut before it.
+ */
+__attribute__((target("avx2"))) static inline int u8_chunk_ok(__m256i a, __m256i b, __m256i *prev, __m256i *cut)
+{
+    /* nonzero where a sequence is cut at the end of 32 bytes: its lead is among the last three */
+    const __m256i last = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                          -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (char)(0xF0 - 1),
+                                          (char)(0xE0 - 1), (char)(0xC0 - 1));
+    __m256i err;
+    if (!_mm256_movemask_epi8(_mm256_or_si256(a, b))) {
+        err = *cut;
+        *cut = _mm256_setzero_si256();
+    } else {
+        err = _mm256_or_si256(u8_errors(a, *prev), u8_errors(b, a));
+        *cut = _mm256_subs_epu8(b, last);
+    }
+    *prev = b;
+    return _mm256_testz_si256(err, err);
+}
+
+/* The stops ('"', '\\', controls) of a 64-byte chunk as bits, those of its first left bytes only. */
+__attribute__((target("avx2"))) static inline uint64_t u8_chunk_stops(__m256i a, __m256i b, size_t left)
+{
+    uint64_t stop = (uint32_t)_mm256_movemask_epi8(u8_stops(a)) | (uint64_t)(uint32_t)_mm256_movemask_epi8(u8_stops(b)) << 32;
+    return left < 64 ? stop & ((UINT64_C(1) << left) - 1) : stop;
+}
+
+/*
  * i is the start of a sequence.  *exact = 1: p[i, r) is valid (and, with
  * json, holds no stop), and r, the position returned, is n or (json) a stop
  * byte: the common case, a string walked to its end in one call.  The last
@@ -297,10 +329,6 @@ __attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char 
                                                              int *exact)
 {
     const size_t i0 = i;
-    /* nonzero where a sequence is cut at the end of 32 bytes: its lead is among the last three */
-    const __m256i last = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                          -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (char)(0xF0 - 1),
-                                          (char)(0xE0 - 1), (char)(0xC0 - 1));
     __m256i prev = _mm256_setzero_si256(), cut = _mm256_setzero_si256();
     unsigned char tail[64];
     *exact = 0;
@@ -314,20 +342,8 @@ __attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char 
         }
         __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)q);
         __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
-        __m256i err;
-        if (!_mm256_movemask_epi8(_mm256_or_si256(a, b))) {
-            err = cut; /* ASCII: fine unless a sequence was cut before it */
-            cut = _mm256_setzero_si256();
-        } else {
-            err = _mm256_or_si256(u8_errors(a, prev), u8_errors(b, a));
-            cut = _mm256_subs_epu8(b, last);
-        }
-        if (!_mm256_testz_si256(err, err)) break;
-        uint64_t stop = 0;
-        if (json) {
-            stop = (uint32_t)_mm256_movemask_epi8(u8_stops(a)) | (uint64_t)(uint32_t)_mm256_movemask_epi8(u8_stops(b)) << 32;
-            if (left < 64) stop &= (UINT64_C(1) << left) - 1;
-        }
+        if (!u8_chunk_ok(a, b, &prev, &cut)) break;
+        uint64_t stop = json ? u8_chunk_stops(a, b, left) : 0;
         if (stop) {
             *exact = 1;
             return i + (size_t)__builtin_ctzll(stop);
@@ -340,7 +356,6 @@ __attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char 
             *exact = 1;
             return n;
         }
-        prev = b;
         i += 64;
     }
     /* back to the lead of a sequence cut at i, if any (everything from i0 to it is valid) */
@@ -363,9 +378,6 @@ __attribute__((target("avx2"))) static size_t run_utf8_avx2(const unsigned char 
  */
 __attribute__((target("avx2"))) static int utf8_stop_map_avx2(const unsigned char *p, size_t n, uint64_t *map)
 {
-    const __m256i last = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                          -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (char)(0xF0 - 1),
-                                          (char)(0xE0 - 1), (char)(0xC0 - 1));
     __m256i prev = _mm256_setzero_si256(), cut = _mm256_setzero_si256();
     unsigned char tail[64];
     for (size_t i = 0; i < n; i += 64) {
@@ -378,19 +390,8 @@ __attribute__((target("avx2"))) static int utf8_stop_map_avx2(const unsigned cha
         }
         __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)q);
         __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
-        __m256i err;
-        if (!_mm256_movemask_epi8(_mm256_or_si256(a, b))) {
-            err = cut;
-            cut = _mm256_setzero_si256();
-        } else {
-            err = _mm256_or_si256(u8_errors(a, prev), u8_errors(b, a));
-            cut = _mm256_subs_epu8(b, last);
-        }
-        if (!_mm256_testz_si256(err, err)) return 0;
-        uint64_t stop = (uint32_t)_mm256_movemask_epi8(u8_stops(a)) | (uint64_t)(uint32_t)_mm256_movemask_epi8(u8_stops(b)) << 32;
-        if (left < 64) stop &= (UINT64_C(1) << left) - 1;
-        map[i / 64] = stop;
-        prev = b;
+        if (!u8_chunk_ok(a, b, &prev, &cut)) return 0;
+        map[i / 64] = u8_chunk_stops(a, b, left);
     }
     return _mm256_testz_si256(cut, cut); /* n a multiple of 64: a sequence cut at the end had no padding to show it */
 }
@@ -511,7 +512,7 @@ static size_t skip_string_plain(const unsigned char *p, size_t n, size_t i)
     }
 }
 
-/* -1 not asked yet; na_jsonfast_map lets the tests compare the walk with the map and without. */
+/* 1 (the default): compact objects get a stop map; na_jsonfast_map lets the tests compare with the walks. */
 static _Atomic int use_map = 1;
 
 int na_jsonfast_map(int on)
