@@ -704,7 +704,7 @@ static void read_lines(line_reader *r, line_batch *b)
     while (!r->rc && !r->eof) {
         errno = 0;
         ssize_t got = getline(&r->line, &r->cap, r->f);
-        if (got <= 0 || ferror(r->f)) { /* a line cut by a read error (a truncated .jsonl.zst) is not a line */
+        if (got <= 0 || ferror(r->f)) { /* a line cut by a read error is not a line */
             r->eof = 1;
             if (ferror(r->f)) r->read_errno = errno ? errno : EIO;
             return;
@@ -763,13 +763,14 @@ static void *read_ahead(void *arg)
 }
 
 /*
- * Inputs read once (stdin, a .jsonl.zst file) pass through a tee_in on
- * their way to the line reader: zstd is decompressed (every frame, windows
- * up to 2 GiB as zstd --long=31 writes), and every byte handed on is first
- * written to an unlinked temporary file in $TMPDIR, which the second pass
- * reads again.  So the decompression and the copy run on the line reader's
- * thread, beside pass 1, and a line's offset in the stream is its offset in
- * the file.  The first error is kept in msg (the reader sees EIO).
+ * Inputs read once (stdin, a .jsonl.zst file) pass through a tee_in: zstd
+ * is decompressed (every frame, windows up to 2 GiB as zstd --long=31
+ * writes), and every byte handed on is first written to an unlinked
+ * temporary file in $TMPDIR, which the second pass reads again, so a line's
+ * offset in the stream is its offset in the file.  Plain stdin goes through
+ * it as the line reader reads (beside pass 1); zstd is run through it whole
+ * before pass 1 (add_jsonl_once says why).  The first error is kept in msg
+ * (a reader sees EIO).
  */
 typedef struct tee_in {
     int in_fd, spill_fd;
