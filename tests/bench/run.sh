@@ -144,7 +144,8 @@ measure() {
     r=$(tail -n 1 "$W/rss")
     [ "$r" -gt "$rss" ] && rss=$r
     spent=$((spent + t1 - t0))
-    [ "$spent" -ge 5000000 ] && break
+    # enough after 5 s, but at least two runs below 20 s: one stalled run is not the answer
+    [ "$spent" -ge 5000000 ] && { [ "$i" -ge 1 ] || [ "$spent" -ge 20000000 ]; } && break
   done
   T[$key]=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
   M[$key]=$rss
