@@ -4,7 +4,6 @@
  * (pass 2), and write the archive atomically: temp file in the destination
  * directory, fsync, rename, fsync the directory.
  */
-#define _GNU_SOURCE /* fopencookie */
 #include "cli.h"
 #include "internal.h"
 
@@ -762,34 +761,9 @@ static void *read_ahead(void *arg)
     return NULL;
 }
 
-/*
- * Inputs read once (stdin, a .jsonl.zst file) pass through a tee_in: zstd
- * is decompressed (every frame, windows up to 2 GiB as zstd --long=31
- * writes), and every byte handed on is first written to an unlinked
- * temporary file in $TMPDIR, which the second pass reads again, so a line's
- * offset in the stream is its offset in the file.  Plain stdin goes through
- * it as the line reader reads (beside pass 1); zstd is run through it whole
- * before pass 1 (add_jsonl_once says why).  The first error is kept in msg
- * (a reader sees EIO).
- */
-typedef struct tee_in {
-    int in_fd, spill_fd;
-    const char *display;
-    int zst;                  /* 1 zstd, 0 plain, -1 told by the first bytes */
-    ZSTD_DCtx *d;
-    unsigned char *in;        /* compressed bytes read, in[pos..len) not yet decompressed */
-    size_t pos, len;
-    int eof, frame_open, first, any; /* any: some byte was read */
-    int rc;                   /* EXIT_DATA or EXIT_USAGE, and msg */
-    char msg[300];
-} tee_in;
-
-enum { TEE_IN = 1 << 17 };
-
-/* The lines of fd, or of f (read once through tee, which copies them into fd) when given; f is closed. */
-static int add_jsonl(pack_state *ps, const char *path, const char *display, int fd, FILE *f, const tee_in *tee)
+static int add_jsonl(pack_state *ps, const char *path, const char *display, int fd)
 {
-    if (!f) f = fdopen(dup(fd), "rb");
+    FILE *f = fdopen(dup(fd), "rb");
     if (!f) {
         cli_err("'%s': %s", display, strerror(errno));
         return EXIT_USAGE;
@@ -825,10 +799,6 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
         else cli_err("out of memory");
         rc = r.rc;
     }
-    if (!rc && tee && tee->rc) {
-        cli_err("%s", tee->msg);
-        rc = tee->rc;
-    }
     if (!rc && r.read_errno) {
         cli_err("'%s': read error: %s", display, strerror(r.read_errno));
         rc = EXIT_USAGE;
@@ -842,6 +812,28 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
     return rc;
 }
 
+/*
+ * Inputs read once (stdin, a .jsonl.zst file) pass through a tee_in before
+ * pass 1: zstd is decompressed (every frame, windows up to 2 GiB as zstd
+ * --long=31 writes; stdin is told by its first bytes), and every byte is
+ * written to an unlinked temporary file in $TMPDIR, which both passes read,
+ * so a line's offset is its offset in that file.  The first error is kept
+ * in msg.
+ */
+typedef struct tee_in {
+    int in_fd, spill_fd;
+    const char *display;
+    int zst;                  /* 1 zstd, 0 plain, -1 told by the first bytes */
+    ZSTD_DCtx *d;
+    unsigned char *in;        /* compressed bytes read, in[pos..len) not yet decompressed */
+    size_t pos, len;
+    int eof, frame_open, first, any; /* any: some byte was read */
+    int rc;                   /* EXIT_DATA or EXIT_USAGE, and msg */
+    char msg[300];
+} tee_in;
+
+enum { TEE_IN = 1 << 17 };
+
 /* 1 when the bytes start a zstd frame (or a skippable frame, which zstd tools also write first). */
 static int zstd_magic(const unsigned char *p, size_t n)
 {
@@ -852,7 +844,7 @@ static int zstd_magic(const unsigned char *p, size_t n)
 
 static ssize_t tee_fail(tee_in *t, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Keep the first error (rc, and the message); the reader sees EIO. */
+/* Keep the first error (rc, and the message); -1. */
 static ssize_t tee_fail(tee_in *t, int rc, const char *fmt, ...)
 {
     if (!t->rc) {
@@ -946,62 +938,45 @@ static int spill_file(const char *display)
 }
 
 /*
- * Pack in_fd, read once (zst as in tee_in), as a JSONL feed.  Plain JSON
- * Lines stream through the tee beside pass 1.  zstd is decompressed into
- * the temporary file first, and pass 1 reads that file: the decoder's
- * window (128 MiB for --long=27) would otherwise be held through pass 1,
- * on top of pass 1's own peak (m1: 340 MB against 216 MB), which the
- * 512 MB bound for a 10 GB feed has no room for; it costs the
- * decompression's time before pass 1 (m1: about 0.5 s more).
+ * Pack in_fd, read once (zst as in tee_in), as a JSONL feed: the whole
+ * input goes through the tee into the temporary file first, which both
+ * passes then read.  For zstd this also frees the decoder and its window
+ * (128 MiB for --long=27) before pass 1, whose own peak it would add to
+ * (m1: 340 MB against 216 MB when it was decompressed beside pass 1, for
+ * about the same time), which the 512 MB bound for a 10 GB feed has no
+ * room for.
  */
 static int add_jsonl_once(pack_state *ps, const char *path, const char *display, int in_fd, int zst)
 {
     int fd = spill_file(display);
     if (fd < 0) return EXIT_USAGE;
+    enum { CHUNK = 1 << 20 };
     tee_in t = {.in_fd = in_fd, .spill_fd = fd, .display = display, .zst = zst, .first = 1, .in = malloc(TEE_IN)};
+    char *buf = malloc(CHUNK);
     int rc = 0;
-    if (!t.in) {
+    ssize_t k = 0;
+    if (!t.in || !buf) {
         cli_err("out of memory");
         rc = EXIT_USAGE;
-    } else if (tee_fill(&t) != 0) { /* the first bytes tell zstd from plain on stdin */
-        cli_err("%s", t.msg);
-        rc = t.rc;
-    } else if (t.zst) {
-        enum { CHUNK = 1 << 20 };
-        char *buf = malloc(CHUNK);
-        ssize_t k = 1;
-        while (buf && (k = tee_read(&t, buf, CHUNK)) > 0) {}
-        if (!buf) {
-            cli_err("out of memory");
-            rc = EXIT_USAGE;
-        } else if (k < 0) {
+    } else {
+        while ((k = tee_read(&t, buf, CHUNK)) > 0) {}
+        if (k < 0) {
             cli_err("%s", t.msg);
             rc = t.rc;
         }
-        free(buf);
-        ZSTD_freeDCtx(t.d);
-        t.d = NULL;
-        if (!rc && lseek(fd, 0, SEEK_SET) != 0) {
-            cli_err("temporary file for '%s': %s", display, strerror(errno));
-            rc = EXIT_USAGE;
-        }
-        if (!rc) rc = add_jsonl(ps, path, display, fd, NULL, NULL);
-        else close(fd);
-        free(t.in);
-        return rc; /* fd is the source's now (closed with the others) */
     }
-    FILE *f = rc ? NULL : fopencookie(&t, "rb", (cookie_io_functions_t){.read = tee_read});
-    if (!rc && !f) {
-        cli_err("out of memory");
+    free(buf);
+    free(t.in);
+    ZSTD_freeDCtx(t.d);
+    if (!rc && lseek(fd, 0, SEEK_SET) != 0) {
+        cli_err("temporary file for '%s': %s", display, strerror(errno));
         rc = EXIT_USAGE;
     }
-    if (rc) close(fd);
-    else {
-        setvbuf(f, NULL, _IOFBF, 1u << 20); /* the spill file written a MiB at a time */
-        rc = add_jsonl(ps, path, display, fd, f, &t);
+    if (rc) {
+        close(fd);
+        return rc;
     }
-    free(t.in);
-    return rc; /* fd is the source's now (closed with the others) */
+    return add_jsonl(ps, path, display, fd); /* fd is the source's now (closed with the others) */
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -1035,7 +1010,7 @@ static int add_input(pack_state *ps, const char *in)
             cli_err("'%s': cannot open: %s", in, strerror(errno));
             return EXIT_USAGE;
         }
-        return add_jsonl(ps, in, in, fd, NULL, NULL);
+        return add_jsonl(ps, in, in, fd);
     }
     if (ends_with(in, ".jsonl.zst")) { /* decompressed once, into a temporary file the second pass reads */
         int zfd = open(in, O_RDONLY | O_CLOEXEC);
