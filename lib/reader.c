@@ -287,6 +287,11 @@ int newsarc_reader_info(newsarc_reader *r, newsarc_info *in)
     in->dict_section_size = r->mani.sec[NA_S_DICT].length;
     in->meta_size = r->mani.sec[NA_S_META].length;
     in->index_size = r->mani.sec[NA_S_INDX].length;
+    for (uint32_t k = 0; k < r->n_opt; k++)
+        if (!memcmp(r->opt_toc[k]->type, "attr", 4)) in->text_info_size = r->opt_toc[k]->length;
+    /* every byte belongs to one section (the TOC tiles the file): the rest is the small ones */
+    in->other_size = r->size - (r->mani.sec[NA_S_BLKS].length + in->dict_section_size + in->meta_size +
+                                in->index_size + in->text_info_size);
     in->level = r->mani.level;
     in->block_size = (uint32_t)r->mani.block_size;
     snprintf(in->zstd_version, sizeof in->zstd_version, "%s", r->mani.zstd_version);

@@ -35,14 +35,15 @@ int cmd_info(int argc, char **argv)
     snprintf(fmt, sizeof fmt, "%u.%u", in.format_major, in.format_minor);
     double ratio = in.file_size ? (double)in.content_size / (double)in.file_size : 0;
     if (json) {
-        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:b}",
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:b}",
                               "format", fmt, "file_size", (json_int_t)in.file_size, "articles",
                               (json_int_t)in.article_count, "entries", (json_int_t)in.entry_count, "blocks",
                               (json_int_t)in.block_count, "content_size", (json_int_t)in.content_size, "blocks_size",
                               (json_int_t)in.blocks_size, "ratio", ratio, "level", in.level, "block_size",
                               (json_int_t)in.block_size, "dict_size", (json_int_t)in.dict_size, "dict_section_size",
                               (json_int_t)in.dict_section_size, "meta_size",
-                              (json_int_t)in.meta_size, "index_size", (json_int_t)in.index_size, "zstd_version",
+                              (json_int_t)in.meta_size, "index_size", (json_int_t)in.index_size, "text_info_size",
+                              (json_int_t)in.text_info_size, "other_size", (json_int_t)in.other_size, "zstd_version",
                               in.zstd_version, "archive_id", id, "root", root, "signed", in.signed_);
         if (o) {
             uint32_t no = newsarc_reader_norm_options(r);
@@ -74,6 +75,8 @@ int cmd_info(int argc, char **argv)
             printf("  dictionary:  none\n");
         printf("  metadata:    %llu bytes\n", (unsigned long long)in.meta_size);
         printf("  index:       %llu bytes\n", (unsigned long long)in.index_size);
+        if (in.text_info_size) printf("  text info:   %llu bytes\n", (unsigned long long)in.text_info_size);
+        printf("  other:       %llu bytes (header, manifest, signature slot, footer)\n", (unsigned long long)in.other_size);
         newsarc_text_info ti;
         if (newsarc_reader_text_info(r, 0, &ti) == 0)
             printf("text info:     %s\n", !ti.present ? "none" : newsarc_reader_norm_options(r) == 0 ? "charset, script, norm_id (default normalization)"

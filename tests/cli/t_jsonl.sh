@@ -91,6 +91,13 @@ expect 0 "cat the NUL article" && same nul.want nul.got "text with \\u0000"
 d1=$(sed -n 1p news.jsonl | jq -j .maintext | b2sum -l 256 | cut -d' ' -f1)
 [ "$(jq -r .id list.json | grep -c "$d1")" = 2 ] || fail "list --json: duplicate line 1/6 not listed twice"
 [ "$(jq -r .id list.json | LC_ALL=C sort -u | wc -l)" = "$(jq .articles <(nax info --json a.nwa))" ] || fail "info articles != distinct ids"
+# info's sizes account for every byte of the file, the text information included
+nax info --json a.nwa > info.json
+sum=$(jq '.blocks_size + .dict_section_size + .meta_size + .index_size + .text_info_size + .other_size' info.json)
+[ "$sum" = "$(wc -c < a.nwa)" ] || fail "info --json: the sizes add up to $sum, the file has $(wc -c < a.nwa) bytes"
+[ "$(jq .text_info_size info.json)" -gt 0 ] || fail "info --json: no text_info_size for an archive with text information"
+[ "$(jq .other_size info.json)" -ge $((32 + 1032)) ] || fail "info --json: other_size below the header and signature slot"
+nax info a.nwa | grep -q '^  text info: *[1-9][0-9]* bytes$' || fail "info: no text info size line"
 
 # ---- extract to files: entries without a name are written as DIR/<id>
 na extract -C files a.nwa
