@@ -1182,33 +1182,35 @@ int newsarc_reader_write_with_signature(newsarc_reader *r, const char *sig, size
 
 /* ---- text information (optional section "attr") -------------------------------------- */
 
-int na_reader_load_attr(newsarc_reader *r)
+/* The attr section's frame (*f, *flen) and table size (*ts), checked (spec
+ * 4.9): 0 (*f NULL when there is no attr section) or NEWSARC_E_CORRUPT. */
+static int attr_frame(newsarc_reader *r, const uint8_t **f, size_t *flen, uint64_t *ts)
 {
-    if (r->attr_state == 1 || r->attr_state == 2) return 0;
-    if (r->attr_state == -1) return NEWSARC_E_CORRUPT;
     const na_toc_entry *t = NULL;
+    *f = NULL;
     for (uint32_t k = 0; k < r->n_opt; k++)
         if (!memcmp(r->opt_toc[k]->type, "attr", 4)) t = r->opt_toc[k];
-    if (!t) {
-        r->attr_state = 2;
-        return 0;
-    }
-    r->attr_state = -1;
+    if (!t) return 0;
     const uint8_t *m = r->file + t->offset + 12;
     uint64_t ml = t->length - 12;
     if (ml < 12 || na_ld32(m) != 0) return NA_CORRUPT(r, "attr section header is malformed");
-    uint64_t ts = na_ld64(m + 4);
-    if (ts < 12 || ts > NA_MAX_META_TABLE || ts > (ml - 12) * NA_MAX_EXPANSION)
+    *ts = na_ld64(m + 4);
+    if (*ts < 12 || *ts > NA_MAX_META_TABLE || *ts > (ml - 12) * NA_MAX_EXPANSION)
         return NA_CORRUPT(r, "attr table size out of range");
-    if (ZSTD_getFrameContentSize(m + 12, ml - 12) != ts || ZSTD_findFrameCompressedSize(m + 12, ml - 12) != ml - 12)
+    if (ZSTD_getFrameContentSize(m + 12, ml - 12) != *ts || ZSTD_findFrameCompressedSize(m + 12, ml - 12) != ml - 12)
         return NA_CORRUPT(r, "attr frame is malformed");
-    r->attr = malloc((size_t)ts);
-    if (!r->attr) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
-    size_t got = ZSTD_decompressDCtx(r->dctx, r->attr, (size_t)ts, m + 12, ml - 12);
-    if (ZSTD_isError(got) && ZSTD_getErrorCode(got) == ZSTD_error_checksum_wrong)
-        return NA_CORRUPT(r, "attr table is damaged (its content checksum does not match)");
-    if (ZSTD_isError(got) || got != ts) return NA_CORRUPT(r, "attr table does not decompress");
-    const uint8_t *p = r->attr, *end = r->attr + ts;
+    *f = m + 12;
+    *flen = (size_t)(ml - 12);
+    return 0;
+}
+
+/* The table's head: counts, options and charset names (kept in
+ * r->attr_names), from p[0, n) holding at least min(ATTR_HEAD_MAX, ts) of
+ * the table's ts bytes; 0 with its length in *head, or an error (r->msg). */
+#define ATTR_HEAD_MAX (12 + NA_MAX_CHARSETS * 48)
+static int attr_head(newsarc_reader *r, const uint8_t *p, size_t n, uint64_t ts, size_t *head, uint32_t *nnames_out)
+{
+    const uint8_t *p0 = p, *end = p + n;
     uint32_t count = na_ld32(p), nnames = na_ld32(p + 8);
     r->attr_norm_options = na_ld32(p + 4);
     p += 12;
@@ -1225,15 +1227,23 @@ int na_reader_load_attr(newsarc_reader *r)
             int c = memcmp(r->attr_names[i - 1], p + 1, pl < l ? pl : l);
             if (c > 0 || (c == 0 && pl >= l)) return NA_CORRUPT(r, "attr charset names are not sorted");
         }
-        if (!(r->attr_names[i] = malloc(l + 1u))) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+        if (!r->attr_names[i] && !(r->attr_names[i] = malloc(48)))
+            return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
         memcpy(r->attr_names[i], p + 1, l);
         r->attr_names[i][l] = 0;
-        r->attr_n_names = i;
+        if (i > r->attr_n_names) r->attr_n_names = i;
         p += 1 + l;
     }
-    if ((uint64_t)(end - p) != (uint64_t)NA_ATTR_REC * count) return NA_CORRUPT(r, "attr table has the wrong size");
-    for (uint32_t i = 0; i < count; i++) {
-        const uint8_t *q = p + (size_t)i * NA_ATTR_REC;
+    *head = (size_t)(p - p0);
+    if (ts - *head != (uint64_t)NA_ATTR_REC * count) return NA_CORRUPT(r, "attr table has the wrong size");
+    *nnames_out = nnames;
+    return 0;
+}
+
+/* Records first .. first + n - 1 at q; 0 or NEWSARC_E_CORRUPT (r->msg). */
+static int attr_records(newsarc_reader *r, const uint8_t *q, uint32_t first, uint32_t n, uint32_t nnames)
+{
+    for (uint32_t i = first; i < first + n; i++, q += NA_ATTR_REC) {
         if ((q[0] & ~NA_ATTR_KNOWN) || q[1] > 9 || q[2] > 3 || q[3] > 100 || na_ld16(q + 8) > nnames ||
             na_ld16(q + 10) > nnames || na_ld16(q + 12) > nnames)
             return NA_CORRUPT(r, "attr record %u is malformed", i);
@@ -1244,9 +1254,93 @@ int na_reader_load_attr(newsarc_reader *r)
             if (q[4 + k] && !((q[4 + k] >= 'A' && q[4 + k] <= 'Z') || (q[4 + k] >= 'a' && q[4 + k] <= 'z')))
                 return NA_CORRUPT(r, "attr record %u has a malformed script", i);
     }
-    r->attr_recs = p;
+    return 0;
+}
+
+static int attr_decompress_error(newsarc_reader *r, size_t rc)
+{
+    if (ZSTD_isError(rc) && ZSTD_getErrorCode(rc) == ZSTD_error_checksum_wrong)
+        return NA_CORRUPT(r, "attr table is damaged (its content checksum does not match)");
+    return NA_CORRUPT(r, "attr table does not decompress");
+}
+
+int na_reader_load_attr(newsarc_reader *r)
+{
+    if (r->attr_state == 1 || r->attr_state == 2) return 0;
+    if (r->attr_state == -1) return NEWSARC_E_CORRUPT;
+    uint64_t ts = 0;
+    size_t flen = 0;
+    const uint8_t *f;
+    r->attr_state = -1;
+    int rc = attr_frame(r, &f, &flen, &ts);
+    if (rc) return rc;
+    if (!f) {
+        r->attr_state = 2;
+        return 0;
+    }
+    r->attr = malloc((size_t)ts);
+    if (!r->attr) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+    size_t got = ZSTD_decompressDCtx(r->dctx, r->attr, (size_t)ts, f, flen);
+    if (ZSTD_isError(got) || got != ts) return attr_decompress_error(r, got);
+    uint32_t nnames;
+    size_t head;
+    if ((rc = attr_head(r, r->attr, (size_t)ts, ts, &head, &nnames)) != 0) return rc;
+    if ((rc = attr_records(r, r->attr + head, 0, r->n_arts, nnames)) != 0) return rc;
+    r->attr_recs = r->attr + head;
     r->attr_state = 1;
     return 0;
+}
+
+int na_reader_check_attr(newsarc_reader *r, ZSTD_DCtx *d)
+{
+    if (r->attr_state != 0) return na_reader_load_attr(r); /* loaded, absent or known bad already */
+    uint64_t ts = 0;
+    size_t flen = 0;
+    const uint8_t *f;
+    int rc = attr_frame(r, &f, &flen, &ts);
+    if (rc || !f) return rc;
+    /* the head first, then whole records, through a window of ATTR_HEAD_MAX + 128 KiB */
+    enum { WIN = ATTR_HEAD_MAX + (128 << 10) };
+    uint8_t *buf = malloc(WIN);
+    if (!buf) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
+    ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters);
+    ZSTD_inBuffer in = {f, flen, 0};
+    uint64_t done = 0; /* table bytes decompressed */
+    size_t have = 0, head = 0;
+    uint32_t nnames = 0, next = 0;
+    for (;;) {
+        ZSTD_outBuffer out = {buf, WIN, have};
+        size_t zr = ZSTD_decompressStream(d, &out, &in);
+        if (ZSTD_isError(zr) || (zr && in.pos == in.size && out.pos == have) || done + (out.pos - have) > ts) {
+            rc = attr_decompress_error(r, zr);
+            break;
+        }
+        done += out.pos - have;
+        have = out.pos;
+        size_t at = 0;
+        if (!head && (have >= ATTR_HEAD_MAX || done == ts)) {
+            if (have < 12) {
+                rc = NA_CORRUPT(r, "attr table has the wrong size");
+                break;
+            }
+            if ((rc = attr_head(r, buf, have, ts, &head, &nnames)) != 0) break;
+            at = head;
+        }
+        if (head) {
+            uint32_t n = (uint32_t)((have - at) / NA_ATTR_REC);
+            if ((rc = attr_records(r, buf + at, next, n, nnames)) != 0) break;
+            next += n;
+            at += (size_t)n * NA_ATTR_REC;
+            memmove(buf, buf + at, have - at);
+            have -= at;
+        }
+        if (!zr) { /* the frame ended (its checksum matched) */
+            if (done != ts) rc = attr_decompress_error(r, zr);
+            break;
+        }
+    }
+    free(buf);
+    return rc;
 }
 
 uint32_t newsarc_reader_norm_options(newsarc_reader *r)

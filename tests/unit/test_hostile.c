@@ -830,7 +830,8 @@ Test(hostile, unknown_and_optional_sections)
 
 /* An "attr" section (FORMAT.md 4.9) built by hand around a charset-name
  * table: sorted names are accepted, unsorted or repeated ones are damage. */
-static void attr_frame(tu_buf *out, uint32_t n_arts, const char *const *cs, int n_names, uint8_t flags, uint8_t norm0)
+static void attr_frame_bad(tu_buf *out, uint32_t n_arts, const char *const *cs, int n_names, uint8_t flags,
+                           uint8_t norm0, uint32_t bad_at)
 {
     tu_buf t = {0};
     uint8_t w[4];
@@ -849,7 +850,10 @@ static void attr_frame(tu_buf *out, uint32_t n_arts, const char *const *cs, int 
     rec[0] = flags;
     rec[12] = 1;     /* chosen: name 1 */
     rec[14] = norm0; /* first byte of the norm_id field */
-    for (uint32_t i = 0; i < n_arts; i++) put(&t, rec, sizeof rec);
+    for (uint32_t i = 0; i < n_arts; i++) {
+        rec[2] = i == bad_at ? 4 : 0; /* "declared by": 0..3 */
+        put(&t, rec, sizeof rec);
+    }
     size_t cap = ZSTD_compressBound(t.len);
     uint8_t *z = malloc(cap);
     size_t zl = ZSTD_compress(z, cap, t.data, t.len, 3);
@@ -865,18 +869,75 @@ static void attr_frame(tu_buf *out, uint32_t n_arts, const char *const *cs, int 
 }
 
 /* The base archive with a hand-built attr section; *r opened on it (the open must succeed). */
-static void with_attr(const tu_buf *b, uint32_t n_arts, const char *const *cs, int n_names, uint8_t flags,
-                      uint8_t norm0, const char *what, tu_buf *out, newsarc_reader **r)
+static void with_attr_bad(const tu_buf *b, uint32_t n_arts, const char *const *cs, int n_names, uint8_t flags,
+                          uint8_t norm0, uint32_t bad_at, const char *what, tu_buf *out, newsarc_reader **r)
 {
     arch a;
     split_archive(b, &a);
-    attr_frame(&a.extra, n_arts, cs, n_names, flags, norm0);
+    attr_frame_bad(&a.extra, n_arts, cs, n_names, flags, norm0, bad_at);
     memcpy(a.extra_type, "attr", 5);
     a.list_extra = 1;
     assemble(&a, RESEAL, out);
     free_arch(&a);
     *r = NULL;
     cr_assert_eq(newsarc_reader_open_mem(r, out->data, out->len), 0, "%s: open", what);
+}
+
+static void with_attr(const tu_buf *b, uint32_t n_arts, const char *const *cs, int n_names, uint8_t flags,
+                      uint8_t norm0, const char *what, tu_buf *out, newsarc_reader **r)
+{
+    with_attr_bad(b, n_arts, cs, n_names, flags, norm0, UINT32_MAX, what, out, r);
+}
+
+static void first_attr_problem(void *ctx, const newsarc_problem *p)
+{
+    char *m = ctx;
+    if (!m[0] && !strcmp(p->section, "attr")) snprintf(m, 200, "%s", p->message);
+}
+
+/*
+ * verify checks the attr table through a window of about 180 KiB (6,000
+ * records) instead of loading it: with 14,000 articles a malformed record
+ * in the first window, at the seams a 128 KiB zstd block makes and in the
+ * last one is named by verify exactly as by the loading reader (text_info).
+ */
+Test(hostile, attr_checked_in_windows_as_when_loaded, .timeout = 120)
+{
+    enum { N = 14000 };
+    static char txt[N][24], nm[N][16];
+    static tu_item many[N];
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(txt[i], sizeof txt[i], "article %u", i);
+        snprintf(nm[i], sizeof nm[i], "a/%05u", i);
+        many[i] = (tu_item){nm[i], txt[i], 0};
+    }
+    newsarc_writer_options o = {.level = 1, .block_size = 65536, .dict_size = 0, .threads = 1, .no_text_info = 1};
+    char msg[512];
+    tu_buf b = {0};
+    cr_assert_eq(tu_pack(many, N, NULL, &o, &b, msg, sizeof msg), 0, "pack: %s", msg);
+    static const char *const charsets[] = {"ISO-8859-6", "UTF-8"};
+    static const uint32_t bad[] = {UINT32_MAX, 0, 4368, 4369, 4370, 6006, 6007, 6008, 8737, 8738, 12000, N - 1};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        tu_buf c;
+        newsarc_reader *r;
+        with_attr_bad(&b, N, charsets, 2, NA_ATTR_PRESENT, 0, bad[k], "many records", &c, &r);
+        newsarc_text_info ti;
+        int rt = newsarc_reader_text_info(r, 0, &ti);
+        char loaded[200];
+        snprintf(loaded, sizeof loaded, "%s", rt ? newsarc_reader_error(r) : "");
+        newsarc_reader_free(r);
+        cr_assert_eq(newsarc_reader_open_mem(&r, c.data, c.len), 0);
+        char checked[200] = "";
+        int rv = newsarc_reader_verify(r, 2, first_attr_problem, checked);
+        newsarc_reader_free(r);
+        char want[200] = "";
+        if (bad[k] != UINT32_MAX) snprintf(want, sizeof want, "attr record %u is malformed", bad[k]);
+        cr_expect_str_eq(loaded, want, "bad record %u: text_info says '%s'", bad[k], loaded);
+        cr_expect_str_eq(checked, want, "bad record %u: verify says '%s'", bad[k], checked);
+        cr_expect_eq(rv, bad[k] == UINT32_MAX ? 0 : C, "bad record %u: verify returns %d", bad[k], rv);
+        tu_buf_free(&c);
+    }
+    tu_buf_free(&b);
 }
 
 Test(hostile, attr_charset_names)
