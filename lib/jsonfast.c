@@ -543,18 +543,14 @@ static int utf8_stop_map(const unsigned char *p, size_t n, uint64_t *map)
     return 1;
 }
 
-/* The first stop at or after i in a map of n bytes (n if none). */
-static inline size_t map_next(const uint64_t *map, size_t n, size_t i)
+/* The first stop at or after i <= n in the stop map of n bytes: n if none,
+ * since compact_whole sets bit n as a sentinel (the map has a word for it). */
+static inline size_t map_next(const uint64_t *map, size_t i)
 {
-    if (i >= n) return n;
-    size_t w = i / 64, lastw = (n - 1) / 64;
+    size_t w = i / 64;
     uint64_t m = map[w] & (~UINT64_C(0) << (i % 64));
-    while (!m) {
-        if (++w > lastw) return n;
-        m = map[w];
-    }
-    size_t r = w * 64 + (size_t)__builtin_ctzll(m);
-    return r < n ? r : n;
+    while (!m) m = map[++w];
+    return w * 64 + (size_t)__builtin_ctzll(m);
 }
 
 static int is_upper_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); }
@@ -565,7 +561,7 @@ static int jc_string(jc *c, int *nul)
     const unsigned char *p = c->p;
     size_t n = c->n, i = c->i + 1;
     for (;;) {
-        i = c->map ? map_next(c->map, n, i) : c->utf8 ? next_special((const char *)p, n, i) : skip_string_plain(p, n, i);
+        i = c->map ? map_next(c->map, i) : c->utf8 ? next_special((const char *)p, n, i) : skip_string_plain(p, n, i);
         if (i >= n) return 0;
         unsigned char b = p[i];
         if (b == '"') {
@@ -678,6 +674,7 @@ static int jc_top(jc *c, uint32_t *members)
     size_t start[JC_MAX_MEMBERS], len[JC_MAX_MEMBERS], i = 1;
     uint32_t m = 0;
     int has = 0;
+    uint64_t lens = 0; /* bit l: a name of l bytes (quotes included) was met */
     if (n >= 2 && p[1] == '}') {
         *members = 0;
         return n == 2;
@@ -685,7 +682,7 @@ static int jc_top(jc *c, uint32_t *members)
     c->depth = 1;
     for (;;) {
         if (i >= n || p[i] != '"' || m == JC_MAX_MEMBERS) return 0;
-        size_t e = map_next(c->map, n, i + 1);
+        size_t e = map_next(c->map, i + 1);
         if (e < n && p[e] == '"') e++;
         else { /* an escape or a control before the closing quote */
             int nul = 0;
@@ -695,15 +692,17 @@ static int jc_top(jc *c, uint32_t *members)
         }
         size_t l = e - i;
         if (c->key && l == c->key_len + 2 && memcmp(p + i + 1, c->key, c->key_len) == 0) has = 1;
-        for (uint32_t k = 0; k < m; k++) /* canonical escapes: equal names have equal bytes */
-            if (len[k] == l && memcmp(p + start[k], p + i, l) == 0) return 0;
+        if (l >= 64 || (lens >> l & 1)) /* else no name so far has its length */
+            for (uint32_t k = 0; k < m; k++) /* canonical escapes: equal names have equal bytes */
+                if (len[k] == l && memcmp(p + start[k], p + i, l) == 0) return 0;
+        lens |= l < 64 ? UINT64_C(1) << l : 0;
         start[m] = i;
         len[m++] = l;
         i = e;
         if (i + 1 >= n || p[i] != ':') return 0;
         i++;
         c->i = i;
-        if (p[i] == '"' && (e = map_next(c->map, n, i + 1)) < n && p[e] == '"') i = e + 1;
+        if (p[i] == '"' && (e = map_next(c->map, i + 1)) < n && p[e] == '"') i = e + 1;
         else if (!jc_value(c)) return 0;
         else i = c->i;
         if (i >= n) return 0;
@@ -763,9 +762,11 @@ static int compact_whole(jc *c, uint32_t *members)
     /* A compact object is valid UTF-8 as a whole (its structure is ASCII):
      * checked in one pass (64 bytes at a time with AVX2), the strings are
      * then only walked to their quotes and escapes.  Not UTF-8: not compact. */
-    uint64_t map[JC_MAP_BYTES / 64]; /* up to JC_MAP_BYTES: the stops found in the same pass, strings end at a bit scan */
+    uint64_t map[JC_MAP_BYTES / 64 + 1]; /* up to JC_MAP_BYTES: the stops found in the same pass, strings end at a bit scan */
     if (c->n <= JC_MAP_BYTES && atomic_load_explicit(&use_map, memory_order_relaxed)) {
         if (!utf8_stop_map(c->p, c->n, map)) return 0;
+        if (c->n % 64 == 0) map[c->n / 64] = 0;
+        map[c->n / 64] |= UINT64_C(1) << (c->n % 64); /* the sentinel: map_next ends there */
         c->map = map;
     } else if (!na_utf8_valid(c->p, c->n))
         return 0;
@@ -859,7 +860,10 @@ static int put_string(na_buf *out, const char *s, size_t n)
 /* A member name that is its own compact form (no byte needs escaping, no NUL). */
 static int plain_key(const char *key, size_t len)
 {
-    return len && skip_string_plain((const unsigned char *)key, len, 0) == len;
+    const unsigned char *k = (const unsigned char *)key;
+    size_t i = 0; /* printable ASCII first, in one loop: names are mostly that */
+    while (i < len && k[i] >= 0x20 && k[i] < 0x80 && k[i] != '"' && k[i] != '\\') i++;
+    return len && (i == len || skip_string_plain(k, len, i) == len);
 }
 
 int na_json_compact_has(const char *meta, size_t n, uint32_t members, const char *key, size_t key_len)

@@ -481,7 +481,11 @@ static int vloc_get(newsarc_reader *r, vloc *l)
 {
     if (!l->st) {
         char msg[NA_ERRMSG];
-        l->st = na_reader_loc(r, l->art, l->loc, msg, NULL) == 0 ? 1 : 2;
+        if (l->art < r->n_arts && atomic_load_explicit(&r->loc_state[l->art / NA_LOC_CHUNK], memory_order_acquire) == 1) {
+            na_reader_loc_known(r, l->art, l->loc); /* decoded already: the usual case */
+            l->st = 1;
+        } else
+            l->st = na_reader_loc(r, l->art, l->loc, msg, NULL) == 0 ? 1 : 2;
     }
     return l->st;
 }
