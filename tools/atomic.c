@@ -20,6 +20,12 @@ static char g_tmp_path[4096];
 
 static void on_signal(int sig)
 {
+    static int said;
+    if (sig == SIGBUS && !__atomic_exchange_n(&said, 1, __ATOMIC_SEQ_CST)) { /* only a mapped input cut short raises it (pack's map_feeds); once, whichever threads hit it */
+        static const char m[] = "newsarc: an input file was cut short while it was being read again; no archive written\n";
+        ssize_t w = write(2, m, sizeof m - 1);
+        (void)w;
+    }
     if (g_have_tmp) unlink(g_tmp_path);
     signal(sig, SIG_DFL);
     raise(sig);
@@ -53,6 +59,8 @@ int cli_atomic_begin(cli_atomic *a, const char *dest, int force)
     a->fd = fd;
     return 0;
 }
+
+void cli_atomic_guard_sigbus(void) { signal(SIGBUS, on_signal); }
 
 void cli_atomic_abort(cli_atomic *a)
 {

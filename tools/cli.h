@@ -109,6 +109,8 @@ typedef struct cli_atomic {
 int cli_atomic_begin(cli_atomic *a, const char *dest, int force); /* 0, or -1 with a message */
 int cli_atomic_commit(cli_atomic *a);                            /* exit code; message on failure */
 void cli_atomic_abort(cli_atomic *a);
+/* SIGBUS (a mapped input cut short) removes the temporary file too, with a message. */
+void cli_atomic_guard_sigbus(void);
 
 /*
  * The article's text as UTF-8, decoded with the charset the archive

@@ -17,10 +17,14 @@ expect 0 "pack again" && same a1.nwa a2.nwa "same input packed twice"
 na pack $P -o a3.nwa src/news.jsonl src/tree
 expect 0 "pack, inputs in the other order" && same a1.nwa a3.nwa "INPUT order swapped"
 
-# pass 2 reading the lines again by pread instead of io_uring (where the build has it)
+# pass 2 reading the lines again from the file (io_uring where the build has
+# it, else pread) instead of from its mapping (the default for feeds up to 1 GiB)
+export NEWSARC_NO_MMAP=1
+na pack $P -o a3m.nwa src/tree src/news.jsonl
+expect 0 "pack with NEWSARC_NO_MMAP" && same a1.nwa a3m.nwa "read instead of mapped"
 export NEWSARC_NO_IO_URING=1
 na pack $P -o a3p.nwa src/tree src/news.jsonl
-unset NEWSARC_NO_IO_URING
+unset NEWSARC_NO_IO_URING NEWSARC_NO_MMAP
 expect 0 "pack with NEWSARC_NO_IO_URING" && same a1.nwa a3p.nwa "pread instead of io_uring"
 
 # JSONL lines reversed (same file name in another directory)

@@ -4,7 +4,7 @@
  *
  * It counts calls of one kind on files whose path contains a substring and
  * makes the Nth one misbehave.  Environment:
- *   FAULT_OP      write | read | fsync | close | rename | link   (fsync includes
+ *   FAULT_OP      write | read | fsync | close | rename | link | mmap   (fsync includes
  *                 fdatasync; rename includes renameat and renameat2; link
  *                 includes linkat and renameat2 with RENAME_NOREPLACE, the
  *                 no-replace placement extract uses where it can)
@@ -34,10 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-enum { OP_NONE, OP_WRITE, OP_READ, OP_FSYNC, OP_CLOSE, OP_RENAME, OP_LINK };
+enum { OP_NONE, OP_WRITE, OP_READ, OP_FSYNC, OP_CLOSE, OP_RENAME, OP_LINK, OP_MMAP };
 enum { ACT_FAIL, ACT_SHORT, ACT_PAUSE, ACT_EVERY };
 
 static int g_op = OP_NONE, g_act = ACT_FAIL, g_errno = ENOSPC;
@@ -57,6 +58,7 @@ static void setup(void)
         else if (!strcmp(op, "close")) g_op = OP_CLOSE;
         else if (!strcmp(op, "rename")) g_op = OP_RENAME;
         else if (!strcmp(op, "link")) g_op = OP_LINK;
+        else if (!strcmp(op, "mmap")) g_op = OP_MMAP;
     }
     const char *n = getenv("FAULT_N");
     if (n) g_n = strtol(n, NULL, 10);
@@ -163,6 +165,26 @@ ssize_t read(int fd, void *buf, size_t len)
         }
     }
     return real_read(fd, buf, len);
+}
+
+/* mmap: the Nth mapping of a matching file succeeds, then the file is cut
+ * to half its length (another process truncating an input being packed):
+ * touching the mapping past the new end raises SIGBUS. */
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    REAL(void *, mmap, void *, size_t, int, int, int, off_t);
+    setup();
+    void *m = real_mmap(addr, len, prot, flags, fd, off);
+    if (m != MAP_FAILED && g_op == OP_MMAP && fd >= 0 && hit(OP_MMAP, fd_matches(fd))) {
+        char link[64], path[PATH_MAX];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, path, sizeof path - 1);
+        if (n > 0) {
+            path[n] = 0;
+            if (truncate(path, (off_t)(len / 2)) != 0) perror("faultshim: truncate");
+        }
+    }
+    return m;
 }
 
 int fsync(int fd)

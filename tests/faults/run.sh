@@ -270,6 +270,16 @@ if [ $rc -eq 2 ] && [ ! -e "$dest" ] && grep -qi "no space" "$work/err" && grep 
 else bad ".jsonl.zst spill write ENOSPC: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent): $(head -c 300 "$work/err")"
 fi
 
+# ---- a feed cut short while pack reads it again from its mapping -------------------------
+cp "$work/rnd.jsonl" "$work/cut.jsonl"
+rm -f "$dest"
+env LD_PRELOAD="$preload" FAULT_OP=mmap FAULT_N=1 FAULT_MATCH=cut.jsonl \
+    "$NEWSARC" pack -q -o "$dest" "$work/cut.jsonl" >/dev/null 2>"$work/err"
+rc=$?
+if [ $rc -ne 0 ] && [ ! -e "$dest" ] && [ -z "$(leftovers "$d")" ] && grep -q "cut short" "$work/err"; then ok
+else bad "feed truncated after mapping: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent), leftovers '$(leftovers "$d")': $(head -c 300 "$work/err")"
+fi
+
 # ---- extract ----------------------------------------------------------------------------
 # run_extract LABEL FORCE ENV...: extract into $x with a fault on its temporary files
 x=$work/x
