@@ -1300,14 +1300,6 @@ static int sort_by_id(const newsarc_writer *w, uint32_t *ord)
     return 0;
 }
 
-/* Placement key alone: (name or url, id); the key through its rank. */
-static int cmp_key(const w_article *a, const w_article *b)
-{
-    uint32_t ra = g_ents[a->place_ent].rank, rb = g_ents[b->place_ent].rank;
-    if (ra != rb) return ra < rb ? -1 : 1;
-    return memcmp(a->id, b->id, NA_HASH);
-}
-
 #define NA_CLUSTER_BUCKET_MAX 32
 
 typedef struct band_item {
@@ -1424,21 +1416,23 @@ static void *lsh_join(void *arg)
 /*
  * Each article's cluster is the member of its group (lsh_join's parent)
  * with the smallest placement key, so the result depends only on the set
- * of articles.  The band keys live in the article records' union with the
- * placement fields: cluster ids are written only now, after the last band
- * was read.
+ * of articles.  rank[i] is the placement-key rank of article uniq[i]; uniq
+ * is in id order, so (rank[i], i) orders the keys (placement key, id) as
+ * cmp_key does, without reading the records.  cl[i] gets article i's
+ * representative (a uniq position); it is also written into the records
+ * (plan_blocks reads it there), whose union with the band keys is free
+ * only now, after the last band was read.
  */
-static void cluster_articles(newsarc_writer *w, const uint32_t *uniq, size_t n, uint32_t *parent)
+static void cluster_articles(newsarc_writer *w, const uint32_t *uniq, size_t n, uint32_t *parent, const uint32_t *rank,
+                             uint32_t *cl)
 {
-    for (size_t i = 0; i < n; i++) w->arts[uniq[i]].u.at.cluster = UINT32_MAX;
+    for (size_t i = 0; i < n; i++) cl[i] = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
-        uint32_t root = uf_find(parent, (uint32_t)i);
-        w_article *ra = &w->arts[uniq[root]];
-        if (ra->u.at.cluster == UINT32_MAX || cmp_key(&w->arts[uniq[i]], &w->arts[uniq[ra->u.at.cluster]]) < 0)
-            ra->u.at.cluster = (uint32_t)i;
+        uint32_t root = uf_find(parent, (uint32_t)i), c = cl[root];
+        if (c == UINT32_MAX || rank[i] < rank[c] || (rank[i] == rank[c] && i < c)) cl[root] = (uint32_t)i;
     }
-    for (size_t i = 0; i < n; i++)
-        w->arts[uniq[i]].u.at.cluster = w->arts[uniq[uf_find(parent, (uint32_t)i)]].u.at.cluster;
+    for (size_t i = 0; i < n; i++) cl[i] = cl[uf_find(parent, (uint32_t)i)]; /* a root keeps its own */
+    for (size_t i = 0; i < n; i++) w->arts[uniq[i]].u.at.cluster = cl[i];
 }
 
 /*
@@ -2729,15 +2723,13 @@ static int cmp_run_at(const void *x, const void *y)
  * representative is its cluster's first member by key) the placement.
  * (qsort with a comparator was 0.9 s of m1's pack, on one core.)
  */
-static int place_articles(build *b)
+static int place_articles(build *b, const uint32_t *rank, const uint32_t *cl)
 {
     newsarc_writer *w = b->w;
     size_t n = b->n_uniq;
     uint32_t n_ranks = 0;
-    for (size_t p = 0; p < n; p++) {
-        uint32_t r = w->ents[w->arts[b->uniq[p]].place_ent].rank;
-        if (r >= n_ranks) n_ranks = r + 1;
-    }
+    for (size_t p = 0; p < n; p++)
+        if (rank[p] >= n_ranks) n_ranks = rank[p] + 1;
     size_t nc = (n_ranks > n ? n_ranks : n) + 1;
     uint32_t *cnt = calloc(nc, sizeof *cnt), *keyord = malloc(sizeof *keyord * (n ? n : 1));
     b->place = malloc(sizeof *b->place * (n ? n : 1));
@@ -2747,15 +2739,15 @@ static int place_articles(build *b)
         return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     }
     /* key order: by rank, stably over id order */
-    for (size_t p = 0; p < n; p++) cnt[w->ents[w->arts[b->uniq[p]].place_ent].rank + 1]++;
+    for (size_t p = 0; p < n; p++) cnt[rank[p] + 1]++;
     for (size_t r = 1; r <= n_ranks; r++) cnt[r] += cnt[r - 1];
-    for (size_t p = 0; p < n; p++) keyord[cnt[w->ents[w->arts[b->uniq[p]].place_ent].rank]++] = (uint32_t)p;
+    for (size_t p = 0; p < n; p++) keyord[cnt[rank[p]]++] = (uint32_t)p;
     /* keypos of every article, in b->place for now */
     uint32_t *keypos = b->place;
     for (size_t k = 0; k < n; k++) keypos[keyord[k]] = (uint32_t)k;
     /* placement: by the representative's key position, stably over key order */
     memset(cnt, 0, nc * sizeof *cnt);
-    for (size_t p = 0; p < n; p++) cnt[keypos[w->arts[b->uniq[p]].u.at.cluster] + 1]++;
+    for (size_t p = 0; p < n; p++) cnt[keypos[cl[p]] + 1]++;
     for (size_t k = 1; k <= n; k++) cnt[k] += cnt[k - 1];
     uint32_t *rep = malloc(sizeof *rep * (n ? n : 1)); /* the representative's key position, per article */
     if (!rep) {
@@ -2763,7 +2755,7 @@ static int place_articles(build *b)
         free(keyord);
         return na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
     }
-    for (size_t p = 0; p < n; p++) rep[p] = keypos[w->arts[b->uniq[p]].u.at.cluster];
+    for (size_t p = 0; p < n; p++) rep[p] = keypos[cl[p]];
     for (size_t k = 0; k < n; k++) {
         uint32_t p = keyord[k];
         b->place[cnt[rep[p]]++] = p; /* keypos is no longer read */
@@ -2951,11 +2943,20 @@ static int finish(build *b, newsarc_sign_fn sign, void *sign_ctx)
     side_wait(&sd);
     free(ord);
     if (!rc && lj.rc) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
-    /* placement order over unique articles (positions in uniq) */
-    if (!rc) cluster_articles(w, b->uniq, b->n_uniq, lj.parent);
+    /* placement order over unique articles (positions in uniq), from each
+     * one's key rank and representative gathered once into dense arrays
+     * (the records are 1M random reads away each time) */
+    uint32_t *rank = rc ? NULL : malloc(sizeof *rank * (b->n_uniq ? b->n_uniq : 1));
+    uint32_t *cl = rc ? NULL : malloc(sizeof *cl * (b->n_uniq ? b->n_uniq : 1));
+    if (!rc && (!rank || !cl)) rc = na_set_error(w->msg, NEWSARC_E_NOMEM, "out of memory");
+    if (!rc) {
+        for (size_t p = 0; p < b->n_uniq; p++) rank[p] = w->ents[w->arts[b->uniq[p]].place_ent].rank;
+        cluster_articles(w, b->uniq, b->n_uniq, lj.parent, rank, cl);
+    }
     free(lj.parent);
-    if (rc) return rc;
-    rc = place_articles(b);
+    if (!rc) rc = place_articles(b, rank, cl);
+    free(rank);
+    free(cl);
     if (rc) return rc;
     rc = order_by_location(b);
     if (rc) return rc;
