@@ -21,8 +21,8 @@ static char g_tmp_path[4096];
 static void on_signal(int sig)
 {
     static int said;
-    if (sig == SIGBUS && !__atomic_exchange_n(&said, 1, __ATOMIC_SEQ_CST)) { /* only a mapped input cut short raises it (pack's map_feeds); once, whichever threads hit it */
-        static const char m[] = "newsarc: an input file was cut short while it was being read again; no archive written\n";
+    if (sig == SIGBUS && !__atomic_exchange_n(&said, 1, __ATOMIC_SEQ_CST)) { /* only a mapped input raises it (pack's map_feeds: cut short, or a read error where the file lives); once, whichever threads hit it */
+        static const char m[] = "newsarc: a mapped input file could not be read again (cut short by another program, or an I/O error); no archive written\n";
         ssize_t w = write(2, m, sizeof m - 1);
         (void)w;
     }

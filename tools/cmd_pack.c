@@ -320,13 +320,14 @@ static int fetch_many(void *ctx, size_t n, const uint64_t *locators, void *const
  * lookup and a copy each: on the million-article feed 2.4 s of system time
  * out of 12 s of CPU.  Feeds up to MAP_BUDGET in all (and a quarter of the
  * RAM) are mapped instead and their lines copied from the mapping: system
- * time 1.3 s, wall time -6% (spec/BENCHMARKS.md).  The pages are the page
- * cache's, which holds them either way, but they count in the process's RSS
- * while mapped, hence the budget: a larger feed (the 10 GB one, in 512 MB)
- * is read line by line as before.  A file cut short while mapped would
- * raise SIGBUS: cli_atomic_guard_sigbus removes the temporary output and
- * says so.  NEWSARC_NO_MMAP=1 reads every feed line by line (the tests
- * compare the two).
+ * time 1.3 s, wall time 7-14% less (spec/BENCHMARKS.md).  The pages are
+ * the page cache's, which holds them either way, but they count in the
+ * process's RSS while mapped, hence the budget: a larger feed (the 10 GB
+ * one, in 512 MB) is read line by line as before.  A file cut short while
+ * mapped (or a read error where it lives) raises SIGBUS:
+ * cli_atomic_guard_sigbus removes the temporary output and says so.
+ * NEWSARC_NO_MMAP=1 reads every feed line by line (the tests compare the
+ * two).
  */
 #define MAP_BUDGET ((uint64_t)1 << 30)
 

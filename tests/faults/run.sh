@@ -276,7 +276,7 @@ rm -f "$dest"
 env LD_PRELOAD="$preload" FAULT_OP=mmap FAULT_N=1 FAULT_MATCH=cut.jsonl \
     "$NEWSARC" pack -q -o "$dest" "$work/cut.jsonl" >/dev/null 2>"$work/err"
 rc=$?
-if [ $rc -ne 0 ] && [ ! -e "$dest" ] && [ -z "$(leftovers "$d")" ] && grep -q "cut short" "$work/err"; then ok
+if [ $rc -ne 0 ] && [ ! -e "$dest" ] && [ -z "$(leftovers "$d")" ] && grep -q "could not be read again (cut short" "$work/err"; then ok
 else bad "feed truncated after mapping: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent), leftovers '$(leftovers "$d")': $(head -c 300 "$work/err")"
 fi
 
