@@ -271,7 +271,7 @@ typedef struct newsarc_info {
     int signed_;               /* 1 if the signature slot is filled */
     uint64_t dict_section_size; /* DICT section bytes (the dictionary is stored compressed) */
     uint64_t text_info_size;    /* attr section bytes (0 = no text information) */
-    uint64_t other_size;        /* the rest: header, manifest, signature slot, footer, other optional sections */
+    uint64_t other_size;        /* the rest: header, manifest, signature slot, footer, optional sections this version does not know */
 } newsarc_info;
 
 typedef struct newsarc_article_info {

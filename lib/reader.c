@@ -1259,6 +1259,8 @@ static int attr_records(newsarc_reader *r, const uint8_t *q, uint32_t first, uin
 
 static int attr_decompress_error(newsarc_reader *r, size_t rc)
 {
+    if (ZSTD_isError(rc) && ZSTD_getErrorCode(rc) == ZSTD_error_memory_allocation)
+        return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
     if (ZSTD_isError(rc) && ZSTD_getErrorCode(rc) == ZSTD_error_checksum_wrong)
         return NA_CORRUPT(r, "attr table is damaged (its content checksum does not match)");
     return NA_CORRUPT(r, "attr table does not decompress");
@@ -1304,10 +1306,18 @@ int na_reader_check_attr(newsarc_reader *r, ZSTD_DCtx *d)
     uint8_t *buf = malloc(WIN);
     if (!buf) return na_set_error(r->msg, NEWSARC_E_NOMEM, "out of memory");
     ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters);
+    /* any window, as the one-shot decoder of na_reader_load_attr takes (zstd's
+     * buffer is at most the table, which that path allocates whole) */
+    ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, ZSTD_dParam_getBounds(ZSTD_d_windowLogMax).upperBound);
     ZSTD_inBuffer in = {f, flen, 0};
     uint64_t done = 0; /* table bytes decompressed */
     size_t have = 0, head = 0;
     uint32_t nnames = 0, next = 0;
+    /* the first problem in the table's content is kept and the frame decoded
+     * to its end: a frame that does not decode (checksum, damage) is what
+     * na_reader_load_attr reports first, so it is reported first here too */
+    int found = 0, saved = 0, head_done = 0;
+    char found_msg[NA_ERRMSG];
     for (;;) {
         ZSTD_outBuffer out = {buf, WIN, have};
         size_t zr = ZSTD_decompressStream(d, &out, &in);
@@ -1318,24 +1328,27 @@ int na_reader_check_attr(newsarc_reader *r, ZSTD_DCtx *d)
         done += out.pos - have;
         have = out.pos;
         size_t at = 0;
-        if (!head && (have >= ATTR_HEAD_MAX || done == ts)) {
-            if (have < 12) {
-                rc = NA_CORRUPT(r, "attr table has the wrong size");
-                break;
-            }
-            if ((rc = attr_head(r, buf, have, ts, &head, &nnames)) != 0) break;
+        if (!found && !head_done && (have >= ATTR_HEAD_MAX || done == ts)) {
+            found = have < 12 ? NA_CORRUPT(r, "attr table has the wrong size") : attr_head(r, buf, have, ts, &head, &nnames);
+            head_done = 1;
             at = head;
         }
-        if (head) {
+        if (!found && head_done) {
             uint32_t n = (uint32_t)((have - at) / NA_ATTR_REC);
-            if ((rc = attr_records(r, buf + at, next, n, nnames)) != 0) break;
+            found = attr_records(r, buf + at, next, n, nnames);
             next += n;
             at += (size_t)n * NA_ATTR_REC;
-            memmove(buf, buf + at, have - at);
-            have -= at;
         }
+        if (found) {
+            if (!saved) snprintf(found_msg, sizeof found_msg, "%s", r->msg);
+            saved = 1;
+            at = have; /* from here on only decoded */
+        }
+        memmove(buf, buf + at, have - at);
+        have -= at;
         if (!zr) { /* the frame ended (its checksum matched) */
             if (done != ts) rc = attr_decompress_error(r, zr);
+            else if (found) rc = na_set_error(r->msg, found, "%s", found_msg);
             break;
         }
     }

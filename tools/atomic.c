@@ -22,7 +22,7 @@ static void on_signal(int sig)
 {
     static int said;
     if (sig == SIGBUS && !__atomic_exchange_n(&said, 1, __ATOMIC_SEQ_CST)) { /* only a mapped input raises it (pack's map_feeds: cut short, or a read error where the file lives); once, whichever threads hit it */
-        static const char m[] = "newsarc: a mapped input file could not be read again (cut short by another program, or an I/O error); no archive written\n";
+        static const char m[] = "newsarc: a mapped input file could not be read again (cut short by another program, or an I/O error); pack stopped, no archive file left\n";
         ssize_t w = write(2, m, sizeof m - 1);
         (void)w;
     }

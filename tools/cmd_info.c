@@ -76,7 +76,7 @@ int cmd_info(int argc, char **argv)
         printf("  metadata:    %llu bytes\n", (unsigned long long)in.meta_size);
         printf("  index:       %llu bytes\n", (unsigned long long)in.index_size);
         if (in.text_info_size) printf("  text info:   %llu bytes\n", (unsigned long long)in.text_info_size);
-        printf("  other:       %llu bytes (header, manifest, signature slot, footer)\n", (unsigned long long)in.other_size);
+        printf("  other:       %llu bytes (header, manifest, signature slot, footer, unknown sections)\n", (unsigned long long)in.other_size);
         newsarc_text_info ti;
         if (newsarc_reader_text_info(r, 0, &ti) == 0)
             printf("text info:     %s\n", !ti.present ? "none" : newsarc_reader_norm_options(r) == 0 ? "charset, script, norm_id (default normalization)"

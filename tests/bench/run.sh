@@ -146,8 +146,9 @@ measure() {
     spent=$((spent + t1 - t0))
     written=$((written + $(stat -c %s "$W/$key.out")))
     # enough after 5 s, but at least two runs below 20 s: one stalled run is not the answer;
-    # and enough after 1 GiB of output kept aside (m1's listing, 355 MB, repeated for 5 s
-    # left gigabytes of dirty pages that slowed the later runs: 0.28 -> 0.8 s)
+    # and enough after 1 GiB of standard output kept aside (m1's listing, 355 MB, repeated
+    # for 5 s left gigabytes of dirty pages that slowed the later runs: 0.28 -> 0.8 s;
+    # outputs written to files or directories of their own are not counted)
     [ "$spent" -ge 5000000 ] && { [ "$i" -ge 1 ] || [ "$spent" -ge 20000000 ]; } && break
     [ "$i" -ge 1 ] && [ "$written" -ge 1073741824 ] && break
   done

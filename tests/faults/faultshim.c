@@ -173,9 +173,12 @@ ssize_t read(int fd, void *buf, size_t len)
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
     REAL(void *, mmap, void *, size_t, int, int, int, off_t);
-    setup();
     void *m = real_mmap(addr, len, prot, flags, fd, off);
-    if (m != MAP_FAILED && g_op == OP_MMAP && fd >= 0 && hit(OP_MMAP, fd_matches(fd))) {
+    /* setup() only for a file mapping under FAULT_OP=mmap: the loader and the
+     * sanitizer runtime map memory before the environment can be read, and
+     * setup() reads it once for good */
+    const char *op = fd >= 0 ? getenv("FAULT_OP") : NULL;
+    if (m != MAP_FAILED && op && !strcmp(op, "mmap") && hit(OP_MMAP, fd_matches(fd))) {
         char link[64], path[PATH_MAX];
         snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
         ssize_t n = readlink(link, path, sizeof path - 1);

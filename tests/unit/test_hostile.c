@@ -895,11 +895,75 @@ static void first_attr_problem(void *ctx, const newsarc_problem *p)
     if (!m[0] && !strcmp(p->section, "attr")) snprintf(m, 200, "%s", p->message);
 }
 
+/* The base archive with an attr section around the zstd frame z (table of ts bytes). */
+static void with_attr_zframe(const tu_buf *b, const uint8_t *z, size_t zl, uint64_t ts, tu_buf *out)
+{
+    arch a;
+    split_archive(b, &a);
+    uint8_t hdr[12 + 12];
+    na_frame_header(hdr, (uint32_t)(4 + 12 + zl), "attr");
+    na_st32(hdr + 12, 0);
+    na_st64(hdr + 16, ts);
+    buf_set(&a.extra, hdr, sizeof hdr);
+    put(&a.extra, z, zl);
+    memcpy(a.extra_type, "attr", 5);
+    a.list_extra = 1;
+    assemble(&a, RESEAL, out);
+    free_arch(&a);
+}
+
+/* An attr table of n records (count field n_count), charset names cs, record bad_at malformed. */
+static void attr_table(tu_buf *t, uint32_t n, uint32_t n_count, const char *const *cs, int n_names, uint32_t bad_at)
+{
+    uint8_t w[4];
+    na_st32(w, n_count);
+    put(t, w, 4);
+    na_st32(w, 0);
+    put(t, w, 4);
+    na_st32(w, (uint32_t)n_names);
+    put(t, w, 4);
+    for (int i = 0; i < n_names; i++) {
+        uint8_t l = (uint8_t)strlen(cs[i]);
+        put(t, &l, 1);
+        put(t, cs[i], l);
+    }
+    uint8_t rec[NA_ATTR_REC] = {0};
+    rec[0] = NA_ATTR_PRESENT;
+    rec[12] = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        rec[2] = i == bad_at ? 4 : 0; /* "declared by": 0..3 */
+        put(t, rec, sizeof rec);
+    }
+}
+
+/* text_info (the table loaded whole) and verify (checked through its window)
+ * say the same about archive c's attr section: both accept it, or both give
+ * the same message.  want: the message expected ("" = accepted). */
+static void attr_verdicts_agree(const tu_buf *c, const char *want, const char *what)
+{
+    newsarc_reader *r = NULL;
+    cr_assert_eq(newsarc_reader_open_mem(&r, c->data, c->len), 0, "%s: open", what);
+    newsarc_text_info ti;
+    int rt = newsarc_reader_text_info(r, 0, &ti);
+    char loaded[200];
+    snprintf(loaded, sizeof loaded, "%s", rt ? newsarc_reader_error(r) : "");
+    newsarc_reader_free(r);
+    cr_assert_eq(newsarc_reader_open_mem(&r, c->data, c->len), 0);
+    char checked[200] = "";
+    int rv = newsarc_reader_verify(r, 2, first_attr_problem, checked);
+    newsarc_reader_free(r);
+    cr_expect_str_eq(loaded, want, "%s: text_info says '%s'", what, loaded);
+    cr_expect_str_eq(checked, want, "%s: verify says '%s'", what, checked);
+    cr_expect_eq(rv, want[0] ? C : 0, "%s: verify returns %d", what, rv);
+}
+
 /*
  * verify checks the attr table through a window of about 180 KiB (6,000
- * records) instead of loading it: with 14,000 articles a malformed record
+ * records) instead of loading it: with 14,000 articles, a malformed record
  * in the first window, at the seams a 128 KiB zstd block makes and in the
- * last one is named by verify exactly as by the loading reader (text_info).
+ * last one, a damaged frame (which wins over a bad record before it, as when
+ * the table is decoded whole first), a window of 256 MiB, bad names and
+ * counts: verify says what the loading reader (text_info) says, word for word.
  */
 Test(hostile, attr_checked_in_windows_as_when_loaded, .timeout = 120)
 {
@@ -915,26 +979,70 @@ Test(hostile, attr_checked_in_windows_as_when_loaded, .timeout = 120)
     char msg[512];
     tu_buf b = {0};
     cr_assert_eq(tu_pack(many, N, NULL, &o, &b, msg, sizeof msg), 0, "pack: %s", msg);
-    static const char *const charsets[] = {"ISO-8859-6", "UTF-8"};
+    static const char *const charsets[] = {"ISO-8859-6", "UTF-8"}, *const unsorted[] = {"UTF-8", "ISO-8859-6"};
     static const uint32_t bad[] = {UINT32_MAX, 0, 4368, 4369, 4370, 6006, 6007, 6008, 8737, 8738, 12000, N - 1};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         tu_buf c;
         newsarc_reader *r;
         with_attr_bad(&b, N, charsets, 2, NA_ATTR_PRESENT, 0, bad[k], "many records", &c, &r);
-        newsarc_text_info ti;
-        int rt = newsarc_reader_text_info(r, 0, &ti);
-        char loaded[200];
-        snprintf(loaded, sizeof loaded, "%s", rt ? newsarc_reader_error(r) : "");
         newsarc_reader_free(r);
-        cr_assert_eq(newsarc_reader_open_mem(&r, c.data, c.len), 0);
-        char checked[200] = "";
-        int rv = newsarc_reader_verify(r, 2, first_attr_problem, checked);
-        newsarc_reader_free(r);
-        char want[200] = "";
+        char want[200] = "", what[64];
         if (bad[k] != UINT32_MAX) snprintf(want, sizeof want, "attr record %u is malformed", bad[k]);
-        cr_expect_str_eq(loaded, want, "bad record %u: text_info says '%s'", bad[k], loaded);
-        cr_expect_str_eq(checked, want, "bad record %u: verify says '%s'", bad[k], checked);
-        cr_expect_eq(rv, bad[k] == UINT32_MAX ? 0 : C, "bad record %u: verify returns %d", bad[k], rv);
+        snprintf(what, sizeof what, "bad record %u", bad[k]);
+        attr_verdicts_agree(&c, want, what);
+        tu_buf_free(&c);
+    }
+    struct {
+        uint32_t bad_at, count;
+        const char *const *names;
+        int window28, flip_last, flip_mid;
+        const char *want, *what;
+    } cases[] = {
+        {0, N, charsets, 0, 1, 0, "attr table is damaged (its content checksum does not match)",
+         "bad record 0 and a wrong checksum"},
+        {UINT32_MAX, N, charsets, 0, 0, 1, NULL, "a byte of the frame's middle flipped"},
+        {5, N, charsets, 0, 0, 1, NULL, "bad record 5 and a byte of the frame's middle flipped"},
+        {UINT32_MAX, N, charsets, 1, 0, 0, "", "a window of 256 MiB"},
+        {0, N, charsets, 1, 0, 0, "attr record 0 is malformed", "bad record 0, a window of 256 MiB"},
+        {UINT32_MAX, N, unsorted, 0, 0, 0, "attr charset names are not sorted", "names out of order"},
+        {UINT32_MAX, N - 1, charsets, 0, 0, 0, "attr table does not describe every article", "count one short"},
+        {UINT32_MAX, N + 1, charsets, 0, 0, 0, "attr table does not describe every article", "count one over"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        tu_buf t = {0}, c;
+        attr_table(&t, N, cases[k].count, cases[k].names, 2, cases[k].bad_at);
+        size_t cap = ZSTD_compressBound(t.len);
+        uint8_t *z = malloc(cap);
+        ZSTD_CCtx *cc = ZSTD_createCCtx();
+        cr_assert(z && cc);
+        ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 3);
+        ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+        if (cases[k].window28) ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, 10);
+        size_t zl = ZSTD_compress2(cc, z, cap, t.data, t.len);
+        ZSTD_freeCCtx(cc);
+        cr_assert(!ZSTD_isError(zl));
+        if (cases[k].window28) { /* the descriptor says 2^28 (exponent 18 over 2^10); the data needs 2^10 */
+            cr_assert((z[4] & 0x20) == 0, "a window descriptor is present");
+            z[5] = (uint8_t)(18 << 3);
+        }
+        if (cases[k].flip_last) z[zl - 1] ^= 0x55;
+        if (cases[k].flip_mid) z[zl / 2] ^= 0x55;
+        with_attr_zframe(&b, z, zl, t.len, &c);
+        if (cases[k].want) attr_verdicts_agree(&c, cases[k].want, cases[k].what);
+        else { /* whichever decoding error zstd finds: the same from both, and not accepted */
+            newsarc_reader *r = NULL;
+            cr_assert_eq(newsarc_reader_open_mem(&r, c.data, c.len), 0);
+            newsarc_text_info ti;
+            int rt = newsarc_reader_text_info(r, 0, &ti);
+            char loaded[200];
+            snprintf(loaded, sizeof loaded, "%s", rt ? newsarc_reader_error(r) : "");
+            newsarc_reader_free(r);
+            cr_expect(rt != 0 && strncmp(loaded, "attr table ", 11) == 0 && !strstr(loaded, "record"),
+                      "%s: text_info says '%s'", cases[k].what, loaded);
+            attr_verdicts_agree(&c, loaded, cases[k].what);
+        }
+        free(z);
+        tu_buf_free(&t);
         tu_buf_free(&c);
     }
     tu_buf_free(&b);
