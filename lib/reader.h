@@ -85,8 +85,9 @@ struct newsarc_reader {
 };
 
 int na_reader_load_attr(newsarc_reader *r);
-/* The same checks as na_reader_load_attr without keeping the table (verify):
- * decompressed through a window of about 180 KiB with d. */
+/* The same checks and messages as na_reader_load_attr without keeping the
+ * table (verify): decompressed through a window of about 180 KiB with d, plus
+ * zstd's own window buffer in d (at most the table: 2 MiB at level 3). */
 int na_reader_check_attr(newsarc_reader *r, ZSTD_DCtx *d);
 
 int na_corrupt_at(newsarc_reader *r, const char *file, int line, const char *fmt, ...)
