@@ -143,8 +143,15 @@ for sec in META attr INDX; do
     for k in $(seq 0 39); do
         pos=$((from + 12 + (span - 12) * k / 40))
         cp feed.nwa ck.nwa; flip_byte ck.nwa $pos
-        na list --json ck.nwa
+        na list --json -T 3 ck.nwa
         [ "$rc" = 1 ] || missed="$missed $pos(exit $rc)"
+        [ "$sec" = attr ] || continue
+        # the same verdict, lines and message with one thread as with several
+        rc3=$rc; cp out ck3.out; cp err ck3.err
+        na list --json -T 1 ck.nwa
+        [ "$rc" = "$rc3" ] || fail "list --json, attr byte $pos flipped: exit $rc with 1 thread, $rc3 with 3"
+        same out ck3.out "list --json, attr byte $pos flipped: output with 1 thread differs from 3"
+        same err ck3.err "list --json, attr byte $pos flipped: message with 1 thread differs from 3"
     done
     [ -z "$missed" ] || fail "list --json, $sec byte flipped and not caught at:$missed"
 done
