@@ -828,42 +828,57 @@ Test(hostile, unknown_and_optional_sections)
     tu_buf_free(&b);
 }
 
-/* An "attr" section (FORMAT.md 4.9) built by hand around a charset-name
- * table: sorted names are accepted, unsorted or repeated ones are damage. */
-static void attr_frame_bad(tu_buf *out, uint32_t n_arts, const char *const *cs, int n_names, uint8_t flags,
-                           uint8_t norm0, uint32_t bad_at)
+/* An attr table (FORMAT.md 4.9) of n records, n_count in its count field,
+ * charset names cs, every record with flags and norm_id first byte norm0,
+ * record bad_at malformed ("declared by" out of range). */
+static void attr_table(tu_buf *t, uint32_t n, uint32_t n_count, const char *const *cs, int n_names, uint8_t flags,
+                       uint8_t norm0, uint32_t bad_at)
 {
-    tu_buf t = {0};
     uint8_t w[4];
-    na_st32(w, n_arts);
-    put(&t, w, 4);
+    na_st32(w, n_count);
+    put(t, w, 4);
     na_st32(w, 0);
-    put(&t, w, 4);
+    put(t, w, 4);
     na_st32(w, (uint32_t)n_names);
-    put(&t, w, 4);
+    put(t, w, 4);
     for (int i = 0; i < n_names; i++) {
         uint8_t l = (uint8_t)strlen(cs[i]);
-        put(&t, &l, 1);
-        put(&t, cs[i], l);
+        put(t, &l, 1);
+        put(t, cs[i], l);
     }
     uint8_t rec[NA_ATTR_REC] = {0};
     rec[0] = flags;
     rec[12] = 1;     /* chosen: name 1 */
     rec[14] = norm0; /* first byte of the norm_id field */
-    for (uint32_t i = 0; i < n_arts; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         rec[2] = i == bad_at ? 4 : 0; /* "declared by": 0..3 */
-        put(&t, rec, sizeof rec);
+        put(t, rec, sizeof rec);
     }
+}
+
+/* The attr section around the zstd frame z of a table of ts bytes. */
+static void attr_section(tu_buf *out, const uint8_t *z, size_t zl, uint64_t ts)
+{
+    uint8_t hdr[12 + 12]; /* frame header with type, reserved u32, table_size u64 */
+    na_frame_header(hdr, (uint32_t)(4 + 12 + zl), "attr");
+    na_st32(hdr + 12, 0);
+    na_st64(hdr + 16, ts);
+    buf_set(out, hdr, sizeof hdr);
+    put(out, z, zl);
+}
+
+/* An "attr" section built by hand around a charset-name table: sorted names
+ * are accepted, unsorted or repeated ones are damage. */
+static void attr_frame_bad(tu_buf *out, uint32_t n_arts, const char *const *cs, int n_names, uint8_t flags,
+                           uint8_t norm0, uint32_t bad_at)
+{
+    tu_buf t = {0};
+    attr_table(&t, n_arts, n_arts, cs, n_names, flags, norm0, bad_at);
     size_t cap = ZSTD_compressBound(t.len);
     uint8_t *z = malloc(cap);
     size_t zl = ZSTD_compress(z, cap, t.data, t.len, 3);
     cr_assert(!ZSTD_isError(zl));
-    uint8_t hdr[12 + 12]; /* frame header with type, reserved u32, table_size u64 */
-    na_frame_header(hdr, (uint32_t)(4 + 12 + zl), "attr");
-    na_st32(hdr + 12, 0);
-    na_st64(hdr + 16, t.len);
-    buf_set(out, hdr, sizeof hdr);
-    put(out, z, zl);
+    attr_section(out, z, zl, t.len);
     free(z);
     tu_buf_free(&t);
 }
@@ -900,40 +915,11 @@ static void with_attr_zframe(const tu_buf *b, const uint8_t *z, size_t zl, uint6
 {
     arch a;
     split_archive(b, &a);
-    uint8_t hdr[12 + 12];
-    na_frame_header(hdr, (uint32_t)(4 + 12 + zl), "attr");
-    na_st32(hdr + 12, 0);
-    na_st64(hdr + 16, ts);
-    buf_set(&a.extra, hdr, sizeof hdr);
-    put(&a.extra, z, zl);
+    attr_section(&a.extra, z, zl, ts);
     memcpy(a.extra_type, "attr", 5);
     a.list_extra = 1;
     assemble(&a, RESEAL, out);
     free_arch(&a);
-}
-
-/* An attr table of n records (count field n_count), charset names cs, record bad_at malformed. */
-static void attr_table(tu_buf *t, uint32_t n, uint32_t n_count, const char *const *cs, int n_names, uint32_t bad_at)
-{
-    uint8_t w[4];
-    na_st32(w, n_count);
-    put(t, w, 4);
-    na_st32(w, 0);
-    put(t, w, 4);
-    na_st32(w, (uint32_t)n_names);
-    put(t, w, 4);
-    for (int i = 0; i < n_names; i++) {
-        uint8_t l = (uint8_t)strlen(cs[i]);
-        put(t, &l, 1);
-        put(t, cs[i], l);
-    }
-    uint8_t rec[NA_ATTR_REC] = {0};
-    rec[0] = NA_ATTR_PRESENT;
-    rec[12] = 1;
-    for (uint32_t i = 0; i < n; i++) {
-        rec[2] = i == bad_at ? 4 : 0; /* "declared by": 0..3 */
-        put(t, rec, sizeof rec);
-    }
 }
 
 /* text_info (the table loaded whole) and verify (checked through its window)
@@ -1010,7 +996,7 @@ Test(hostile, attr_checked_in_windows_as_when_loaded, .timeout = 120)
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         tu_buf t = {0}, c;
-        attr_table(&t, N, cases[k].count, cases[k].names, 2, cases[k].bad_at);
+        attr_table(&t, N, cases[k].count, cases[k].names, 2, NA_ATTR_PRESENT, 0, cases[k].bad_at);
         size_t cap = ZSTD_compressBound(t.len);
         uint8_t *z = malloc(cap);
         ZSTD_CCtx *cc = ZSTD_createCCtx();
