@@ -67,18 +67,51 @@ static bool label_ok(const char *label)
 
 /* ---- charset names ------------------------------------------------------ */
 
+/*
+ * What ICU says about a label (its converter's name and widest character),
+ * remembered per thread: choosing a legacy text's charset asks it for the
+ * same few dozen labels again and again (widened_name alone checks a label
+ * against 11 others), and every answer opened a converter: 60,000 opens for
+ * the 425 files of a legacy-encoding test set.  Only answers are kept (an
+ * unknown label or a failed open is asked again); ICU's data does not
+ * change within a process, so the answers do not depend on the memo.
+ */
+typedef struct label_memo {
+    char label[NA_CHARSET_NAME];
+    char icu[NA_CHARSET_NAME];
+    int8_t max_char; /* ucnv_getMaxCharSize */
+} label_memo;
+#define LABEL_MEMO 64
+static _Thread_local label_memo g_label_memo[LABEL_MEMO];
+static _Thread_local unsigned g_label_memo_n, g_label_memo_next;
+
+static const label_memo *label_info(const char *label)
+{
+    if (!label_ok(label)) return NULL;
+    for (unsigned i = 0; i < g_label_memo_n; i++)
+        if (strcmp(g_label_memo[i].label, label) == 0) return &g_label_memo[i];
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *c = na_icu.ucnv_open(label, &e);
+    if (U_FAILURE(e) || !c) return NULL;
+    const char *nm = na_icu.ucnv_getName(c, &e);
+    label_memo *m = NULL;
+    if (U_SUCCESS(e) && nm) {
+        unsigned at = g_label_memo_n < LABEL_MEMO ? g_label_memo_n++ : g_label_memo_next++ % LABEL_MEMO;
+        m = &g_label_memo[at];
+        copy_name(m->label, label);
+        copy_name(m->icu, nm);
+        m->max_char = na_icu.ucnv_getMaxCharSize(c);
+    }
+    na_icu.ucnv_close(c);
+    return m;
+}
+
 /* ICU's internal converter name for label, copied to icu; false if unknown. */
 static bool icu_name(const char *label, char icu[NA_CHARSET_NAME])
 {
-    if (!label_ok(label)) return false;
-    UErrorCode e = U_ZERO_ERROR;
-    UConverter *c = na_icu.ucnv_open(label, &e);
-    if (U_FAILURE(e) || !c) return false;
-    const char *nm = na_icu.ucnv_getName(c, &e);
-    bool ok = U_SUCCESS(e) && nm != NULL;
-    if (ok) copy_name(icu, nm);
-    na_icu.ucnv_close(c);
-    return ok;
+    const label_memo *m = label_info(label);
+    if (m) copy_name(icu, m->icu);
+    return m != NULL;
 }
 
 /*
@@ -268,21 +301,22 @@ static int decode_uchars(const uint8_t *buf, size_t len, const char *charset, UC
     return 0;
 }
 
-/* UTF-16 -> malloc'd NUL-terminated UTF-8 (lone surrogates become U+FFFD). */
+/*
+ * UTF-16 -> malloc'd NUL-terminated UTF-8 (lone surrogates become U+FFFD),
+ * in one call: a unit gives at most 3 bytes (a surrogate pair 4 for 2).
+ */
 static int uchars_to_utf8(const UChar *u, int32_t ulen, char **out, size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
+    if (ulen < 0 || ulen > (INT32_MAX - 1) / 3) return NEWSARC_E_LIMIT;
+    int32_t cap = 3 * ulen + 1;
+    char *s = malloc((size_t)cap);
+    if (!s) return NEWSARC_E_NOMEM;
     UErrorCode e = U_ZERO_ERROR;
     int32_t need = 0, nsub = 0;
-    na_icu.u_strToUTF8WithSub(NULL, 0, &need, u, ulen, 0xFFFD, &nsub, &e);
-    if (e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) return NEWSARC_E_LIMIT;
-    if (need < 0 || need == INT32_MAX) return NEWSARC_E_LIMIT;
-    char *s = malloc((size_t)need + 1);
-    if (!s) return NEWSARC_E_NOMEM;
-    e = U_ZERO_ERROR;
-    na_icu.u_strToUTF8WithSub(s, need + 1, &need, u, ulen, 0xFFFD, &nsub, &e);
-    if (U_FAILURE(e)) {
+    na_icu.u_strToUTF8WithSub(s, cap, &need, u, ulen, 0xFFFD, &nsub, &e);
+    if (U_FAILURE(e) || need < 0 || need >= cap) {
         free(s);
         return NEWSARC_E_LIMIT;
     }
@@ -327,8 +361,10 @@ static int decodes_cleanly(const uint8_t *buf, size_t len, const char *charset)
         UChar *t = tmp;
         e = U_ZERO_ERROR;
         na_icu.ucnv_toUnicode(c, &t, tmp + 2048, &src, src_end, NULL, true, &e);
+        unsigned bad = 0; /* U+0000 or C1, or-ed without a branch (vectorized) */
         for (const UChar *p = tmp; p < t; p++)
-            if (*p == 0 || (*p >= 0x80 && *p <= 0x9F)) clean = 0;
+            bad |= (unsigned)(*p == 0) | (unsigned)((uint16_t)(*p - 0x80) < 0x20);
+        if (bad) clean = 0;
         if (e == U_BUFFER_OVERFLOW_ERROR) continue;
         if (U_FAILURE(e)) clean = 0;
         break;
@@ -651,12 +687,8 @@ static int judge_decoding(const uint8_t *buf, size_t len, const char *charset, p
 
 static bool single_byte(const char *charset)
 {
-    UErrorCode e = U_ZERO_ERROR;
-    UConverter *c = na_icu.ucnv_open(charset, &e);
-    if (U_FAILURE(e) || !c) return false;
-    bool sb = na_icu.ucnv_getMaxCharSize(c) == 1;
-    na_icu.ucnv_close(c);
-    return sb;
+    const label_memo *m = label_info(charset);
+    return m && m->max_char == 1;
 }
 
 
@@ -1460,18 +1492,32 @@ static int32_t unify_line_ends(UChar *u, int32_t n)
     return o;
 }
 
-/* Normalize src into a new malloc'd buffer with ICU normalizer nz. */
+/*
+ * Normalize src into a new malloc'd buffer with ICU normalizer nz: one call
+ * into a buffer of 2n + 16 units (NFC never grows a text, NFD rarely more
+ * than that), a second only when ICU says it needs more (asking for the size
+ * first was a whole second normalization of every text).
+ */
 static int normalize_with(const UNormalizer2 *nz, const UChar *src, int32_t n, UChar **dst, int32_t *dlen)
 {
-    UErrorCode e = U_ZERO_ERROR;
-    int32_t need = na_icu.unorm2_normalize(nz, src, n, NULL, 0, &e);
-    if (e != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(e)) return NEWSARC_E_LIMIT;
-    if (need < 0 || need >= INT32_MAX - 1) return NEWSARC_E_LIMIT;
-    UChar *d = malloc(((size_t)need + 1) * sizeof(UChar));
+    if (n < 0 || n > (INT32_MAX - 17) / 2) return NEWSARC_E_LIMIT;
+    int32_t cap = 2 * n + 16;
+    UChar *d = malloc((size_t)cap * sizeof(UChar));
     if (!d) return NEWSARC_E_NOMEM;
-    e = U_ZERO_ERROR;
-    int32_t got = na_icu.unorm2_normalize(nz, src, n, d, need + 1, &e);
-    if (U_FAILURE(e)) {
+    UErrorCode e = U_ZERO_ERROR;
+    int32_t got = na_icu.unorm2_normalize(nz, src, n, d, cap, &e);
+    if ((e == U_BUFFER_OVERFLOW_ERROR || U_SUCCESS(e)) && got >= cap && got < INT32_MAX - 1) { /* room for the NUL too */
+        cap = got + 1;
+        UChar *bigger = realloc(d, (size_t)cap * sizeof(UChar));
+        if (!bigger) {
+            free(d);
+            return NEWSARC_E_NOMEM;
+        }
+        d = bigger;
+        e = U_ZERO_ERROR;
+        got = na_icu.unorm2_normalize(nz, src, n, d, cap, &e);
+    }
+    if (U_FAILURE(e) || got < 0 || got >= cap) {
         free(d);
         return NEWSARC_E_LIMIT;
     }

@@ -464,6 +464,51 @@ Test(norm, same_text_in_every_charset_has_one_id)
     free(iso.p);
 }
 
+/* Texts whose NFD is more than twice as long (the first buffer ICU is
+ * given) and whose UTF-8 is three bytes a UTF-16 unit: both buffers sized
+ * without asking ICU first must still give ICU's whole answer. */
+Test(norm, buffers_for_expanding_texts)
+{
+    enum { N = 300 };
+    /* U+1F82 (4 code points in NFD, composed again by NFC) and U+0390 (3) */
+    char *in = malloc(N * 6 + 1);
+    cr_assert_not_null(in);
+    size_t n = 0;
+    for (int i = 0; i < N; i++) {
+        memcpy(in + n, i % 2 ? "\xe1\xbe\x82" : "\xce\x90", i % 2 ? 3 : 2);
+        n += i % 2 ? 3 : 2;
+    }
+    char *out;
+    size_t len;
+    cr_assert_eq(na_text_normalize_icu((const uint8_t *)in, n, "UTF-8", 0, &out, &len), 0);
+    cr_assert(len == n && memcmp(out, in, n) == 0, "NFC(NFD(x)) of an NFC text is the text");
+    free(out);
+    /* the same text as UTF-16LE with a BOM: every unit back to 2 or 3 bytes */
+    uint8_t *u16 = malloc(2 * N + 2);
+    cr_assert_not_null(u16);
+    u16[0] = 0xFF;
+    u16[1] = 0xFE;
+    for (int i = 0; i < N; i++) {
+        unsigned cp = i % 2 ? 0x1F82 : 0x0390;
+        u16[2 + 2 * i] = (uint8_t)cp;
+        u16[3 + 2 * i] = (uint8_t)(cp >> 8);
+    }
+    out = decode(u16, 2 * N + 2, "UTF-16LE", &len, NULL);
+    cr_assert(len == n && memcmp(out, in, n) == 0, "UTF-16 decoded to the same UTF-8");
+    free(out);
+    /* all of 3 bytes a unit: U+4E2D */
+    for (int i = 0; i < N; i++) {
+        u16[2 + 2 * i] = 0x2D;
+        u16[3 + 2 * i] = 0x4E;
+    }
+    out = decode(u16, 2 * N + 2, "UTF-16LE", &len, NULL);
+    cr_assert_eq(len, 3 * (size_t)N);
+    for (int i = 0; i < N; i++) cr_assert(memcmp(out + 3 * i, "\xe4\xb8\xad", 3) == 0);
+    free(out);
+    free(u16);
+    free(in);
+}
+
 Test(norm, idempotent)
 {
     static const char *const texts[] = {
