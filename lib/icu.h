@@ -40,9 +40,11 @@
     X(ucnv_close)                                                                                                      \
     X(ucnv_fromUChars)                                                                                                 \
     X(ucnv_getMaxCharSize)                                                                                             \
+    X(ucnv_getMinCharSize)                                                                                             \
     X(ucnv_getName)                                                                                                    \
     X(ucnv_getStandardName)                                                                                            \
     X(ucnv_open)                                                                                                       \
+    X(ucnv_resetToUnicode)                                                                                             \
     X(ucnv_setToUCallBack)                                                                                             \
     X(ucnv_toUnicode)                                                                                                  \
     X(UCNV_TO_U_CALLBACK_STOP)                                                                                         \

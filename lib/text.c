@@ -80,12 +80,14 @@ typedef struct label_memo {
     char label[NA_CHARSET_NAME];
     char icu[NA_CHARSET_NAME];
     int8_t max_char; /* ucnv_getMaxCharSize */
+    int8_t bytes;    /* 0 not built, 1 bad[] holds, -1 no table (not single-byte, or ICU failed) */
+    uint64_t bad[4]; /* the bytes that do not decode, or decode to U+0000 or a C1 control */
 } label_memo;
 #define LABEL_MEMO 64
 static _Thread_local label_memo g_label_memo[LABEL_MEMO];
 static _Thread_local unsigned g_label_memo_n, g_label_memo_next;
 
-static const label_memo *label_info(const char *label)
+static label_memo *label_info(const char *label)
 {
     if (!label_ok(label)) return NULL;
     for (unsigned i = 0; i < g_label_memo_n; i++)
@@ -101,6 +103,7 @@ static const label_memo *label_info(const char *label)
         copy_name(m->label, label);
         copy_name(m->icu, nm);
         m->max_char = na_icu.ucnv_getMaxCharSize(c);
+        m->bytes = 0;
     }
     na_icu.ucnv_close(c);
     return m;
@@ -342,12 +345,15 @@ int na_text_to_utf8(const uint8_t *buf, size_t len, const char *charset, char **
     return rc;
 }
 
+/* Branch-free: a UTF-16 unit that is U+0000 or a C1 control. */
+static unsigned unclean_unit(UChar u) { return (unsigned)(u == 0) | (unsigned)((uint16_t)(u - 0x80) < 0x20); }
+
 /*
  * 1 if buf decodes with charset without any illegal/unassigned sequence and
  * without producing U+0000 or a C1 control (U+0080..U+009F): real text has
  * neither, so either is evidence of the wrong charset.  0 if not or unknown.
  */
-static int decodes_cleanly(const uint8_t *buf, size_t len, const char *charset)
+static int decode_all_cleanly(const uint8_t *buf, size_t len, const char *charset)
 {
     if (!label_ok(charset)) return 0;
     UErrorCode e = U_ZERO_ERROR;
@@ -361,9 +367,8 @@ static int decodes_cleanly(const uint8_t *buf, size_t len, const char *charset)
         UChar *t = tmp;
         e = U_ZERO_ERROR;
         na_icu.ucnv_toUnicode(c, &t, tmp + 2048, &src, src_end, NULL, true, &e);
-        unsigned bad = 0; /* U+0000 or C1, or-ed without a branch (vectorized) */
-        for (const UChar *p = tmp; p < t; p++)
-            bad |= (unsigned)(*p == 0) | (unsigned)((uint16_t)(*p - 0x80) < 0x20);
+        unsigned bad = 0;
+        for (const UChar *p = tmp; p < t; p++) bad |= unclean_unit(*p);
         if (bad) clean = 0;
         if (e == U_BUFFER_OVERFLOW_ERROR) continue;
         if (U_FAILURE(e)) clean = 0;
@@ -371,6 +376,80 @@ static int decodes_cleanly(const uint8_t *buf, size_t len, const char *charset)
     }
     na_icu.ucnv_close(c);
     return clean;
+}
+
+static _Atomic int g_byte_tables = 1;
+
+int na_text_byte_tables(int on)
+{
+    if (on >= 0) atomic_store_explicit(&g_byte_tables, on ? 1 : 0, memory_order_relaxed);
+    return atomic_load_explicit(&g_byte_tables, memory_order_relaxed);
+}
+
+/*
+ * A single-byte charset (every character one byte, and one byte never more
+ * than one character) decodes each byte on its own, so whether a text
+ * decodes cleanly is whether it has none of the bytes that do not: each
+ * byte decoded alone, once, by the same converter with the same checks.
+ * 1 the table is in m->bad, 0 not (another kind of charset, or ICU failed).
+ */
+static int byte_table(label_memo *m)
+{
+    if (m->bytes) return m->bytes > 0;
+    m->bytes = -1;
+    if (m->max_char != 1) return 0;
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *c = na_icu.ucnv_open(m->label, &e);
+    if (U_FAILURE(e) || !c) return 0;
+    int ok = na_icu.ucnv_getMinCharSize(c) == 1;
+    uint64_t bad[4] = {0, 0, 0, 0};
+    for (unsigned b = 0; b < 256 && ok; b++) {
+        char byte = (char)b;
+        const char *src = &byte;
+        UChar tmp[8], *t = tmp;
+        e = U_ZERO_ERROR;
+        na_icu.ucnv_resetToUnicode(c);
+        na_icu.ucnv_setToUCallBack(c, na_icu.UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+        na_icu.ucnv_toUnicode(c, &t, tmp + 8, &src, &byte + 1, NULL, true, &e);
+        unsigned unclean = U_FAILURE(e) || src != &byte + 1;
+        for (const UChar *p = tmp; p < t; p++) unclean |= unclean_unit(*p);
+        if (unclean) bad[b >> 6] |= 1ull << (b & 63);
+    }
+    na_icu.ucnv_close(c);
+    if (!ok) return 0;
+    memcpy(m->bad, bad, sizeof bad);
+    m->bytes = 1;
+    return 1;
+}
+
+/* The set of byte values in a text, for decodes_cleanly. */
+typedef struct byte_set {
+    int have; /* 0 not gathered yet */
+    uint64_t bits[4];
+} byte_set;
+
+static void gather_bytes(const uint8_t *buf, size_t len, byte_set *bs)
+{
+    uint8_t seen[256] = {0};
+    for (size_t i = 0; i < len; i++) seen[buf[i]] = 1;
+    memset(bs->bits, 0, sizeof bs->bits);
+    for (unsigned b = 0; b < 256; b++) bs->bits[b >> 6] |= (uint64_t)seen[b] << (b & 63);
+    bs->have = 1;
+}
+
+/* decode_all_cleanly's answer; from the byte table when charset has one
+ * (bs: the text's bytes, gathered on first use; may be NULL). */
+static int decodes_cleanly(const uint8_t *buf, size_t len, const char *charset, byte_set *bs)
+{
+    if (bs && atomic_load_explicit(&g_byte_tables, memory_order_relaxed)) {
+        label_memo *m = label_info(charset);
+        if (m && byte_table(m)) {
+            if (!bs->have) gather_bytes(buf, len, bs);
+            return !((bs->bits[0] & m->bad[0]) | (bs->bits[1] & m->bad[1]) | (bs->bits[2] & m->bad[2]) |
+                     (bs->bits[3] & m->bad[3]));
+        }
+    }
+    return decode_all_cleanly(buf, len, charset);
 }
 
 /* ---- byte-level evidence ------------------------------------------------ */
@@ -850,11 +929,11 @@ static int32_t sibling_confidence(const uint8_t *sample, size_t n, const char *c
  * that decode the whole buffer cleanly; single-byte ones must also give
  * plausible words on the sample.  @return index of the best, or -1.
  */
-static int rank_candidates(const uint8_t *buf, size_t len, const detection *d, candidate *c, int n)
+static int rank_candidates(const uint8_t *buf, size_t len, byte_set *bs, const detection *d, candidate *c, int n)
 {
     double best_ratio = 1.0;
     for (int i = 0; i < n; i++) {
-        c[i].eligible = decodes_cleanly(buf, len, c[i].name);
+        c[i].eligible = decodes_cleanly(buf, len, c[i].name, bs);
         if (!c[i].eligible) continue;
         c[i].single_byte = single_byte(c[i].name);
         /* multi-byte decodings ICU has evidence for are trusted as they are */
@@ -893,13 +972,13 @@ static int rank_candidates(const uint8_t *buf, size_t len, const detection *d, c
 }
 
 /* Non-UTF-8, non-ASCII, no BOM: declaration, hint, detector, fallback. */
-static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_charset_info *out)
+static int choose_legacy(const uint8_t *buf, size_t len, byte_set *bs, const char *hint, na_charset_info *out)
 {
     char cand[NA_CHARSET_NAME];
     bool have_decl = out->declared[0] && !is_utf16_32(out->declared);
     if (have_decl && out->declared_clean) {
         widened_name(out->declared, cand);
-        if (decodes_cleanly(buf, len, cand)) {
+        if (decodes_cleanly(buf, len, cand, bs)) {
             choose(out, cand, NA_CHOSE_DECLARED, true);
             return 0;
         }
@@ -928,7 +1007,7 @@ static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_ch
         }
         if (!widened_name(nm, cand)) continue;
         for (size_t k = 0; k < sizeof windows_sibling / sizeof windows_sibling[0]; k++)
-            if (same_converter(nm, windows_sibling[k][0]) && !decodes_cleanly(buf, len, cand))
+            if (same_converter(nm, windows_sibling[k][0]) && !decodes_cleanly(buf, len, cand, bs))
                 widened_name(windows_sibling[k][1], cand);
         if (conf > MBCS_NO_EVIDENCE || single_byte(cand)) add_candidate(c, &n, cand, conf, NULL);
     }
@@ -947,7 +1026,7 @@ static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_ch
     for (size_t k = 0; k < sizeof extra_charsets / sizeof extra_charsets[0]; k++)
         if (widened_name(extra_charsets[k][0], cand)) add_candidate(c, &n, cand, -1, extra_charsets[k][1]);
 
-    int best = rank_candidates(buf, len, &d, c, n);
+    int best = rank_candidates(buf, len, bs, &d, c, n);
     /* the source's usual charset, unless another is clearly better */
     if (hint_at >= 0 && c[hint_at].eligible && best >= 0 && c[hint_at].score >= c[best].score - HINT_MARGIN) {
         choose(out, c[hint_at].name, NA_CHOSE_HINT, true);
@@ -963,7 +1042,7 @@ static int choose_legacy(const uint8_t *buf, size_t len, const char *hint, na_ch
     const char *const fallbacks[] = {have_decl ? out->declared : NULL, hint, out->detected, "windows-1252"};
     for (size_t k = 0; k < sizeof fallbacks / sizeof fallbacks[0]; k++)
         if (fallbacks[k] && widened_name(fallbacks[k], cand) && !is_utf16_32(cand)) break;
-    choose(out, cand, NA_CHOSE_FALLBACK, decodes_cleanly(buf, len, cand));
+    choose(out, cand, NA_CHOSE_FALLBACK, decodes_cleanly(buf, len, cand, bs));
     return 0;
 }
 
@@ -975,6 +1054,7 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
     if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
     if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
     char cand[NA_CHARSET_NAME];
+    byte_set bs = {0, {0, 0, 0, 0}}; /* the text's bytes, gathered when a single-byte charset is tried */
     utf8_name(cand);
     if (len == 0) {
         out->valid_utf8 = out->ascii_only = true;
@@ -992,7 +1072,7 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
         out->declared_source = NA_DECL_BOM;
         copy_name(out->declared_label, bom);
         canonical_name(bom, out->declared);
-        out->declared_clean = decodes_cleanly(buf, len, out->declared);
+        out->declared_clean = decodes_cleanly(buf, len, out->declared, &bs);
         choose(out, out->declared, NA_CHOSE_BOM, out->declared_clean);
         return 0;
     }
@@ -1005,18 +1085,18 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
     if (out->declared_source != NA_DECL_NONE) {
         copy_name(out->declared_label, label);
         if (canonical_name(label, out->declared) && widened_name(label, cand))
-            out->declared_clean = decodes_cleanly(buf, len, cand) || decodes_cleanly(buf, len, out->declared);
+            out->declared_clean = decodes_cleanly(buf, len, cand, &bs) || decodes_cleanly(buf, len, out->declared, &bs);
     }
 
     const char *pat = utf16_32_pattern(buf, len);
-    if (pat && decodes_cleanly(buf, len, pat)) {
+    if (pat && decodes_cleanly(buf, len, pat, &bs)) {
         canonical_name(pat, cand);
         choose(out, cand, NA_CHOSE_UTF16_32, true);
         return 0;
     }
     if (out->ascii_only) {
         const char *iso = iso2022_charset(buf, len);
-        if (iso && decodes_cleanly(buf, len, iso)) {
+        if (iso && decodes_cleanly(buf, len, iso, &bs)) {
             canonical_name(iso, cand);
             choose(out, cand, NA_CHOSE_ISO2022, true);
         } else {
@@ -1032,7 +1112,7 @@ int na_text_charset(const uint8_t *buf, size_t len, const char *source_hint_char
         choose(out, cand, NA_CHOSE_UTF8, out->valid_utf8);
         return 0;
     }
-    return choose_legacy(buf, len, source_hint_charset, out);
+    return choose_legacy(buf, len, &bs, source_hint_charset, out);
 }
 
 /* ---- per-character tables (the fast paths) ------------------------------ */
@@ -1638,6 +1718,34 @@ static int normalize_uchars(const uint8_t *buf, size_t len, const char *charset,
     return 0;
 }
 
+/*
+ * A text the fast path cannot take as it is, because it is in another
+ * charset or is damaged UTF-8: decoded to UTF-8 first (step 1, the decoding
+ * ICU's path starts with: one leading U+FEFF dropped, which step 4 drops
+ * anyway, and U+FFFD for what does not decode), then the fast path on
+ * that.  Legacy-encoded texts went through ICU's normalizers whole; this
+ * gives the same text (test_text compares them).  1 done, 0 not taken (the
+ * text is UTF-8 the fast path has read already, or what it decodes to
+ * needs ICU after all).  The tally is reset before use.
+ */
+static int normalize_decoded(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
+                             size_t *out_len, script_tally *st)
+{
+    if (options || !charset || len > NA_TEXT_MAX_INPUT || (!buf && len) || !tables_ready()) return 0;
+    if (strcmp(charset, "UTF-8") == 0 && na_utf8_valid(buf, len)) return 0;
+    char *d;
+    size_t dl;
+    if (na_text_to_utf8(buf, len, charset, &d, &dl, NULL) != 0) return 0;
+    if (st) {
+        tally_free(st);
+        tally_init(st);
+    }
+    bool unchanged;
+    int ok = normalize_fast((const uint8_t *)d, dl, "UTF-8", options, out, out_len, &unchanged, st);
+    free(d);
+    return ok;
+}
+
 int na_text_normalize(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
                       size_t *out_len)
 {
@@ -1654,6 +1762,8 @@ int na_text_normalize_ex(const uint8_t *buf, size_t len, const char *charset, ui
     *unchanged = false;
     if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
     if (normalize_fast(buf, len, charset, options, out, out_len, unchanged, NULL)) return 0;
+    /* decoded first: never "unchanged" (the ICU path does not say it either) */
+    if (normalize_decoded(buf, len, charset, options, out, out_len, NULL)) return 0;
     return na_text_normalize_icu(buf, len, charset, options, out, out_len);
 }
 
@@ -1669,7 +1779,8 @@ int na_text_normalize_script(const uint8_t *buf, size_t len, const char *charset
     script_tally t;
     tally_init(&t);
     int rc = 0;
-    if (normalize_fast(buf, len, charset, options, out, out_len, unchanged, &t)) { /* one pass for both */
+    if (normalize_fast(buf, len, charset, options, out, out_len, unchanged, &t) ||
+        normalize_decoded(buf, len, charset, options, out, out_len, &t)) { /* one pass for both */
         if (tally_flush(&t) == 0) tally_result(&t, script);
     } else {
         rc = na_text_normalize_icu(buf, len, charset, options, out, out_len);

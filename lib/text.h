@@ -146,6 +146,12 @@ NEWSARC_WUR int na_text_normalize_icu(const uint8_t *buf, size_t len, const char
  * used now.  For the tests: both give the same results. */
 int na_text_simd(int level);
 
+/* Whether a text decodes cleanly in a single-byte charset is read from a
+ * table of the charset's 256 bytes (built once per thread) and the set of
+ * bytes the text has: 1 on (the default), 0 a whole decoding by ICU each
+ * time, -1 only asks.  For the tests: both give the same answers. */
+int na_text_byte_tables(int on);
+
 /**
  * norm_id = BLAKE2b-256 of na_text_normalize's output, into out.  Copies
  * that differ only in charset, Unicode normalization form, line endings,

@@ -191,6 +191,92 @@ Test(charset, declared_xml_and_meta)
     }
 }
 
+/* Every field of two charset verdicts (the struct is zeroed before use). */
+static void same_verdict(const na_charset_info *a, const na_charset_info *b, const char *what)
+{
+    cr_assert_str_eq(a->declared, b->declared, "%s: declared", what);
+    cr_assert_eq(a->declared_clean, b->declared_clean, "%s: declared_clean", what);
+    cr_assert_str_eq(a->detected, b->detected, "%s: detected", what);
+    cr_assert_str_eq(a->chosen, b->chosen, "%s: chosen", what);
+    cr_assert_eq(a->chosen_clean, b->chosen_clean, "%s: chosen_clean", what);
+    cr_assert_eq(a->reason, b->reason, "%s: reason", what);
+    cr_assert(memcmp(a, b, sizeof *a) == 0, "%s: verdicts differ", what);
+}
+
+static void verdicts_agree(const uint8_t *p, size_t n, const char *what)
+{
+    na_charset_info on, off;
+    cr_assert_eq(na_text_byte_tables(1), 1);
+    cr_assert_eq(na_text_charset(p, n, NULL, &on), 0);
+    na_text_byte_tables(0);
+    cr_assert_eq(na_text_charset(p, n, NULL, &off), 0);
+    na_text_byte_tables(1);
+    same_verdict(&on, &off, what);
+}
+
+/* Single-byte charsets answer "decodes cleanly" from a table of their 256
+ * bytes: the same answers as decoding the whole text.  Each document
+ * declares a charset (declared_clean is that answer itself) over bytes
+ * drawn from ranges that hit C1 controls, unassigned bytes and NUL; then
+ * the legacy fixtures, and the legacy test set of ../shared when it is
+ * there, with no declaration (every candidate is asked). */
+Test(charset, byte_tables_agree_with_whole_decoding, .timeout = 120)
+{
+    static const char *const labels[] = {
+        "ISO-8859-1",  "ISO-8859-2",   "ISO-8859-5",  "ISO-8859-6",   "ISO-8859-7",   "ISO-8859-8",
+        "windows-1250", "windows-1251", "windows-1253", "windows-1255", "windows-1256", "windows-1257",
+        "windows-874", "KOI8-R",       "KOI8-U",      "IBM866",       "macintosh",    "x-mac-cyrillic",
+        "US-ASCII",    "TIS-620",      "shift_jis",   "gb18030",
+    };
+    static const uint8_t ranges[][2] = {{0x80, 0xFF}, {0xA0, 0xFF}, {0x80, 0x9F}, {0xC0, 0xFF}, {0x00, 0xFF}};
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    char doc[700];
+    int clean = 0, unclean = 0;
+    for (size_t l = 0; l < sizeof labels / sizeof labels[0]; l++) {
+        for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+            for (int rep = 0; rep < 4; rep++) {
+                int k = snprintf(doc, sizeof doc, "<meta charset=\"%s\"><p>", labels[l]);
+                int span = ranges[r][1] - ranges[r][0] + 1;
+                for (int i = 0; i < 200; i++) {
+                    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                    /* mostly letters, some bytes of the range (fewer on later reps) */
+                    doc[k++] = (x >> 8) % (unsigned)(4 + 8 * rep) == 0 ? (char)(ranges[r][0] + (x >> 20) % (unsigned)span)
+                                                                       : (char)('a' + (x >> 32) % 26);
+                }
+                char what[96];
+                snprintf(what, sizeof what, "%s, bytes %02x-%02x, rep %d", labels[l], ranges[r][0], ranges[r][1], rep);
+                verdicts_agree((const uint8_t *)doc, (size_t)k, what);
+                na_charset_info info = charset_of(doc, (size_t)k, NULL);
+                if (info.declared[0] && info.declared_clean) clean++;
+                else if (info.declared[0]) unclean++;
+            }
+        }
+    }
+    cr_assert(clean > 20 && unclean > 20, "both answers met (%d clean, %d not)", clean, unclean);
+    static const char *const fixtures[] = {"arabic.windows-1256.txt", "arabic.iso-8859-6.txt", "persian.windows-1256.txt"};
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
+        blob b = fixture(fixtures[i]);
+        verdicts_agree(b.p, b.n, fixtures[i]);
+        free(b.p);
+    }
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "find '%s/corpus/encodings' -type f 2>/dev/null | sort", NEWSARC_SHARED_DIR);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    char path[1024];
+    int files = 0;
+    while (fgets(path, sizeof path, f)) {
+        path[strcspn(path, "\n")] = 0;
+        blob b = slurp(path);
+        if (!b.p) continue;
+        verdicts_agree(b.p, b.n, path);
+        free(b.p);
+        files++;
+    }
+    pclose(f);
+    if (files == 0) cr_log_info("%s/corpus/encodings not found: generated texts and fixtures only", NEWSARC_SHARED_DIR);
+}
+
 Test(charset, declaration_outside_scan_window_is_ignored)
 {
     size_t n = NA_TEXT_DECL_SCAN + 64;
@@ -826,6 +912,70 @@ static bool script_agrees(const uint8_t *buf, size_t n)
     free(a);
     free(b);
     return ua;
+}
+
+/* Texts in other charsets, and damaged UTF-8, are decoded to UTF-8 and
+ * then normalized by the fast path: the same text as ICU's whole path, the
+ * same script as counting the result, and never "unchanged". */
+static void decoded_agrees(const uint8_t *buf, size_t n, const char *charset, const char *what)
+{
+    fast_matches_icu(buf, n, charset, 0);
+    char *a = NULL, *b = NULL;
+    size_t an = 0, bn = 0;
+    bool ua = true;
+    char got[16], want[16];
+    cr_assert_eq(na_text_normalize_script(buf, n, charset, 0, &a, &an, &ua, got), 0, "%s", what);
+    cr_assert_eq(na_text_normalize_icu(buf, n, charset, 0, &b, &bn), 0, "%s", what);
+    cr_assert(an == bn && !memcmp(a, b, an), "%s: same normalized text", what);
+    cr_assert(!ua, "%s: decoded text reported unchanged", what);
+    script_reference((const uint8_t *)b, bn, want);
+    cr_assert_str_eq(got, want, "%s: script", what);
+    free(a);
+    free(b);
+}
+
+Test(norm, decoded_texts_agree_with_icu, .timeout = 120)
+{
+    static const char *const fixtures[][2] = {{"arabic.windows-1256.txt", "windows-1256"},
+                                              {"arabic.iso-8859-6.txt", "ISO-8859-6"},
+                                              {"persian.windows-1256.txt", "windows-1256"}};
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
+        blob b = fixture(fixtures[i][0]);
+        decoded_agrees(b.p, b.n, fixtures[i][1], fixtures[i][0]);
+        free(b.p);
+    }
+    /* damaged UTF-8: stray bytes, a cut sequence, CR LF and a BOM after decoding */
+    blob u = fixture("arabic.utf8.txt");
+    uint8_t *d = malloc(u.n + 16);
+    cr_assert_not_null(d);
+    memcpy(d, "\xef\xbb\xbf", 3);
+    memcpy(d + 3, u.p, u.n);
+    size_t n = u.n + 3;
+    d[n / 3] = 0xFF;
+    d[n / 2] = 0xC3;
+    memcpy(d + n, "\r\n\xd8", 3);
+    decoded_agrees(d, n + 3, "UTF-8", "damaged UTF-8");
+    free(d);
+    free(u.p);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "find '%s/corpus/encodings' -type f 2>/dev/null | sort", NEWSARC_SHARED_DIR);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    char path[1024];
+    int legacy = 0;
+    while (fgets(path, sizeof path, f)) {
+        path[strcspn(path, "\n")] = 0;
+        blob b = slurp(path);
+        if (!b.p) continue;
+        na_charset_info info = charset_of(b.p, b.n, NULL);
+        if (strcmp(info.chosen, "UTF-8") != 0 || !info.valid_utf8) {
+            decoded_agrees(b.p, b.n, info.chosen, path);
+            legacy++;
+        }
+        free(b.p);
+    }
+    pclose(f);
+    if (legacy == 0) cr_log_info("%s/corpus/encodings not found: fixtures only", NEWSARC_SHARED_DIR);
 }
 
 Test(norm, fast_path_arabic_runs_agree_with_icu)
