@@ -1428,6 +1428,60 @@ __attribute__((target("avx2"))) static size_t ascii_run_avx2(const uint8_t *p, s
  * characters are the kept ones: white space and dropped characters are not
  * letters); st is left half-filled when this returns 0.
  */
+static int normalize_segment(const uint8_t *buf, size_t n, bool *pending, bool *pending_lf, char **o, size_t *cap,
+                             size_t *k, size_t reserve, script_tally *st);
+static int tally_utf8(script_tally *t, const uint8_t *utf8, size_t len);
+
+/* The class of the character at buf[i] (valid UTF-8), its length in *l;
+ * FC_SLOW beyond the BMP. */
+static inline uint8_t fast_class_at(const uint8_t *buf, size_t i, size_t *l)
+{
+    uint32_t c = buf[i];
+    if (c < 0x80) {
+        *l = 1;
+        return g_fast_class[c];
+    }
+    if (c >= 0xF0) {
+        *l = 4;
+        return FC_SLOW;
+    }
+    *l = c >= 0xE0 ? 3 : 2;
+    c = *l == 2 ? (c & 0x1F) << 6 | (buf[i + 1] & 0x3F)
+                : (c & 0x0F) << 12 | (uint32_t)(buf[i + 1] & 0x3F) << 6 | (buf[i + 2] & 0x3F);
+    return g_fast_class[c];
+}
+
+/*
+ * Where a stretch of text the fast path cannot take, starting with the
+ * character at i, may end: before the first character after it that is
+ * kept as it is (class 0, NFC_QC Yes: nothing before it composes with it or
+ * moves past it) or is white space (it becomes a space or LF, which is such
+ * a character).  Stretches closer than SEGMENT_JOIN bytes are joined, so a
+ * text full of such characters goes to ICU in a few large pieces rather
+ * than one at a time.
+ */
+#define SEGMENT_JOIN 256
+static size_t segment_end(const uint8_t *buf, size_t len, size_t i)
+{
+    size_t l;
+    (void)fast_class_at(buf, i, &l);
+    size_t e = i + l;
+    for (;;) {
+        while (e < len) {
+            uint8_t cls = fast_class_at(buf, e, &l);
+            if (cls == FC_KEEP || cls == FC_WS || cls == FC_WS_LF) break;
+            e += l;
+        }
+        size_t j = e, stop = len - e > SEGMENT_JOIN ? e + SEGMENT_JOIN : len;
+        while (j < stop) {
+            if (fast_class_at(buf, j, &l) == FC_SLOW) break;
+            j += l;
+        }
+        if (j >= stop) return e;
+        e = j + l; /* another one close by: the stretch goes on to the end of that one */
+    }
+}
+
 static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
                           size_t *out_len, bool *unchanged, script_tally *st)
 {
@@ -1435,20 +1489,23 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
         !tables_ready())
         return 0;
     if (!na_utf8_valid(buf, len)) return 0; /* invalid bytes are substituted by ICU; then every lead starts a sequence */
-    char *o = malloc(len + 1);
+    size_t cap = len + 1; /* at least k + (len - i) + 1 throughout */
+    char *o = malloc(cap);
     if (!o) return 0;
     size_t k = 0, run = 0; /* buf[run..i): characters kept, copied in one go when the run ends */
     size_t space = SIZE_MAX; /* a single ' ' after a kept character, left in the run until what follows it is known */
     bool pending = false, pending_lf = false;
     uint8_t last = FC_SLOW, last_ccc = 0; /* the character before: its class, and its combining class if a mark */
+    /* the last kept character (class 0) with only marks or deletions after
+     * it: where it starts in buf, where it goes in o, its letter script */
+    bool ks_valid = false;
+    size_t ks_in = 0, ks_out = 0;
+    int16_t ks_script = -1;
     for (size_t i = 0; i < len;) {
         uint32_t c = buf[i];
         size_t l = 1;
         if (c >= 0x80) {
-            if (c >= 0xF0) { /* beyond the BMP */
-                free(o);
-                return 0;
-            }
+            if (c >= 0xF0) goto slow; /* beyond the BMP */
             l = c >= 0xE0 ? 3 : 2;
             c = l == 2 ? (c & 0x1F) << 6 | (buf[i + 1] & 0x3F)
                        : (c & 0x0F) << 12 | (uint32_t)(buf[i + 1] & 0x3F) << 6 | (buf[i + 2] & 0x3F);
@@ -1466,6 +1523,10 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
             space = SIZE_MAX; /* a space between kept characters stays as it is */
             last = FC_KEEP;
             last_ccc = 0;
+            ks_valid = true;
+            ks_in = i;
+            ks_out = k + (i - run);
+            ks_script = g_letter_script[c];
             i += l;
 #if defined(NA_TEXT_AVX2)
             /* Arabic letters and single spaces change nothing: passed over
@@ -1480,7 +1541,7 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
                 run_script = USCRIPT_LATIN;
             }
             if (skip && text_avx2()) {
-                size_t n, letters;
+                size_t n, letters, from = i;
                 while (len - i >= 33 && (n = skip(buf + i, &letters)) > 0) {
                     if (st && letters && tally_letters(st, run_script, letters) != 0) {
                         free(o);
@@ -1489,16 +1550,24 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
                     i += n;
                     if (n < 30) break;
                 }
+                if (i > from) { /* the run ends with a kept character: the last one */
+                    size_t p = i - 1;
+                    while ((buf[p] & 0xC0) == 0x80) p--;
+                    size_t pl;
+                    (void)fast_class_at(buf, p, &pl);
+                    uint32_t pc = pl == 1 ? buf[p] : (uint32_t)(buf[p] & 0x1F) << 6 | (buf[p + 1] & 0x3F);
+                    ks_in = p;
+                    ks_out = k + (p - run);
+                    ks_script = pl <= 2 ? g_letter_script[pc] : -1;
+                    if (pl > 2) ks_valid = false; /* not expected: runs are of 1- and 2-byte characters */
+                }
             }
 #endif
             continue;
         }
         if (cls == FC_MARK) { /* kept too, after a kept character, in canonical order */
             uint8_t ccc = g_mark_ccc[c];
-            if ((last != FC_KEEP && last != FC_MARK) || last_ccc > ccc) {
-                free(o);
-                return 0;
-            }
+            if ((last != FC_KEEP && last != FC_MARK) || last_ccc > ccc) goto slow;
             last = FC_MARK;
             last_ccc = ccc;
             i += l;
@@ -1508,9 +1577,11 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
             space = i;
             last = FC_WS; /* as if it had ended the run (a mark after it is not kept) */
             last_ccc = 0;
+            ks_valid = false;
             i++;
             continue;
         }
+        if (cls != FC_WS && cls != FC_WS_LF && cls != FC_DROP) goto slow;
         if (space != SIZE_MAX) { /* not followed by a kept character: the space ends the run after all */
             memcpy(o + k, buf + run, space - run);
             k += space - run;
@@ -1522,14 +1593,50 @@ static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, u
         last_ccc = 0;
         memcpy(o + k, buf + run, i - run);
         k += i - run;
-        switch (cls) {
-        case FC_WS_LF: pending_lf = true; /* fall through */
-        case FC_WS: pending = true; break;
-        case FC_DROP: break;
-        default: free(o); return 0;
+        if (cls == FC_WS_LF) pending_lf = true;
+        if (cls != FC_DROP) { /* a deletion keeps the kept character before it in reach of a mark after it */
+            pending = true;
+            ks_valid = false;
         }
         i += l;
         run = i;
+        continue;
+    slow:
+        /* What the fast path cannot take goes to ICU from the last kept
+         * character before it (which a mark may compose or reorder with)
+         * to the next kept character or white space after it; the output
+         * of that kept character is taken back, and counted again. */
+        if (space != SIZE_MAX) { /* a space right before: pending white space for ICU */
+            memcpy(o + k, buf + run, space - run);
+            k += space - run;
+            pending = true;
+            space = SIZE_MAX;
+            ks_valid = false;
+        } else {
+            memcpy(o + k, buf + run, i - run);
+            k += i - run;
+        }
+        size_t from = i;
+        if (ks_valid) {
+            from = ks_in;
+            k = ks_out;
+            if (st && ks_script >= 0) {
+                if (st->run_script != ks_script || st->run == 0) {
+                    free(o);
+                    return 0;
+                }
+                st->run--;
+            }
+        }
+        size_t to = segment_end(buf, len, i);
+        if (normalize_segment(buf + from, to - from, &pending, &pending_lf, &o, &cap, &k, len - to, st) != 0) {
+            free(o);
+            return 0;
+        }
+        i = run = to;
+        last = FC_SLOW;
+        last_ccc = 0;
+        ks_valid = false;
     }
     if (space != SIZE_MAX) { /* a trailing space is dropped */
         memcpy(o + k, buf + run, space - run);
@@ -1645,10 +1752,11 @@ static bool is_white_space(UChar32 c)
  * Output is never longer than the input, so o may be u.  nfd supplies the
  * combining classes (only needed for UNIFY_ALEF_YEH).
  */
-static int32_t edit_nfd(const UChar *u, int32_t n, uint32_t options, const UNormalizer2 *nfd, UChar *o)
+static int32_t edit_nfd(const UChar *u, int32_t n, uint32_t options, const UNormalizer2 *nfd, UChar *o,
+                        bool *pending_io, bool *pending_lf_io, bool had_output)
 {
     int32_t i = 0, k = 0;
-    bool pending = false, pending_lf = false;
+    bool pending = *pending_io, pending_lf = *pending_lf_io;
     UChar32 base = -1; /* last output code point with combining class 0 */
     while (i < n) {
         UChar32 c;
@@ -1666,7 +1774,7 @@ static int32_t edit_nfd(const UChar *u, int32_t n, uint32_t options, const UNorm
             continue;
         }
         if (pending) {
-            if (k > 0) {
+            if (k > 0 || had_output) {
                 o[k++] = pending_lf ? 0x0A : 0x20;
                 base = o[k - 1];
             }
@@ -1678,6 +1786,8 @@ static int32_t edit_nfd(const UChar *u, int32_t n, uint32_t options, const UNorm
         put_cp(o, &k, c);
         if ((options & NA_NORM_UNIFY_ALEF_YEH) && na_icu.unorm2_getCombiningClass(nfd, c) == 0) base = c;
     }
+    *pending_io = pending;
+    *pending_lf_io = pending_lf;
     return k;
 }
 
@@ -1709,13 +1819,66 @@ static int normalize_uchars(const uint8_t *buf, size_t len, const char *charset,
     rc = normalize_with(nfd, u, ulen, &d, &dlen); /* step 3 */
     free(u);
     if (rc) return rc;
-    dlen = edit_nfd(d, dlen, options, nfd, d); /* steps 4-5, in place: never longer */
+    bool pending = false, pending_lf = false; /* white space at the end is dropped */
+    dlen = edit_nfd(d, dlen, options, nfd, d, &pending, &pending_lf, false); /* steps 4-5, in place: never longer */
     rc = normalize_with(nfc, d, dlen, &r, &rlen); /* step 6 */
     free(d);
     if (rc) return rc;
     *out = r;
     *out_len = rlen;
     return 0;
+}
+
+/*
+ * Steps 2-6 by ICU for a stretch buf[0..n) of valid UTF-8 inside a text
+ * (normalize_fast's slow stretches): white space before it is *pending
+ * (written before its first character if anything was written before it),
+ * white space at its end is left pending for what follows.  The result is
+ * appended to *o at *k, *o grown so that reserve more bytes and a NUL fit
+ * after it; its letters are counted in st.  0 ok, -1 not (the caller then
+ * leaves the whole text to ICU).
+ */
+static int normalize_segment(const uint8_t *buf, size_t n, bool *pending, bool *pending_lf, char **o, size_t *cap,
+                             size_t *k, size_t reserve, script_tally *st)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    const UNormalizer2 *nfd = na_icu.unorm2_getNFDInstance(&e);
+    const UNormalizer2 *nfc = na_icu.unorm2_getNFCInstance(&e);
+    if (U_FAILURE(e) || n > (size_t)INT32_MAX / 4) return -1;
+    UChar *u = malloc((n + 1) * sizeof *u), *d = NULL, *ed = NULL, *r = NULL;
+    int32_t ul = 0, dl, el, rl;
+    int rc = -1;
+    if (!u) return -1;
+    for (size_t i = 0; i < n;) { /* step 1 (valid UTF-8; a U+FEFF goes in step 4) */
+        UChar32 c;
+        U8_NEXT_UNSAFE(buf, i, c);
+        U16_APPEND_UNSAFE(u, ul, c);
+    }
+    ul = unify_line_ends(u, ul); /* step 2 */
+    if (normalize_with(nfd, u, ul, &d, &dl) != 0) goto done; /* step 3 */
+    if (!(ed = malloc(((size_t)dl + 2) * sizeof *ed))) goto done;
+    el = edit_nfd(d, dl, 0, nfd, ed, pending, pending_lf, *k > 0); /* steps 4-5: at most one unit longer */
+    if (normalize_with(nfc, ed, el, &r, &rl) != 0) goto done; /* step 6 */
+    size_t need = *k + 3 * (size_t)rl + reserve + 1;
+    if (need > *cap) {
+        char *bigger = realloc(*o, need);
+        if (!bigger) goto done;
+        *o = bigger;
+        *cap = need;
+    }
+    int32_t m = 0;
+    e = U_ZERO_ERROR;
+    na_icu.u_strToUTF8WithSub(*o + *k, 3 * rl + 1, &m, r, rl, 0xFFFD, NULL, &e);
+    if (U_FAILURE(e) || m < 0 || m > 3 * rl) goto done;
+    if (st && tally_utf8(st, (const uint8_t *)*o + *k, (size_t)m) != 0) goto done;
+    *k += (size_t)m;
+    rc = 0;
+done:
+    free(u);
+    free(d);
+    free(ed);
+    free(r);
+    return rc;
 }
 
 /*
@@ -1827,15 +1990,11 @@ int na_text_norm_id(const uint8_t *buf, size_t len, const char *charset, uint32_
 
 /* ---- script ------------------------------------------------------------- */
 
-int na_text_script(const uint8_t *utf8, size_t len, char out[16])
+/* Count the letters of valid or damaged UTF-8 in t, in order (sequences
+ * that are not well-formed are skipped); -1 out of memory. */
+static int tally_utf8(script_tally *t, const uint8_t *utf8, size_t len)
 {
-    if (!out || (!utf8 && len)) return NEWSARC_E_ARG;
-    memcpy(out, "Zyyy", 5);
-    if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
-    if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
     bool tables = tables_ready();
-    script_tally t;
-    tally_init(&t);
     int rc = 0;
     for (size_t i = 0; i < len && !rc;) {
         UChar32 c;
@@ -1858,10 +2017,10 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
         }
         if (c < 0x10000 && tables) { /* the same answer from the table */
             int16_t sc = g_letter_script[c];
-            if (sc >= 0) rc = tally_letter(&t, sc);
+            if (sc >= 0) rc = tally_letter(t, sc);
             continue;
         }
-        rc = tally_flush(&t); /* in order, before this character */
+        rc = tally_flush(t); /* in order, before this character */
         int8_t gc = na_icu.u_charType(c);
         if (gc != U_UPPERCASE_LETTER && gc != U_LOWERCASE_LETTER && gc != U_TITLECASE_LETTER &&
             gc != U_MODIFIER_LETTER && gc != U_OTHER_LETTER)
@@ -1871,8 +2030,20 @@ int na_text_script(const uint8_t *utf8, size_t len, char out[16])
         if (U_FAILURE(e) || sc < 0 || sc >= USCRIPT_CODE_LIMIT || sc == USCRIPT_COMMON || sc == USCRIPT_INHERITED ||
             sc == USCRIPT_UNKNOWN)
             continue;
-        if (!rc) rc = tally_add(&t, sc, 1);
+        if (!rc) rc = tally_add(t, sc, 1);
     }
+    return rc;
+}
+
+int na_text_script(const uint8_t *utf8, size_t len, char out[16])
+{
+    if (!out || (!utf8 && len)) return NEWSARC_E_ARG;
+    memcpy(out, "Zyyy", 5);
+    if (len > NA_TEXT_MAX_INPUT) return NEWSARC_E_LIMIT;
+    if (na_icu_load() != 0) return NEWSARC_E_UNSUPPORTED;
+    script_tally t;
+    tally_init(&t);
+    int rc = tally_utf8(&t, utf8, len);
     if (!rc) rc = tally_flush(&t);
     if (!rc) tally_result(&t, out);
     tally_free(&t);

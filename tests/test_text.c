@@ -978,6 +978,109 @@ Test(norm, decoded_texts_agree_with_icu, .timeout = 120)
     if (legacy == 0) cr_log_info("%s/corpus/encodings not found: fixtures only", NEWSARC_SHARED_DIR);
 }
 
+/*
+ * Long texts that the fast path takes except for a few stretches, which go
+ * to ICU from the kept character before them (a mark after it composes or
+ * reorders with it: e + U+0301, alef + tatweel + U+0653, a haraka then
+ * U+0301) to the next kept character or white space; stretches closer than
+ * the join distance go as one.  Sparse and dense, after the 32-byte runs,
+ * after white space, at both ends; with the runs and without.  The text,
+ * `unchanged` and the script against ICU.
+ */
+Test(norm, slow_stretches_agree_with_icu, .timeout = 120)
+{
+    static const char *const slow[] = {
+        "\xcc\x81",                 /* U+0301 after the word: composes (e, a) or not */
+        "\xd9\x80\xd9\x93",         /* tatweel, madda above: alef + madda -> U+0622 */
+        "\xd9\x8e\xcc\x81",         /* a haraka then U+0301 (230 after 30: no reordering, no composition) */
+        "\xcc\x81\xcc\x96",         /* 230 then 220: reordered */
+        "\xf0\x9f\x98\x80",         /* U+1F600, beyond the BMP */
+        " \xe0\xa5\x98",             /* U+0958: composition exclusion, decomposed */
+        " \xe2\x84\xa6",             /* U+2126 -> U+03A9 */
+        " \xea\xb0\x80\xe1\x86\xa8", /* Hangul LV + T -> LVT */
+        " \xe1\x84\x80\xe1\x85\xa1", /* L + V -> LV */
+        " \xe3\x81\x8b\xe3\x82\x99", /* ka + dakuten -> ga */
+        "\xe2\x80\x83\xcc\x81",     /* EM SPACE then a mark */
+        "\r\n\xcc\x81",             /* a mark after a line end */
+        "\xef\xbb\xbf\xcc\x81",     /* BOM (dropped) then a mark */
+    };
+    static const char *const arabic[] = {"\xd8\xa7", "\xd9\x84", "\xd8\xa8", "\xd9\x85", "\xd9\x86", "\xd8\xb9"};
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    enum { CAP = 24000 };
+    uint8_t *buf = malloc(CAP);
+    cr_assert_not_null(buf);
+    int changed_by_ends = 0;
+    for (int t = 0; t < 1200; t++) {
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned every = 2u + (unsigned)(x % 400); /* a slow stretch every this many words on average */
+        int words = 20 + (int)((x >> 16) % 800);
+        if (t % 7 == 0) { /* starts with a stretch */
+            memcpy(buf, "e\xcc\x81", 3);
+            n = 3;
+        }
+        for (int w = 0; w < words && n + 64 < CAP; w++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int kind = (int)(x % 3), wl = 2 + (int)((x >> 8) % 9);
+            for (int i = 0; i < wl; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                if (kind == 0) {
+                    const char *a = arabic[(x >> 20) % 6];
+                    memcpy(buf + n, a, 2);
+                    n += 2;
+                    if ((x & 31) == 0) { /* a haraka the fast path keeps */
+                        memcpy(buf + n, "\xd9\x8e", 2);
+                        n += 2;
+                    }
+                } else if (kind == 1) buf[n++] = (uint8_t)('a' + (x >> 24) % 26);
+                else buf[n++] = (uint8_t)('0' + (x >> 24) % 10);
+            }
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if ((x >> 12) % every == 0) {
+                const char *sl = slow[(x >> 32) % (sizeof slow / sizeof *slow)];
+                memcpy(buf + n, sl, strlen(sl));
+                n += strlen(sl);
+            }
+            static const char *const sep[] = {" ", " ", " ", " ", " ", " ", "  ", "\n", "\r\n", "\xc2\xa0", "\xd9\x80", ". "};
+            const char *sp = sep[(x >> 40) % (sizeof sep / sizeof *sep)];
+            memcpy(buf + n, sp, strlen(sp));
+            n += strlen(sp);
+        }
+        if (t % 5 == 0) { /* ends with a stretch */
+            memcpy(buf + n, "a\xcc\x81", 3);
+            n += 3;
+        }
+        for (int simd = 1; simd >= 0; simd--) {
+            na_text_simd(simd);
+            fast_matches_icu(buf, n, "UTF-8", 0);
+            if (!script_agrees(buf, n)) changed_by_ends++;
+        }
+        na_text_simd(1);
+    }
+    free(buf);
+    cr_assert_gt(changed_by_ends, 1000);
+    /* the kept character taken back is counted once: two Arabic letters
+     * first, then two Latin ones, the second with a mark (a tie: Arabic) */
+    static const char *const cases[][2] = {
+        {"\xd8\xa8\xd8\xa8 ab\xcc\x81", "Arab"},
+        {"\xd8\xa8\xd8\xa8 a\xd9\x80\xcc\x81" "b", "Arab"},
+        {"  \xe2\x84\xa6\xe2\x84\xa6\xe2\x84\xa6 ab", "Grek"}, /* white space before a stretch at the start: dropped */
+        {"ab  \xe2\x84\xa6\xe2\x84\xa6\xe2\x84\xa6  ", "Grek"}, /* ... and after one at the end */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *o;
+        size_t ol;
+        bool unchanged;
+        char script[16];
+        const uint8_t *in = (const uint8_t *)cases[i][0];
+        cr_assert_eq(na_text_normalize_script(in, strlen(cases[i][0]), "UTF-8", 0, &o, &ol, &unchanged, script), 0);
+        cr_assert_str_eq(script, cases[i][1], "case %zu", i);
+        free(o);
+        fast_matches_icu(in, strlen(cases[i][0]), "UTF-8", 0);
+        script_agrees(in, strlen(cases[i][0]));
+    }
+}
+
 Test(norm, fast_path_arabic_runs_agree_with_icu)
 {
     static const uint32_t arabic[] = {0x0627, 0x0644, 0x0645, 0x0646, 0x0628, 0x062A, 0x0631, 0x064A, 0x0643,
