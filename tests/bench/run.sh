@@ -2,7 +2,9 @@
 # newsarc benchmark suite: newsarc against its peers, side by side, in one run.
 #
 # usage: tests/bench/run.sh [options] NEWSARC_BINARY [INPUT...]
-#   INPUT            a directory of articles, or a .jsonl feed (one table each)
+#   INPUT            a directory of articles, or a .jsonl feed (one table each);
+#                    FEED.jsonl.zst (.gz, .xz, .bz2) and tarballs of a folder
+#                    (.tar, .tar.zst, .tgz, ...) are unpacked first, not timed
 #   --quick          15 fetches, every step run once, no scaling table
 #   --runs N         articles fetched for the fetch-one median (default 50)
 #   --scale          also a scaling table (1x, 4x, 16x) for every .jsonl input
@@ -33,7 +35,7 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 quick=0 runs='' scale=0 synth=0 synth_ascii=0 zim=1 keep=0 workdir='' bound=''
-usage() { sed -n '4,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
@@ -492,15 +494,53 @@ out "Date: $(date -u +%Y-%m-%d). Mode: $([ $quick = 1 ] && echo quick || echo fu
 
 zimpeer=
 [ $zim = 1 ] && zimpeer=zim
+# A corpus shipped compressed or as a tarball (FEED.jsonl.zst, .gz, .xz,
+# .bz2; DIR.tar, .tar.zst, .tgz, ...) is unpacked into the scratch
+# directory first, not timed, and measured as the feed or folder it holds:
+# every tool, newsarc included, then starts from the same plain input.
+unpacked() { # unpacked INPUT -> prints the path to measure, or nothing
+  local in=$1 base dec=''
+  base=$(basename "$in")
+  case $base in
+    *.zst | *.tzst) dec='zstd -dcq' ;;
+    *.gz | *.tgz) dec='gzip -dc' ;;
+    *.xz | *.txz) dec='xz -dc' ;;
+    *.bz2 | *.tbz2) dec='bzip2 -dc' ;;
+  esac
+  case $base in
+    *.tar | *.tar.* | *.tgz | *.tzst | *.txz | *.tbz2)
+      local d=$W/in/${base%%.t*}
+      rm -rf "$d" && mkdir -p "$d" || return 1
+      if [ -n "$dec" ]; then $dec "$in" | tar -xf - -C "$d"; else tar -xf "$in" -C "$d"; fi || return 1
+      # a tarball of one top folder: that folder
+      if [ "$(find "$d" -mindepth 1 -maxdepth 1 | wc -l)" = 1 ] && [ -d "$d"/* ]; then d=$(echo "$d"/*); fi
+      echo "$d" ;;
+    *)
+      [ -n "$dec" ] || { echo "$in"; return 0; }
+      mkdir -p "$W/in" || return 1
+      local f=$W/in/${base%.*}
+      $dec "$in" >"$f" || return 1
+      echo "$f" ;;
+  esac
+}
+
 for in in "${inputs[@]}"; do
+  orig=$in
+  if [ -f "$in" ]; then
+    in=$(unpacked "$in") && [ -n "$in" ] || { log "skipping '$orig': could not unpack it"; continue; }
+    [ "$in" != "$orig" ] && log "'$orig' unpacked to '$in' (not timed)"
+  fi
+  note=''
+  [ "$in" != "$orig" ] && note=", from $(basename "$orig") unpacked first"
   if [ -d "$in" ]; then
-    bench_input "$(basename "$in") (folder)" "$(cd "$in" && pwd)" "tar perfile $zimpeer"
+    bench_input "$(basename "$orig") (folder$note)" "$(cd "$in" && pwd)" "tar perfile $zimpeer"
   elif [ -f "$in" ]; then
-    bench_input "$(basename "$in") (JSONL feed)" "$(cd "$(dirname "$in")" && pwd)/$(basename "$in")" "jsonl perfile $zimpeer"
-    [ $scale = 1 ] && [ $quick = 0 ] && bench_scale "$(basename "$in")" "$in"
+    bench_input "$(basename "$orig") (JSONL feed$note)" "$(cd "$(dirname "$in")" && pwd)/$(basename "$in")" "jsonl perfile $zimpeer"
+    [ $scale = 1 ] && [ $quick = 0 ] && bench_scale "$(basename "$orig")" "$in"
   else
     log "skipping '$in': not found"
   fi
+  [ "$in" != "$orig" ] && rm -rf "$W/in"
 done
 
 if [ "$synth" != 0 ]; then
