@@ -48,6 +48,8 @@ typedef struct source {
     char *mem;     /* bytes held in memory (the skipped-lines report) */
     const char *map; /* a JSONL file mapped for the second pass (see map_feeds), or NULL */
     size_t map_len;
+    const char *kept; /* an article file's bytes as pass 1 read them (see keep_batch), or NULL */
+    size_t kept_len;
 } source;
 
 typedef struct pack_state {
@@ -75,6 +77,13 @@ typedef struct pack_state {
         char *data;
         size_t cap;
     } fb;
+    /* article files kept from pass 1 for pass 2 (keep_batch): the buffers, their bytes */
+    struct {
+        char **buf;
+        size_t n, cap;
+        uint64_t bytes, budget;
+        int off; /* not keeping: NEWSARC_NO_KEEP, or over the budget once */
+    } keep;
 } pack_state;
 
 /* A file listed for the next batch. */
@@ -110,6 +119,8 @@ static int add_source(pack_state *ps, const char *path, const char *display, int
     s->mem = NULL;
     s->map = NULL;
     s->map_len = 0;
+    s->kept = NULL;
+    s->kept_len = 0;
     if (!s->path || !s->display) return -1;
     *idx = (uint32_t)ps->n_src++;
     return 0;
@@ -169,6 +180,10 @@ static int fetch(void *ctx, uint64_t locator, void *dst, size_t len)
     source *s = &ps->src[src];
     if (s->mem) {
         memcpy(dst, s->mem + off, len);
+        return 0;
+    }
+    if (s->kept && len <= s->kept_len) {
+        memcpy(dst, s->kept, len);
         return 0;
     }
     if (s->map && off <= s->map_len && len <= s->map_len - off) {
@@ -420,6 +435,86 @@ static void file_batch_free(pack_state *ps)
 }
 
 /*
+ * Article files are read twice: once in pass 1 (hashed, described) and
+ * once in pass 2 (compressed in placement order).  Opening, reading and
+ * closing each file again was about a seventh of packing a folder of small
+ * files (jawharafm: open, fstat, pread and close were a quarter of the
+ * samples, path walks included).  So the bytes pass 1 read are kept for
+ * pass 2 while all of them fit KEEP_BUDGET (and a sixteenth of the RAM):
+ * a batch's buffer is kept whole instead of reused.  The first batch that
+ * would go over it releases everything kept, and the folder is read again
+ * as before: the memory a large folder (the 10 GB one) needs stays what it
+ * was, beyond this budget for a moment early on.  Pass 2 compares every
+ * article with pass 1 (a 64-bit check) either way, and kept bytes are pass
+ * 1's own.  NEWSARC_KEEP_BUDGET=N sets the budget in bytes, 0 reads every
+ * file again (the tests compare them).
+ */
+#define KEEP_BUDGET ((uint64_t)256 << 20)
+
+static void keep_init(pack_state *ps)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    ps->keep.budget = KEEP_BUDGET;
+    if (pages > 0 && psz > 0 && (uint64_t)pages / 16 * (uint64_t)psz < ps->keep.budget)
+        ps->keep.budget = (uint64_t)pages / 16 * (uint64_t)psz;
+    const char *e = getenv("NEWSARC_KEEP_BUDGET"); /* bytes; 0 reads every file again (for the tests) */
+    if (e && *e) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(e, &end, 10);
+        if (!errno && !*end) ps->keep.budget = v;
+    }
+    ps->keep.off = ps->keep.budget == 0;
+}
+
+static void keep_release(pack_state *ps)
+{
+    for (size_t i = 0; i < ps->keep.n; i++) free(ps->keep.buf[i]);
+    free(ps->keep.buf);
+    ps->keep.buf = NULL;
+    ps->keep.n = ps->keep.cap = 0;
+    ps->keep.bytes = 0;
+    for (size_t i = 0; i < ps->n_src; i++) {
+        ps->src[i].kept = NULL;
+        ps->src[i].kept_len = 0;
+    }
+}
+
+static int keep_take(pack_state *ps, char *buf)
+{
+    if (grow((void **)&ps->keep.buf, &ps->keep.cap, ps->keep.n, sizeof *ps->keep.buf) != 0) return -1;
+    ps->keep.buf[ps->keep.n++] = buf;
+    return 0;
+}
+
+/* After the first ok files of the batch were added: keep their bytes, or
+ * stop keeping (and release what was kept) when they would not fit. */
+static void keep_batch(pack_state *ps, size_t ok, size_t room)
+{
+    if (ps->keep.off || ok == 0) return;
+    uint64_t more = room;
+    for (size_t i = 0; i < ok; i++)
+        if (ps->fb.q[i].own) more += ps->fb.q[i].len;
+    if (ps->keep.bytes + more > ps->keep.budget) {
+        keep_release(ps);
+        ps->keep.off = 1;
+        return;
+    }
+    if (keep_take(ps, ps->fb.data) != 0) return; /* out of memory: this batch is read again */
+    ps->keep.bytes += more;
+    for (size_t i = 0; i < ok; i++) {
+        qfile *f = &ps->fb.q[i];
+        if (f->own && keep_take(ps, f->own) != 0) continue;
+        source *s = &ps->src[f->src];
+        s->kept = f->own ? f->own : ps->fb.data + f->off;
+        s->kept_len = f->len;
+        f->own = NULL; /* kept: file_batch_free leaves it */
+    }
+    ps->fb.data = NULL; /* the next batch gets a buffer of its own */
+    ps->fb.cap = 0;
+}
+
+/*
  * The files listed so far, read on all threads (each into its room in one
  * buffer), then handed to the writer at once (newsarc_writer_add_batch:
  * hashed on all threads, added in order).  Up to the first file that cannot
@@ -461,6 +556,7 @@ static int flush_files(pack_state *ps)
         size_t done = 0;
         int wrc = newsarc_writer_add_batch(ps->w, ps->fb.e, ps->fb.art, ps->fb.len, ok, ps->fb.loc, &done);
         for (size_t i = 0; i < done; i++) ps->bytes_in += ps->fb.len[i];
+        if (!wrc) keep_batch(ps, done, room);
         if (wrc == NEWSARC_E_NOMEM) { /* the batch's or the entry's memory: no file to blame */
             cli_err("out of memory");
             rc = EXIT_USAGE;
@@ -1176,6 +1272,7 @@ int cmd_pack(int argc, char **argv)
     opt.threads = cli_threads_default();
     pack_state ps;
     memset(&ps, 0, sizeof ps);
+    keep_init(&ps);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:fl:T:s:qh", lopts, NULL)) != -1) {
@@ -1319,6 +1416,7 @@ int cmd_pack(int argc, char **argv)
     free(of.buf);
     newsarc_writer_free(ps.w);
     unmap_feeds(&ps);
+    keep_release(&ps);
     for (size_t i = 0; i < ps.n_src; i++) {
         if (ps.src[i].fd >= 0) close(ps.src[i].fd);
         free(ps.src[i].path);

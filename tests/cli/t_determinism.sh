@@ -18,14 +18,27 @@ na pack $P -o a3.nwa src/news.jsonl src/tree
 expect 0 "pack, inputs in the other order" && same a1.nwa a3.nwa "INPUT order swapped"
 
 # pass 2 reading the lines again from the file (io_uring where the build has
-# it, else pread) instead of from its mapping (the default for feeds up to 1 GiB)
-export NEWSARC_NO_MMAP=1
+# it, else pread) instead of from its mapping (the default for feeds up to 1 GiB),
+# and the files of a folder again instead of pass 1's bytes (kept up to 256 MiB)
+export NEWSARC_NO_MMAP=1 NEWSARC_KEEP_BUDGET=0
 na pack $P -o a3m.nwa src/tree src/news.jsonl
-expect 0 "pack with NEWSARC_NO_MMAP" && same a1.nwa a3m.nwa "read instead of mapped"
+expect 0 "pack with NEWSARC_NO_MMAP and NEWSARC_KEEP_BUDGET=0" && same a1.nwa a3m.nwa "read again instead of mapped or kept from pass 1"
 export NEWSARC_NO_IO_URING=1
 na pack $P -o a3p.nwa src/tree src/news.jsonl
-unset NEWSARC_NO_IO_URING NEWSARC_NO_MMAP
+unset NEWSARC_NO_IO_URING NEWSARC_NO_MMAP NEWSARC_KEEP_BUDGET
 expect 0 "pack with NEWSARC_NO_IO_URING" && same a1.nwa a3p.nwa "pread instead of io_uring"
+
+# a folder of 1,100 files (three batches of pass 1): all kept for pass 2, the
+# first batch kept and then released when the second would not fit, none kept
+mkdir -p many/a many/b
+for i in $(seq 1 1100); do printf 'article %d: %s\n' "$i" "$(printf '%*s' $((i % 97 + 20)) '' | tr ' ' x)" >"many/$((i % 2 ? 1 : 0))$i.txt"; done
+mv many/1*.txt many/a/ && mv many/0*.txt many/b/
+na pack $P -o k1.nwa many
+expect 0 "pack of 1,100 files"
+NEWSARC_KEEP_BUDGET=60000 na pack $P -o k2.nwa many
+expect 0 "pack of 1,100 files, keeping released" && same k1.nwa k2.nwa "first batch kept, then released"
+NEWSARC_KEEP_BUDGET=0 na pack $P -o k3.nwa many
+expect 0 "pack of 1,100 files, none kept" && same k1.nwa k3.nwa "every file read again"
 
 # JSONL lines reversed (same file name in another directory)
 # (awk 1 adds the newline the fixture's last line lacks, so tac glues nothing)
