@@ -7,7 +7,7 @@
 # env:     CC (default: clang, else clang-14), FUZZ_CFLAGS (extra flags),
 #          FUZZ_SRC_ROOT: take format/ and lib/ from another tree (e.g. an
 #          export of a commit: git archive HEAD | tar -x -C /tmp/snap)
-# Output:  OUTDIR/fuzz_reader, OUTDIR/fuzz_jsonl, OUTDIR/fuzz_roundtrip and
+# Output:  OUTDIR/fuzz_reader, OUTDIR/fuzz_jsonl, OUTDIR/fuzz_roundtrip, OUTDIR/fuzz_text and
 #          seed corpora OUTDIR/seeds/<target>/ (spec/vectors copied, plus the
 #          small committed seeds of tests/fuzz/seeds/).
 set -euo pipefail
@@ -54,7 +54,7 @@ for s in ${skipped[@]+"${skipped[@]}"}; do
     echo "build.sh: warning: $s does not compile standalone, left out (see $out/obj/*.log)" >&2
 done
 
-targets=(fuzz_reader fuzz_jsonl fuzz_roundtrip)
+targets=(fuzz_reader fuzz_jsonl fuzz_roundtrip fuzz_text)
 failed=()
 # fuzz_reader's custom mutator, built without coverage instrumentation (its
 # own branches would only distract the fuzzer)
@@ -83,6 +83,13 @@ cp "$root"/spec/vectors/*.nwa "$out/seeds/fuzz_reader/" 2>/dev/null || true
 for t in "${targets[@]}"; do
     if [ -d "$here/seeds/$t" ]; then cp "$here/seeds/$t"/* "$out/seeds/$t/" 2>/dev/null || true; fi
     if [ -d "$here/regressions/$t" ]; then cp "$here/regressions/$t"/* "$out/seeds/$t/" 2>/dev/null || true; fi
+done
+# the text fixtures of the test suite, as UTF-8 (option byte 0) and as given
+for f in "$root"/tests/fixtures/text/*.txt; do
+    [ -f "$f" ] || continue
+    b=$(basename "$f" .txt)
+    { printf '\000'; head -c 6000 "$f"; } >"$out/seeds/fuzz_text/utf8-$b"
+    { printf '\007'; head -c 6000 "$f"; } >"$out/seeds/fuzz_text/legacy-$b"
 done
 # JSON Lines fixtures of the test suite: whole files and single lines
 for f in "$root"/tests/fixtures/*.jsonl "$root"/tests/fixtures/jsonl/*.jsonl; do

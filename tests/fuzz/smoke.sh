@@ -6,7 +6,7 @@
 #
 # env: FUZZ_SECONDS   seconds per target (default 60)
 #      FUZZ_BUILD_DIR build directory (default <repo>/build-fuzz)
-#      FUZZ_TARGETS   targets to run (default: all three)
+#      FUZZ_TARGETS   targets to run (default: all four)
 #      FUZZ_SRC_ROOT  passed to build.sh
 #      FUZZ_SEED      libFuzzer seed (default 1: repeatable; 0 = random)
 # Crash inputs land in $FUZZ_BUILD_DIR/artifacts/<target>/.
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 secs=${FUZZ_SECONDS:-60}
-targets=(${FUZZ_TARGETS:-fuzz_reader fuzz_jsonl fuzz_roundtrip})
+targets=(${FUZZ_TARGETS:-fuzz_reader fuzz_jsonl fuzz_roundtrip fuzz_text})
 
 if ! "$here/build.sh" "$out"; then
     echo "smoke.sh: build failed" >&2
