@@ -5,8 +5,10 @@
  *
  * The module is self-contained (ICU + libsodium) so it can be built and
  * tested on its own.  It never prints and keeps no state between calls
- * except two read-only tables of per-character properties built from ICU
- * on first use (fast paths of normalization and script).
+ * except read-only tables of per-character properties built from ICU on
+ * first use (fast paths of normalization and script) and, per thread, ICU's
+ * answers about charset labels (label_memo: names, and the single-byte
+ * charsets' tables of bytes that do not decode cleanly).
  */
 #include "text.h"
 
@@ -1855,11 +1857,20 @@ static int normalize_segment(const uint8_t *buf, size_t n, bool *pending, bool *
         U16_APPEND_UNSAFE(u, ul, c);
     }
     ul = unify_line_ends(u, ul); /* step 2 */
-    if (normalize_with(nfd, u, ul, &d, &dl) != 0) goto done; /* step 3 */
-    if (!(ed = malloc(((size_t)dl + 2) * sizeof *ed))) goto done;
+    int bad = normalize_with(nfd, u, ul, &d, &dl); /* step 3 */
+    free(u); /* each step's input freed as soon as it is used: a long stretch holds two texts at a time */
+    u = NULL;
+    if (bad || !(ed = malloc(((size_t)dl + 2) * sizeof *ed))) goto done;
     el = edit_nfd(d, dl, 0, nfd, ed, pending, pending_lf, *k > 0); /* steps 4-5: at most one unit longer */
-    if (normalize_with(nfc, ed, el, &r, &rl) != 0) goto done; /* step 6 */
-    size_t need = *k + 3 * (size_t)rl + reserve + 1;
+    free(d);
+    d = NULL;
+    bad = normalize_with(nfc, ed, el, &r, &rl); /* step 6 */
+    free(ed);
+    ed = NULL;
+    if (bad) goto done;
+    /* + 1: room for a space still pending at the end (a stretch never ends
+     * with white space, so none is; the fast path would write it later) */
+    size_t need = *k + 3 * (size_t)rl + reserve + 2;
     if (need > *cap) {
         char *bigger = realloc(*o, need);
         if (!bigger) goto done;
@@ -1886,7 +1897,7 @@ done:
  * charset or is damaged UTF-8: decoded to UTF-8 first (step 1, the decoding
  * ICU's path starts with: one leading U+FEFF dropped, which step 4 drops
  * anyway, and U+FFFD for what does not decode), then the fast path on
- * that.  Legacy-encoded texts went through ICU's normalizers whole; this
+ * that, unless the decoding has an unpaired surrogate.  Legacy-encoded texts went through ICU's normalizers whole; this
  * gives the same text (test_text compares them).  1 done, 0 not taken (the
  * text is UTF-8 the fast path has read already, or what it decodes to
  * needs ICU after all).  The tally is reset before use.
@@ -1896,9 +1907,26 @@ static int normalize_decoded(const uint8_t *buf, size_t len, const char *charset
 {
     if (options || !charset || len > NA_TEXT_MAX_INPUT || (!buf && len) || !tables_ready()) return 0;
     if (strcmp(charset, "UTF-8") == 0 && na_utf8_valid(buf, len)) return 0;
+    UChar *u;
+    int32_t ul;
+    if (decode_uchars(buf, len, charset, &u, &ul, NULL) != 0) return 0;
+    /* an unpaired surrogate (CESU-8 and UTF-7 give them without complaint)
+     * stays one through steps 2-6 and may pair up with another once a
+     * deletion brings them together; UTF-8 cannot carry it: ICU decides */
+    for (int32_t i = 0; i < ul; i++) {
+        if (!U16_IS_SURROGATE(u[i])) continue;
+        if (U16_IS_SURROGATE_LEAD(u[i]) && i + 1 < ul && U16_IS_TRAIL(u[i + 1])) {
+            i++;
+            continue;
+        }
+        free(u);
+        return 0;
+    }
     char *d;
     size_t dl;
-    if (na_text_to_utf8(buf, len, charset, &d, &dl, NULL) != 0) return 0;
+    int rc = uchars_to_utf8(u, ul, &d, &dl);
+    free(u);
+    if (rc != 0) return 0;
     if (st) {
         tally_free(st);
         tally_init(st);

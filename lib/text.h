@@ -10,7 +10,8 @@
  * never assumed NUL-terminated; functions return 0 or an enum newsarc_error
  * code (NEWSARC_E_ARG, NEWSARC_E_NOMEM, NEWSARC_E_UNSUPPORTED for a charset
  * ICU does not know, NEWSARC_E_LIMIT for input over NA_TEXT_MAX_INPUT).
- * All functions are thread-safe: they keep no state between calls.
+ * All functions are thread-safe: what they keep between calls is per thread
+ * (ICU's answers about charset labels) or built once (per-character tables).
  * The exact normalization behind norm_id is specified in spec/NORMALIZATION.md.
  */
 #ifndef NEWSARC_TEXT_H

@@ -955,6 +955,21 @@ Test(norm, decoded_texts_agree_with_icu, .timeout = 120)
     d[n / 2] = 0xC3;
     memcpy(d + n, "\r\n\xd8", 3);
     decoded_agrees(d, n + 3, "UTF-8", "damaged UTF-8");
+    /* unpaired surrogates from the decoder (CESU-8, UTF-7) pair up once a
+     * tatweel or U+FEFF between them is deleted: ICU's path, not UTF-8 */
+    static const char *const halves[][2] = {
+        {"x\xed\xa0\xbd\xd9\x80\xed\xb8\x80y", "CESU-8"},
+        {"\xed\xa0\xbd\xef\xbb\xbf\xed\xb8\x80", "CESU-8"},
+        {"x+2D0GQN4A-y", "UTF-7"},
+        {"a\xed\xa0\xbd b", "CESU-8"}, /* one alone */
+    };
+    for (size_t i = 0; i < sizeof halves / sizeof *halves; i++)
+        decoded_agrees((const uint8_t *)halves[i][0], strlen(halves[i][0]), halves[i][1], halves[i][0]);
+    char *o;
+    size_t ol;
+    cr_assert_eq(na_text_normalize((const uint8_t *)halves[0][0], strlen(halves[0][0]), "CESU-8", 0, &o, &ol), 0);
+    cr_assert(ol == 6 && memcmp(o, "x\xf0\x9f\x98\x80y", 6) == 0, "the halves make U+1F600");
+    free(o);
     free(d);
     free(u.p);
     char cmd[512];

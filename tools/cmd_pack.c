@@ -82,7 +82,7 @@ typedef struct pack_state {
         char **buf;
         size_t n, cap;
         uint64_t bytes, budget;
-        int off; /* not keeping: NEWSARC_NO_KEEP, or over the budget once */
+        int off; /* not keeping: NEWSARC_KEEP_BUDGET=0, or over the budget once */
     } keep;
 } pack_state;
 
@@ -458,7 +458,7 @@ static void keep_init(pack_state *ps)
     if (pages > 0 && psz > 0 && (uint64_t)pages / 16 * (uint64_t)psz < ps->keep.budget)
         ps->keep.budget = (uint64_t)pages / 16 * (uint64_t)psz;
     const char *e = getenv("NEWSARC_KEEP_BUDGET"); /* bytes; 0 reads every file again (for the tests) */
-    if (e && *e) {
+    if (e && *e >= '0' && *e <= '9') {
         char *end;
         errno = 0;
         unsigned long long v = strtoull(e, &end, 10);

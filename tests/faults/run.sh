@@ -344,5 +344,32 @@ else
     bad "extract: renameat2 EINVAL: exit $?: $(head -c 300 "$work/err")"
 fi
 
+# ---- pack: the files of a folder kept from pass 1 for pass 2 -----------------------------
+# The closes of one article file: 1 when pass 2 copies what pass 1 read, 2
+# when it opens the file again (nothing kept, or kept and then released
+# because the second batch of 512 files would not fit the budget).
+kept=$work/kept
+mkdir -p "$kept/a"
+for i in $(seq 1 600); do
+    printf 'kept article %d %s\n' "$i" "$(head -c $((i % 50 + 40)) /dev/zero | tr '\0' y)" >"$kept/a/k$(printf %04d "$i").txt"
+done
+closes() { # closes BUDGET FILE: the number of closes of FILE while packing $kept
+    rm -f "$work/count" "$dest"
+    env LD_PRELOAD="$preload" FAULT_OP=close FAULT_N=0 FAULT_MATCH="$2" FAULT_COUNT="$work/count" \
+        NEWSARC_KEEP_BUDGET="$1" "$NEWSARC" pack -q -o "$dest" "$kept" 2>/dev/null || echo "pack failed"
+    cat "$work/count" 2>/dev/null || echo "no count"
+}
+# a budget the first batch fits and the first two do not
+first=$(cat "$kept"/a/k0[0-4]*.txt "$kept"/a/k050*.txt "$kept"/a/k051[0-2].txt | wc -c)
+mid=$((first + 1000))
+for c in "default k0001 1" "0 k0001 2" "1 k0001 2" "$mid k0001 2" "$mid k0590 2" "default k0590 1"; do
+    set -- $c
+    b=$1
+    [ "$b" = default ] && b=''
+    got=$(closes "$b" "$2.txt" | tr '\n' ' ')
+    if [ "$got" = "$3 " ]; then ok
+    else bad "pack, NEWSARC_KEEP_BUDGET='$b': $2.txt closed '$got' times, want $3"; fi
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

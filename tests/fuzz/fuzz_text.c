@@ -3,7 +3,8 @@
  * ICU's whole path (spec/NORMALIZATION.md, lib/text.c).
  *
  * Input: byte 0 = options: bit 0 the fast path's 32-byte AVX2 runs on or
- * off, bits 1-3 the charset the text is normalized as (see charsets); the
+ * off, bits 1-3 the charset the text is normalized as (see charsets: CESU-8
+ * gives unpaired surrogates); the
  * rest is the text (any bytes: valid, damaged or legacy-encoded).
  * Invariants:
  *   - na_text_normalize_ex (fast path, decoded route, ICU stretches) and
@@ -29,8 +30,8 @@ static void must(int cond, const char *what)
     }
 }
 
-static const char *const charsets[8] = {"UTF-8", "UTF-8",  "UTF-8",   "windows-1256",
-                                        "ISO-8859-6", "KOI8-R", "Shift_JIS", "UTF-16LE"};
+static const char *const charsets[8] = {"UTF-8",  "UTF-8",     "windows-1256", "ISO-8859-6",
+                                        "KOI8-R", "Shift_JIS", "UTF-16LE",     "CESU-8"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
