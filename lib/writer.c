@@ -1943,6 +1943,28 @@ static int keep_together(const newsarc_writer *w, const build *b, size_t i, uint
 }
 
 /*
+ * How far a block may grow with article a.  block_size, except for a group
+ * of large similar articles (each at least half of block_size: re-scraped
+ * pages, the same page fetched on several days, a site's pages sharing a
+ * large template), which share blocks up to BIG_GROUP_BLOCKS x block_size:
+ * alone in a block each, they shared nothing but the dictionary.  400 raw
+ * HTML pages of 190 KB on average, 21 distinct ones with a comment added
+ * to each copy: 13.9 MB with a block each, 5.8 MB four or five to a block,
+ * 0.77 MB for the solid .jsonl.zst (spec/BENCHMARKS.md).  Reading one of
+ * them decompresses up to 1 MiB instead of its own block (cat 2.8-3.0 ms
+ * instead of 2.3-2.5); small articles are packed as before.
+ */
+#define BIG_GROUP_BLOCKS 8
+#define NO_GROUP UINT32_MAX
+
+static uint64_t block_limit(const newsarc_writer *w, const w_article *a, uint32_t group)
+{
+    uint64_t bs = w->opt.block_size;
+    if (group == NO_GROUP || 2 * a->size < bs) return bs;
+    return bs * BIG_GROUP_BLOCKS;
+}
+
+/*
  * Blocks are planned up front from the article sizes (placement order,
  * closed before the next article would pass block_size), then filled and
  * compressed by worker threads: fetching (and re-parsing JSON) runs in
@@ -2123,9 +2145,13 @@ static int write_blocks(build *b, const uint8_t *dict, size_t dict_len)
             cjob *j = &p.jobs[planned % cap];
             uint64_t len = 0;
             j->first = i;
+            uint32_t group = 0; /* the cluster of every article in the block so far, or NO_GROUP */
             while (i < b->n_uniq) {
                 w_article *a = &w->arts[b->uniq[b->place[i]]];
-                if (len > 0 && (len + a->size > w->opt.block_size || len + a->size > NA_MAX_BLOCK_CONTENT)) break;
+                uint32_t c = a->u.at.cluster;
+                if (len == 0) group = c;
+                else if (c != group) group = NO_GROUP;
+                if (len > 0 && (len + a->size > block_limit(w, a, group) || len + a->size > NA_MAX_BLOCK_CONTENT)) break;
                 if (len > 0 && keep_together(w, b, i, len)) break;
                 a->u.at.block = (uint32_t)planned;
                 a->u.at.offset = (uint32_t)len;

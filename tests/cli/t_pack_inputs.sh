@@ -153,4 +153,23 @@ na extract --jsonl hj.nwa
 expect 0 "extract --jsonl of a 4 MB line"
 canon_multiset huge.jsonl > w; canon_multiset out > g
 cmp -s w g || fail "4 MB JSONL line does not come back equal"
+
+# large similar articles share blocks (up to 8 x the block size): five
+# copies of one 100 KB page, each with its own line, in one block; five
+# different pages of that size, and small similar articles, as before
+mkdir -p big/same big/diff
+head -c 75000 /dev/urandom | base64 -w 100 > page.txt
+for i in 1 2 3 4 5; do { sed -n '1,300p' page.txt; printf 'fetched on day %d\n' "$i"; sed -n '301,$p' page.txt; } > "big/same/p$i.html"; done
+for i in 1 2 3 4 5; do head -c 75000 /dev/urandom | base64 -w 100 > "big/diff/p$i.html"; done
+na pack -o bs.nwa big/same
+expect 0 "pack five similar large pages"
+na info --json bs.nwa
+[ "$(jq .blocks out)" = 1 ] || fail "five similar 100 KB pages: $(jq .blocks out) blocks, expected 1"
+[ "$(stat -c %s bs.nwa)" -lt 160000 ] || fail "five similar 100 KB pages take $(stat -c %s bs.nwa) bytes: the copies were not compressed together"
+na pack -o bd.nwa big/diff
+na info --json bd.nwa
+[ "$(jq .blocks out)" = 5 ] || fail "five different 100 KB pages: $(jq .blocks out) blocks, expected 5"
+na pack --block-size 32768 -o bs2.nwa big/same
+na info --json bs2.nwa
+[ "$(jq .blocks out)" = 3 ] || fail "five similar 101 KB pages, 32 KiB blocks (256 KiB for them): $(jq .blocks out) blocks, expected 3"
 finish
