@@ -1944,15 +1944,16 @@ static int keep_together(const newsarc_writer *w, const build *b, size_t i, uint
 
 /*
  * How far a block may grow with article a.  block_size, except for a group
- * of large similar articles (each at least half of block_size: re-scraped
- * pages, the same page fetched on several days, a site's pages sharing a
- * large template), which share blocks up to BIG_GROUP_BLOCKS x block_size:
- * alone in a block each, they shared nothing but the dictionary.  400 raw
- * HTML pages of 190 KB on average, 21 distinct ones with a comment added
- * to each copy: 13.9 MB with a block each, 5.8 MB four or five to a block,
- * 0.77 MB for the solid .jsonl.zst (spec/BENCHMARKS.md).  Reading one of
+ * of long similar articles (each at least an eighth of block_size:
+ * re-scraped articles, the same page fetched on several days, a site's
+ * pages sharing a large template), which share blocks up to
+ * BIG_GROUP_BLOCKS x block_size: a few to a block (or one), each block
+ * started again from a whole copy.  1,600 articles of 30 KB, 200 texts
+ * fetched 8 times each with a line of their own: 6.87 MB, 2.6 MB sharing
+ * (the solid .jsonl.zst: 2.7 MB); 400 raw HTML pages of 190 KB, 21 texts:
+ * 13.9 MB, 5.4 MB (solid 0.77 MB) (spec/BENCHMARKS.md).  Reading one of
  * them decompresses up to 1 MiB instead of its own block (cat 2.8-3.0 ms
- * instead of 2.3-2.5); small articles are packed as before.
+ * instead of 2.3-2.5); other articles are packed as before.
  */
 #define BIG_GROUP_BLOCKS 8
 #define NO_GROUP UINT32_MAX
@@ -1960,7 +1961,7 @@ static int keep_together(const newsarc_writer *w, const build *b, size_t i, uint
 static uint64_t block_limit(const newsarc_writer *w, const w_article *a, uint32_t group)
 {
     uint64_t bs = w->opt.block_size;
-    if (group == NO_GROUP || 2 * a->size < bs) return bs;
+    if (group == NO_GROUP || 8 * a->size < bs) return bs;
     return bs * BIG_GROUP_BLOCKS;
 }
 

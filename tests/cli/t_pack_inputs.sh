@@ -154,9 +154,10 @@ expect 0 "extract --jsonl of a 4 MB line"
 canon_multiset huge.jsonl > w; canon_multiset out > g
 cmp -s w g || fail "4 MB JSONL line does not come back equal"
 
-# large similar articles share blocks (up to 8 x the block size): five
-# copies of one 100 KB page, each with its own line, in one block; five
-# different pages of that size, and small similar articles, as before
+# long similar articles (an eighth of the block size or more) share blocks
+# of up to 8 x the block size: five copies of one 100 KB page, each with its
+# own line, in one block, and eight of a 30 KB one; five different pages of
+# that size a block each
 mkdir -p big/same big/diff
 head -c 75000 /dev/urandom | base64 -w 100 > page.txt
 for i in 1 2 3 4 5; do { sed -n '1,300p' page.txt; printf 'fetched on day %d\n' "$i"; sed -n '301,$p' page.txt; } > "big/same/p$i.html"; done
@@ -166,6 +167,12 @@ expect 0 "pack five similar large pages"
 na info --json bs.nwa
 [ "$(jq .blocks out)" = 1 ] || fail "five similar 100 KB pages: $(jq .blocks out) blocks, expected 1"
 [ "$(stat -c %s bs.nwa)" -lt 160000 ] || fail "five similar 100 KB pages take $(stat -c %s bs.nwa) bytes: the copies were not compressed together"
+mkdir -p big/mid
+head -c 22500 /dev/urandom | base64 -w 100 > mid.txt
+for i in 1 2 3 4 5 6 7 8; do { sed -n '1,100p' mid.txt; printf 'fetched on day %d\n' "$i"; sed -n '101,$p' mid.txt; } > "big/mid/m$i.html"; done
+na pack -o bm.nwa big/mid
+na info --json bm.nwa
+[ "$(jq .blocks out)" = 1 ] || fail "eight similar 30 KB pages (240 KB): $(jq .blocks out) blocks, expected 1"
 na pack -o bd.nwa big/diff
 na info --json bd.nwa
 [ "$(jq .blocks out)" = 5 ] || fail "five different 100 KB pages: $(jq .blocks out) blocks, expected 5"
