@@ -191,6 +191,28 @@ Test(charset, declared_xml_and_meta)
     }
 }
 
+/* fn on every file under NEWSARC_SHARED_DIR/corpus/SUB, in name order;
+ * returns how many (0 when the shared corpus is not there). */
+static int each_shared_file(const char *sub, void (*fn)(const blob *b, const char *path, void *ctx), void *ctx)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "find '%s/corpus/%s' -type f 2>/dev/null | sort", NEWSARC_SHARED_DIR, sub);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    char path[1024];
+    int files = 0;
+    while (fgets(path, sizeof path, f)) {
+        path[strcspn(path, "\n")] = 0;
+        blob b = slurp(path);
+        if (!b.p) continue;
+        fn(&b, path, ctx);
+        free(b.p);
+        files++;
+    }
+    pclose(f);
+    return files;
+}
+
 /* Every field of two charset verdicts (the struct is zeroed before use). */
 static void same_verdict(const na_charset_info *a, const na_charset_info *b, const char *what)
 {
@@ -212,6 +234,12 @@ static void verdicts_agree(const uint8_t *p, size_t n, const char *what)
     cr_assert_eq(na_text_charset(p, n, NULL, &off), 0);
     na_text_byte_tables(1);
     same_verdict(&on, &off, what);
+}
+
+static void verdicts_of_file(const blob *b, const char *path, void *ctx)
+{
+    (void)ctx;
+    verdicts_agree(b->p, b->n, path);
 }
 
 /* Single-byte charsets answer "decodes cleanly" from a table of their 256
@@ -259,21 +287,7 @@ Test(charset, byte_tables_agree_with_whole_decoding, .timeout = 120)
         verdicts_agree(b.p, b.n, fixtures[i]);
         free(b.p);
     }
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "find '%s/corpus/encodings' -type f 2>/dev/null | sort", NEWSARC_SHARED_DIR);
-    FILE *f = popen(cmd, "r");
-    cr_assert_not_null(f);
-    char path[1024];
-    int files = 0;
-    while (fgets(path, sizeof path, f)) {
-        path[strcspn(path, "\n")] = 0;
-        blob b = slurp(path);
-        if (!b.p) continue;
-        verdicts_agree(b.p, b.n, path);
-        free(b.p);
-        files++;
-    }
-    pclose(f);
+    int files = each_shared_file("encodings", verdicts_of_file, NULL);
     if (files == 0) cr_log_info("%s/corpus/encodings not found: generated texts and fixtures only", NEWSARC_SHARED_DIR);
 }
 
@@ -934,6 +948,15 @@ static void decoded_agrees(const uint8_t *buf, size_t n, const char *charset, co
     free(b);
 }
 
+static void decoded_file(const blob *b, const char *path, void *ctx)
+{
+    na_charset_info info = charset_of(b->p, b->n, NULL);
+    if (strcmp(info.chosen, "UTF-8") != 0 || !info.valid_utf8) {
+        decoded_agrees(b->p, b->n, info.chosen, path);
+        ++*(int *)ctx;
+    }
+}
+
 Test(norm, decoded_texts_agree_with_icu, .timeout = 120)
 {
     static const char *const fixtures[][2] = {{"arabic.windows-1256.txt", "windows-1256"},
@@ -972,24 +995,8 @@ Test(norm, decoded_texts_agree_with_icu, .timeout = 120)
     free(o);
     free(d);
     free(u.p);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "find '%s/corpus/encodings' -type f 2>/dev/null | sort", NEWSARC_SHARED_DIR);
-    FILE *f = popen(cmd, "r");
-    cr_assert_not_null(f);
-    char path[1024];
     int legacy = 0;
-    while (fgets(path, sizeof path, f)) {
-        path[strcspn(path, "\n")] = 0;
-        blob b = slurp(path);
-        if (!b.p) continue;
-        na_charset_info info = charset_of(b.p, b.n, NULL);
-        if (strcmp(info.chosen, "UTF-8") != 0 || !info.valid_utf8) {
-            decoded_agrees(b.p, b.n, info.chosen, path);
-            legacy++;
-        }
-        free(b.p);
-    }
-    pclose(f);
+    each_shared_file("encodings", decoded_file, &legacy);
     if (legacy == 0) cr_log_info("%s/corpus/encodings not found: fixtures only", NEWSARC_SHARED_DIR);
 }
 
