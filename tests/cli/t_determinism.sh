@@ -19,7 +19,7 @@ expect 0 "pack, inputs in the other order" && same a1.nwa a3.nwa "INPUT order sw
 
 # pass 2 reading the lines again from the file (io_uring where the build has
 # it, else pread) instead of from its mapping (the default for feeds up to 1 GiB),
-# and the files of a folder again instead of pass 1's bytes (kept up to 256 MiB)
+# and the files of a folder again instead of pass 1's bytes (kept up to 64 MiB)
 export NEWSARC_NO_MMAP=1 NEWSARC_KEEP_BUDGET=0
 na pack $P -o a3m.nwa src/tree src/news.jsonl
 expect 0 "pack with NEWSARC_NO_MMAP and NEWSARC_KEEP_BUDGET=0" && same a1.nwa a3m.nwa "read again instead of mapped or kept from pass 1"
