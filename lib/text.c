@@ -1410,26 +1410,6 @@ __attribute__((target("avx2"))) static size_t ascii_run_avx2(const uint8_t *p, s
 }
 #endif
 
-/*
- * Steps 1-7 for the common case without ICU: valid UTF-8 read as UTF-8, the
- * default options, and every code point in the BMP with NFC_Quick_Check Yes
- * and combining class 0 (or white space, a line terminator, tatweel, BOM),
- * or a mark with NFC_QC and NFD_QC Yes (Arabic harakat, most combining
- * marks) right after such a character or mark and in canonical order (its
- * class not below the mark's before it).  Such a text passes the NFC quick
- * check, so it is NFC; its NFD only decomposes characters that NFC composes
- * back, no character of it can compose with the one before it (those have
- * NFC_QC Maybe), and no mark follows an edit (a deletion or white space
- * could change what a mark combines with), so steps 3-6 reduce to the
- * deletions and whitespace runs of steps 2, 4 and 5 applied to the code
- * points as they are.  Returns 1 with *out (malloc'd, NUL-terminated) and
- * *unchanged, or 0 when the ICU path must decide (also out of memory).
- * tests/test_text.c compares the two.
- *
- * the letters of the normalized text are counted in it too (its
- * characters are the kept ones: white space and dropped characters are not
- * letters); st is left half-filled when this returns 0.
- */
 static int normalize_segment(const uint8_t *buf, size_t n, bool *pending, bool *pending_lf, char **o, size_t *cap,
                              size_t *k, size_t reserve, script_tally *st);
 static int tally_utf8(script_tally *t, const uint8_t *utf8, size_t len);
@@ -1484,6 +1464,30 @@ static size_t segment_end(const uint8_t *buf, size_t len, size_t i)
     }
 }
 
+
+/*
+ * Steps 1-7 for the common case without ICU: valid UTF-8 read as UTF-8, the
+ * default options, and every code point in the BMP with NFC_Quick_Check Yes
+ * and combining class 0 (or white space, a line terminator, tatweel, BOM),
+ * or a mark with NFC_QC and NFD_QC Yes (Arabic harakat, most combining
+ * marks) right after such a character or mark and in canonical order (its
+ * class not below the mark's before it).  Such a text passes the NFC quick
+ * check, so it is NFC; its NFD only decomposes characters that NFC composes
+ * back, no character of it can compose with the one before it (those have
+ * NFC_QC Maybe), and no mark follows an edit (a deletion or white space
+ * could change what a mark combines with), so steps 3-6 reduce to the
+ * deletions and whitespace runs of steps 2, 4 and 5 applied to the code
+ * points as they are.  What does not fit that description is handed to
+ * ICU a stretch at a time (normalize_segment, segment_end) and the fast
+ * path goes on after it.  Returns 1 with *out (malloc'd, NUL-terminated) and
+ * *unchanged, or 0 when the ICU path must decide for the whole text (other
+ * charsets, invalid UTF-8, options, out of memory).  tests/test_text.c and
+ * tests/fuzz/fuzz_text.c compare the two.
+ *
+ * the letters of the normalized text are counted in it too (its
+ * characters are the kept ones: white space and dropped characters are not
+ * letters); st is left half-filled when this returns 0.
+ */
 static int normalize_fast(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
                           size_t *out_len, bool *unchanged, script_tally *st)
 {
@@ -1847,15 +1851,11 @@ static int normalize_segment(const uint8_t *buf, size_t n, bool *pending, bool *
     const UNormalizer2 *nfd = na_icu.unorm2_getNFDInstance(&e);
     const UNormalizer2 *nfc = na_icu.unorm2_getNFCInstance(&e);
     if (U_FAILURE(e) || n > (size_t)INT32_MAX / 4) return -1;
-    UChar *u = malloc((n + 1) * sizeof *u), *d = NULL, *ed = NULL, *r = NULL;
-    int32_t ul = 0, dl, el, rl;
+    UChar *u, *d = NULL, *ed = NULL, *r = NULL;
+    int32_t ul, dl, el, rl;
     int rc = -1;
-    if (!u) return -1;
-    for (size_t i = 0; i < n;) { /* step 1 (valid UTF-8; a U+FEFF goes in step 4) */
-        UChar32 c;
-        U8_NEXT_UNSAFE(buf, i, c);
-        U16_APPEND_UNSAFE(u, ul, c);
-    }
+    /* step 1 (a stretch never starts with U+FEFF, which step 4 drops anyway) */
+    if (decode_uchars(buf, n, "UTF-8", &u, &ul, NULL) != 0) return -1;
     ul = unify_line_ends(u, ul); /* step 2 */
     int bad = normalize_with(nfd, u, ul, &d, &dl); /* step 3 */
     free(u); /* each step's input freed as soon as it is used: a long stretch holds two texts at a time */
@@ -1897,10 +1897,11 @@ done:
  * charset or is damaged UTF-8: decoded to UTF-8 first (step 1, the decoding
  * ICU's path starts with: one leading U+FEFF dropped, which step 4 drops
  * anyway, and U+FFFD for what does not decode), then the fast path on
- * that, unless the decoding has an unpaired surrogate.  Legacy-encoded texts went through ICU's normalizers whole; this
- * gives the same text (test_text compares them).  1 done, 0 not taken (the
- * text is UTF-8 the fast path has read already, or what it decodes to
- * needs ICU after all).  The tally is reset before use.
+ * that, unless the decoding has an unpaired surrogate.  Legacy-encoded
+ * texts went through ICU's normalizers whole; this gives the same text
+ * (test_text compares them).  1 done, 0 not taken (the text is UTF-8 the
+ * fast path has read already, or what it decodes to needs ICU after all).
+ * The tally is reset before use.
  */
 static int normalize_decoded(const uint8_t *buf, size_t len, const char *charset, uint32_t options, char **out,
                              size_t *out_len, script_tally *st)
