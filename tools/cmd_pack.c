@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <zlib.h>
 #include <zstd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -968,18 +970,21 @@ static int add_jsonl(pack_state *ps, const char *path, const char *display, int 
 }
 
 /*
- * Inputs read once (stdin, a .jsonl.zst file) pass through a tee_in before
- * pass 1: zstd is decompressed (every frame, windows up to 2 GiB as zstd
- * --long=31 writes; stdin is told by its first bytes), and every byte is
- * written to an unlinked temporary file in $TMPDIR, which both passes read,
- * so a line's offset is its offset in that file.  The first error is kept
- * in msg.
+ * Inputs read once (stdin, a .jsonl.zst or .jsonl.gz file) pass through a
+ * tee_in before pass 1: zstd is decompressed (every frame, windows up to
+ * 2 GiB as zstd --long=31 writes), gzip too (every member, as gzip -d
+ * does), stdin's kind is told by its first bytes, and every byte is written
+ * to an unlinked temporary file in $TMPDIR, which both passes read, so a
+ * line's offset is its offset in that file.  The first error is kept in msg.
  */
+enum { IN_TELL = -1, IN_PLAIN = 0, IN_ZSTD = 1, IN_GZIP = 2 };
 typedef struct tee_in {
     int in_fd, spill_fd;
     const char *display;
-    int zst;                  /* 1 zstd, 0 plain, -1 told by the first bytes */
+    int zst;                  /* IN_ZSTD, IN_GZIP, IN_PLAIN, or IN_TELL: told by the first bytes */
     ZSTD_DCtx *d;
+    z_stream gz;
+    int gz_init;              /* gz is set up (inflateEnd due) */
     unsigned char *in;        /* compressed bytes read, in[pos..len) not yet decompressed */
     size_t pos, len;
     int eof, frame_open, first, any; /* any: some byte was read */
@@ -996,6 +1001,9 @@ static int zstd_magic(const unsigned char *p, size_t n)
     uint32_t m = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     return m == 0xFD2FB528u || (m & 0xFFFFFFF0u) == 0x184D2A50u;
 }
+
+/* 1 when the bytes start a gzip member (RFC 1952: ID1 ID2 and CM = 8, deflate). */
+static int gzip_magic(const unsigned char *p, size_t n) { return n >= 3 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8; }
 
 static ssize_t tee_fail(tee_in *t, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -1030,9 +1038,59 @@ static int tee_fill(tee_in *t)
         t->any = 1;
         if (!t->first || t->len >= 4) break;
     }
-    if (t->first && t->zst < 0) t->zst = zstd_magic(t->in, t->len);
+    if (t->first && t->zst == IN_TELL)
+        t->zst = zstd_magic(t->in, t->len) ? IN_ZSTD : gzip_magic(t->in, t->len) ? IN_GZIP : IN_PLAIN;
     t->first = 0;
     return 0;
+}
+
+/*
+ * Some gzip output into buf (at most size bytes): > 0 bytes, 0 at the end
+ * of the input (between members), -1 after tee_fail.  Members follow one
+ * another (what gzip -d accepts: `cat a.gz b.gz`); anything after the last
+ * member that is not another member is refused, as is a member cut short.
+ */
+static ssize_t gz_step(tee_in *t, char *buf, size_t size)
+{
+    if (!t->gz_init) {
+        if (t->pos == t->len && !t->any) return tee_fail(t, EXIT_DATA, "'%s' is empty: not a gzip stream", t->display);
+        memset(&t->gz, 0, sizeof t->gz);
+        if (inflateInit2(&t->gz, 16 + MAX_WBITS) != Z_OK) return tee_fail(t, EXIT_USAGE, "out of memory");
+        t->gz_init = 1;
+        t->frame_open = 0;
+    }
+    for (;;) {
+        if (tee_fill(t) != 0) return -1;
+        if (!t->frame_open) { /* between members: the end, or the next member */
+            if (t->pos == t->len && t->eof) return 0;
+            if ((t->len - t->pos >= 3 || t->eof) && !gzip_magic(t->in + t->pos, t->len - t->pos))
+                return tee_fail(t, EXIT_DATA, "'%s': not valid gzip at byte %llu of the input", t->display,
+                                (unsigned long long)t->gz.total_in);
+        }
+        size_t avail = t->len - t->pos;
+        t->gz.next_in = t->in + t->pos;
+        t->gz.avail_in = avail > UINT_MAX ? UINT_MAX : (unsigned)avail;
+        t->gz.next_out = (unsigned char *)buf;
+        t->gz.avail_out = size > UINT_MAX ? UINT_MAX : (unsigned)size;
+        int z = inflate(&t->gz, Z_NO_FLUSH);
+        t->pos = (size_t)(t->gz.next_in - t->in);
+        size_t got = (size_t)((char *)t->gz.next_out - buf);
+        if (z == Z_STREAM_END) {
+            uLong in_total = t->gz.total_in;
+            if (inflateReset(&t->gz) != Z_OK) return tee_fail(t, EXIT_USAGE, "out of memory");
+            t->gz.total_in = in_total; /* (for messages: bytes of the whole input) */
+            t->frame_open = 0;
+        } else if (z == Z_OK || z == Z_BUF_ERROR) {
+            t->frame_open = 1;
+            /* no progress with the whole input read: the member is cut short */
+            if (!got && t->pos == t->len && t->eof)
+                return tee_fail(t, EXIT_DATA, "'%s': the gzip stream is truncated", t->display);
+        } else {
+            return tee_fail(t, EXIT_DATA, "'%s': not valid gzip: %s", t->display,
+                            z == Z_MEM_ERROR ? "out of memory" : t->gz.msg ? t->gz.msg : "damaged data");
+        }
+        if (got) return (ssize_t)got;
+    }
 }
 
 static ssize_t tee_read(void *cookie, char *buf, size_t size)
@@ -1045,11 +1103,17 @@ static ssize_t tee_read(void *cookie, char *buf, size_t size)
     size_t got = 0;
     while (!got) {
         if (tee_fill(t) != 0) return -1;
-        if (!t->zst) {
+        if (t->zst == IN_PLAIN) {
             if (t->pos == t->len) return 0; /* the end */
             got = t->len - t->pos < size ? t->len - t->pos : size;
             memcpy(buf, t->in + t->pos, got);
             t->pos += got;
+            break;
+        }
+        if (t->zst == IN_GZIP) {
+            ssize_t g = gz_step(t, buf, size);
+            if (g <= 0) return g;
+            got = (size_t)g;
             break;
         }
         if (t->pos == t->len && !t->any) return tee_fail(t, EXIT_DATA, "'%s' is empty: not a zstd stream", t->display);
@@ -1123,6 +1187,7 @@ static int add_jsonl_once(pack_state *ps, const char *path, const char *display,
     free(buf);
     free(t.in);
     ZSTD_freeDCtx(t.d);
+    if (t.gz_init) inflateEnd(&t.gz);
     if (!rc && lseek(fd, 0, SEEK_SET) != 0) {
         cli_err("temporary file for '%s': %s", display, strerror(errno));
         rc = EXIT_USAGE;
@@ -1143,7 +1208,7 @@ static int ends_with(const char *s, const char *suffix)
 static int add_input(pack_state *ps, const char *in)
 {
     if (!strcmp(in, "-")) {
-        return add_jsonl_once(ps, "-", "<stdin>", 0, -1);
+        return add_jsonl_once(ps, "-", "<stdin>", 0, IN_TELL);
     }
     struct stat st;
     if (stat(in, &st) != 0) {
@@ -1159,7 +1224,7 @@ static int add_input(pack_state *ps, const char *in)
         cli_err("'%s': not a directory, a regular file or '-'", in);
         return EXIT_USAGE;
     }
-    if (ends_with(in, ".jsonl")) {
+    if (ends_with(in, ".jsonl") || ends_with(in, ".ndjson")) {
         int fd = open(in, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
             cli_err("'%s': cannot open: %s", in, strerror(errno));
@@ -1167,13 +1232,16 @@ static int add_input(pack_state *ps, const char *in)
         }
         return add_jsonl(ps, in, in, fd);
     }
-    if (ends_with(in, ".jsonl.zst")) { /* decompressed once, into a temporary file the second pass reads */
+    int kind = ends_with(in, ".jsonl.zst") || ends_with(in, ".ndjson.zst")  ? IN_ZSTD
+               : ends_with(in, ".jsonl.gz") || ends_with(in, ".ndjson.gz") ? IN_GZIP
+                                                                            : IN_PLAIN;
+    if (kind != IN_PLAIN) { /* decompressed once, into a temporary file the second pass reads */
         int zfd = open(in, O_RDONLY | O_CLOEXEC);
         if (zfd < 0) {
             cli_err("'%s': cannot open: %s", in, strerror(errno));
             return EXIT_USAGE;
         }
-        int rc = add_jsonl_once(ps, in, in, zfd, 1);
+        int rc = add_jsonl_once(ps, in, in, zfd, kind);
         close(zfd);
         return rc;
     }
@@ -1217,9 +1285,10 @@ static void pack_usage(FILE *f)
     fprintf(f,
             "usage: newsarc pack -o OUT [options] INPUT...\n"
             "  INPUT           a directory (every regular file below it, named by its relative path),\n"
-            "                  a .jsonl file (one JSON object per line), a .jsonl.zst file (the same,\n"
-            "                  zstd-compressed; decompressed into $TMPDIR), '-' (JSON Lines on stdin,\n"
-            "                  plain or zstd), or any other file (one article named by its base name)\n"
+            "                  a .jsonl or .ndjson file (one JSON object per line), a .jsonl.zst or\n"
+            "                  .jsonl.gz file (the same, compressed; decompressed into $TMPDIR), '-'\n"
+            "                  (JSON Lines on stdin, plain, zstd or gzip), or any other file (one\n"
+            "                  article named by its base name)\n"
             "  -o, --output OUT   archive to write ('-' = stdout)\n"
             "  -f, --force        replace OUT if it exists\n"
             "  -l, --level N      zstd level 1..22 (default 3)\n"
