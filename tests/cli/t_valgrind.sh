@@ -21,6 +21,12 @@ vg "pack jsonl" pack -q -o j.nwa news.jsonl || fail "pack jsonl under valgrind f
 zstd -q news.jsonl -o news.jsonl.zst
 vg "pack jsonl.zst" pack -q -o z.nwa news.jsonl.zst || fail "pack jsonl.zst under valgrind failed"
 same j.nwa z.nwa "pack of the .jsonl.zst under valgrind"
+{ head -n 2 news.jsonl | gzip -c; tail -n +3 news.jsonl | gzip -c; } > news.jsonl.gz # two members
+vg "pack jsonl.gz" pack -q -o g.nwa news.jsonl.gz || fail "pack jsonl.gz under valgrind failed"
+same j.nwa g.nwa "pack of the .jsonl.gz under valgrind"
+head -c -5 news.jsonl.gz > cut.jsonl.gz
+vg "pack of a truncated jsonl.gz" pack -q -o c.nwa cut.jsonl.gz
+[ $? -eq 1 ] || fail "pack of a truncated .jsonl.gz under valgrind: not exit 1"
 vg "verify" verify a.nwa || fail "verify under valgrind failed"
 vg "list --json" list --json j.nwa || fail "list under valgrind failed"
 vg "cat" cat a.nwa "$(jq -r .id < <("$NEWSARC" list --json a.nwa | head -n1))" || fail "cat under valgrind failed"

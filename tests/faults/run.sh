@@ -226,7 +226,7 @@ for delay in 0.05 0.2 0.5 1.0; do
     rm -f "$d"/.out.nwa.tmp-*
 done
 
-# ---- input spill (stdin, a .jsonl.zst) ---------------------------------------------------
+# ---- input spill (stdin, a .jsonl.zst, a .jsonl.gz) ---------------------------------------------------
 rm -f "$dest"
 env LD_PRELOAD="$preload" FAULT_OP=write FAULT_N=1 FAULT_MATCH=newsarc-input FAULT_ERRNO=ENOSPC \
     "$NEWSARC" pack -q -o "$dest" - <"$work/lines.jsonl" >/dev/null 2>"$work/err"
@@ -238,13 +238,14 @@ fi
 # (a feed of about 400 KB, mostly random: its .zst takes several 128 KiB reads)
 head -c 300000 /dev/urandom | base64 -w 200 | awk '{ printf "{\"url\":\"https://example.org/%d\",\"text\":\"%s\"}\n", NR, $0 }' >"$work/rnd.jsonl"
 zstd -q -c "$work/rnd.jsonl" >"$work/rnd.jsonl.zst"
+gzip -c "$work/rnd.jsonl" >"$work/rnd.jsonl.gz"
 "$NEWSARC" pack -q -o "$work/rnd.nwa" "$work/rnd.jsonl" || bad "pack of rnd.jsonl failed"
 for n in 1 2 3; do
-    for how in zst stdin; do
+    for how in zst gz stdin; do
         rm -f "$dest"
-        if [ $how = zst ]; then
-            env LD_PRELOAD="$preload" FAULT_OP=read FAULT_N=$n FAULT_MATCH=rnd.jsonl.zst FAULT_ERRNO=EINTR \
-                "$NEWSARC" pack -q -o "$dest" "$work/rnd.jsonl.zst" >/dev/null 2>"$work/err"
+        if [ $how != stdin ]; then
+            env LD_PRELOAD="$preload" FAULT_OP=read FAULT_N=$n FAULT_MATCH=rnd.jsonl.$how FAULT_ERRNO=EINTR \
+                "$NEWSARC" pack -q -o "$dest" "$work/rnd.jsonl.$how" >/dev/null 2>"$work/err"
         else
             env LD_PRELOAD="$preload" FAULT_OP=read FAULT_N=$n FAULT_MATCH=rnd.jsonl FAULT_ERRNO=EINTR \
                 "$NEWSARC" pack -q -o "$dest" - <"$work/rnd.jsonl" >/dev/null 2>"$work/err"
@@ -254,13 +255,15 @@ for n in 1 2 3; do
         else bad "EINTR at read $n of the $how input: exit $rc, $([ -e "$dest" ] && echo "archive differs" || echo "no archive"): $(head -c 300 "$work/err")"
         fi
     done
-    rm -f "$dest"
-    env LD_PRELOAD="$preload" FAULT_OP=read FAULT_N=$n FAULT_MATCH=rnd.jsonl.zst FAULT_ERRNO=EIO \
-        "$NEWSARC" pack -q -o "$dest" "$work/rnd.jsonl.zst" >/dev/null 2>"$work/err"
-    rc=$?
-    if [ $rc -eq 2 ] && [ ! -e "$dest" ] && grep -q "rnd.jsonl.zst.*read error" "$work/err"; then ok
-    else bad "EIO at read $n of the .jsonl.zst: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent): $(head -c 300 "$work/err")"
-    fi
+    for how in zst gz; do
+        rm -f "$dest"
+        env LD_PRELOAD="$preload" FAULT_OP=read FAULT_N=$n FAULT_MATCH=rnd.jsonl.$how FAULT_ERRNO=EIO \
+            "$NEWSARC" pack -q -o "$dest" "$work/rnd.jsonl.$how" >/dev/null 2>"$work/err"
+        rc=$?
+        if [ $rc -eq 2 ] && [ ! -e "$dest" ] && grep -q "rnd.jsonl.$how.*read error" "$work/err"; then ok
+        else bad "EIO at read $n of the .jsonl.$how: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent): $(head -c 300 "$work/err")"
+        fi
+    done
 done
 zstd -q -c "$work/lines.jsonl" >"$work/lines.jsonl.zst"
 env LD_PRELOAD="$preload" FAULT_OP=write FAULT_N=1 FAULT_MATCH=newsarc-input FAULT_ERRNO=ENOSPC \
