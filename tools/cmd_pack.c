@@ -657,6 +657,50 @@ typedef struct dirstack {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* dirpath/name into path (room for both, a '/' and the NUL) */
+static void walk_path(char *path, const char *dirpath, size_t pl, const char *name)
+{
+    memcpy(path, dirpath, pl);
+    size_t k = pl;
+    if (!pl || dirpath[pl - 1] != '/') path[k++] = '/';
+    strcpy(path + k, name);
+}
+
+/*
+ * A directory's entries are stat'ed WALK_CHUNK at a time on all threads
+ * before they are taken in order: one lstat per file was a quarter of
+ * pass 1 of a folder of small files, on one core (jawharafm: 28 of 95 ms).
+ */
+#define WALK_CHUNK 1024
+typedef struct walk_stats {
+    const char *dirpath;
+    char **names;
+    size_t lo, n;       /* names[lo .. lo + n) stat'ed */
+    struct stat *st;    /* WALK_CHUNK each */
+    int *err;           /* errno of the lstat, 0 when it worked */
+    int threads;
+} walk_stats;
+
+static void lstat_share(void *arg, int t)
+{
+    walk_stats *ws = arg;
+    size_t pl = strlen(ws->dirpath), a = ws->n * (size_t)t / (size_t)ws->threads,
+           b = ws->n * (size_t)(t + 1) / (size_t)ws->threads;
+    char stackbuf[512];
+    for (size_t k = a; k < b; k++) {
+        const char *nm = ws->names[ws->lo + k];
+        size_t need = pl + strlen(nm) + 2;
+        char *path = need <= sizeof stackbuf ? stackbuf : malloc(need);
+        if (!path) {
+            ws->err[k] = ENOMEM;
+            continue;
+        }
+        walk_path(path, ws->dirpath, pl, nm);
+        ws->err[k] = lstat(path, &ws->st[k]) != 0 ? errno : 0;
+        if (path != stackbuf) free(path);
+    }
+}
+
 static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstack *ds)
 {
     DIR *d = opendir(dirpath);
@@ -694,26 +738,45 @@ static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstac
     if (rd_err) return input_error(ps, EXIT_USAGE, "'%s': cannot read directory: %s", dirpath, strerror(rd_err));
     if (n) qsort(names, n, sizeof *names, cmp_str);
     int rc = 0;
+    /* the entries' lstat calls made WALK_CHUNK at a time on all threads,
+     * then the entries taken in order as before (messages in the same order) */
+    walk_stats ws = {.dirpath = dirpath, .names = names};
     for (size_t i = 0; i < n; i++) {
         if (rc) {
             free(names[i]);
             continue;
+        }
+        if (i == ws.lo + ws.n || !ws.st) {
+            ws.lo = i;
+            ws.n = n - i < WALK_CHUNK ? n - i : WALK_CHUNK;
+            if (!ws.st && !(ws.st = malloc(sizeof *ws.st * WALK_CHUNK)))
+                rc = input_error(ps, EXIT_USAGE, "out of memory");
+            if (!(ws.err = ws.err ? ws.err : malloc(sizeof *ws.err * WALK_CHUNK)))
+                rc = rc ? rc : input_error(ps, EXIT_USAGE, "out of memory");
+            if (rc) {
+                free(names[i]);
+                continue;
+            }
+            int th = ws.n >= 64 && ps->threads > 1 ? (ps->threads > 8 ? 8 : ps->threads) : 1;
+            ws.threads = th;
+            na_run_threads(th, lstat_share, &ws);
         }
         size_t pl = strlen(dirpath), nl = strlen(names[i]), ql = strlen(prefix);
         char *path = malloc(pl + nl + 2), *name = malloc(ql + nl + 2);
         if (!path || !name) {
             rc = input_error(ps, EXIT_USAGE, "out of memory");
         } else {
-            sprintf(path, "%s%s%s", dirpath, (pl && dirpath[pl - 1] == '/') ? "" : "/", names[i]);
+            walk_path(path, dirpath, pl, names[i]);
             sprintf(name, "%s%s%s", prefix, ql ? "/" : "", names[i]);
-            struct stat lst;
-            if (lstat(path, &lst) != 0) {
-                rc = input_error(ps, EXIT_USAGE, "'%s': cannot stat: %s", path, strerror(errno));
-            } else if (S_ISDIR(lst.st_mode)) {
+            const struct stat *lst = &ws.st[i - ws.lo];
+            int lerr = ws.err[i - ws.lo];
+            if (lerr) {
+                rc = input_error(ps, EXIT_USAGE, "'%s': cannot stat: %s", path, strerror(lerr));
+            } else if (S_ISDIR(lst->st_mode)) {
                 rc = walk(ps, path, name, ds);
-            } else if (S_ISREG(lst.st_mode)) {
-                rc = add_file(ps, path, name, path, (uint64_t)lst.st_size);
-            } else if (S_ISLNK(lst.st_mode)) {
+            } else if (S_ISREG(lst->st_mode)) {
+                rc = add_file(ps, path, name, path, (uint64_t)lst->st_size);
+            } else if (S_ISLNK(lst->st_mode)) {
                 rc = input_warning(ps, "symbolic link not followed, skipped", path);
             } else {
                 rc = input_warning(ps, "not a regular file, skipped", path);
@@ -723,6 +786,8 @@ static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstac
         free(name);
         free(names[i]);
     }
+    free(ws.st);
+    free(ws.err);
     free(names);
     ds->depth--;
     return rc;
