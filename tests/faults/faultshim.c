@@ -4,13 +4,14 @@
  *
  * It counts calls of one kind on files whose path contains a substring and
  * makes the Nth one misbehave.  Environment:
- *   FAULT_OP      write | read | fsync | close | rename | link | mmap   (fsync includes
+ *   FAULT_OP      write | read | fsync | close | rename | link | mmap | lstat   (fsync includes
  *                 fdatasync; rename includes renameat and renameat2; link
  *                 includes linkat and renameat2 with RENAME_NOREPLACE, the
  *                 no-replace placement extract uses where it can)
  *   FAULT_N       which matching call misbehaves, 1-based (0 or unset: none)
  *   FAULT_MATCH   substring of the path (the fd's path for write, read, fsync
- *                 and close; the source path for rename and link); default
+ *                 and close; the source path for rename and link; the path for
+ *                 lstat); default
  *                 ".tmp-"; empty matches everything
  *   FAULT_ERRNO   ENOSPC (default), EIO, EDQUOT, EINTR or a number
  *   FAULT_ACTION  fail    the call fails with FAULT_ERRNO (close: the fd is
@@ -35,10 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-enum { OP_NONE, OP_WRITE, OP_READ, OP_FSYNC, OP_CLOSE, OP_RENAME, OP_LINK, OP_MMAP };
+enum { OP_NONE, OP_WRITE, OP_READ, OP_FSYNC, OP_CLOSE, OP_RENAME, OP_LINK, OP_MMAP, OP_LSTAT };
 enum { ACT_FAIL, ACT_SHORT, ACT_PAUSE, ACT_EVERY };
 
 static int g_op = OP_NONE, g_act = ACT_FAIL, g_errno = ENOSPC;
@@ -59,6 +61,7 @@ static void setup(void)
         else if (!strcmp(op, "rename")) g_op = OP_RENAME;
         else if (!strcmp(op, "link")) g_op = OP_LINK;
         else if (!strcmp(op, "mmap")) g_op = OP_MMAP;
+        else if (!strcmp(op, "lstat")) g_op = OP_LSTAT;
     }
     const char *n = getenv("FAULT_N");
     if (n) g_n = strtol(n, NULL, 10);
@@ -228,6 +231,16 @@ int close(int fd)
         }
     }
     return real_close(fd);
+}
+
+int lstat(const char *path, struct stat *st)
+{
+    REAL(int, lstat, const char *, struct stat *);
+    if (hit(OP_LSTAT, path_matches(path))) {
+        errno = g_errno;
+        return -1;
+    }
+    return real_lstat(path, st);
 }
 
 int rename(const char *from, const char *to)

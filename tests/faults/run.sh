@@ -374,5 +374,30 @@ for c in "default k0001 1" "0 k0001 2" "1 k0001 2" "$mid k0001 2" "$mid k0590 2"
     else bad "pack, NEWSARC_KEEP_BUDGET='$b': $2.txt closed '$got' times, want $3"; fi
 done
 
+# ---- pack: a folder's entries are stat'ed 1024 at a time on all threads ------------------
+# An lstat that fails, in the first chunk or in the second (entry 1050 of
+# 1100), stops the pack with that path named, no archive; a symbolic link
+# in the second chunk gives its warning, and the archive holds every file.
+many=$work/many
+mkdir -p "$many/d"
+for i in $(seq 1 1100); do printf 'many %d\n' "$i" >"$many/d/m$(printf %04d "$i").txt"; done
+ln -s m0001.txt "$many/d/m1060.lnk"
+for f in m0010 m1050; do
+    rm -f "$dest"
+    env LD_PRELOAD="$preload" FAULT_OP=lstat FAULT_N=1 FAULT_MATCH="$f.txt" FAULT_ERRNO=EIO \
+        "$NEWSARC" pack -q -T 2 -o "$dest" "$many" >/dev/null 2>"$work/err"
+    rc=$?
+    if [ $rc -eq 2 ] && [ ! -e "$dest" ] && grep -q "d/$f.txt': cannot stat: Input/output error" "$work/err" &&
+        [ "$(wc -l <"$work/err")" -eq 1 ]; then ok
+    else bad "lstat of $f.txt fails: exit $rc, dest $([ -e "$dest" ] && echo exists || echo absent): $(head -c 300 "$work/err")"
+    fi
+done
+rm -f "$dest"
+"$NEWSARC" pack -T 2 -o "$dest" "$many" >/dev/null 2>"$work/err"
+n=$("$NEWSARC" list "$dest" 2>/dev/null | wc -l)
+if [ "$n" -eq 1100 ] && grep -q "m1060.lnk': symbolic link not followed" "$work/err"; then ok
+else bad "folder of 1100 files and a link: $n entries listed: $(head -c 300 "$work/err")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
