@@ -9,5 +9,5 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     build-essential cmake pkg-config \
     libzstd-dev libsodium-dev libicu-dev libjansson-dev libcriterion-dev liburing-dev zlib1g-dev \
-    zstd jq minisign clang valgrind >/dev/null
+    zstd jq minisign clang valgrind time gzip >/dev/null
 echo "setup-debian: build dependencies installed"
