@@ -676,7 +676,7 @@ typedef struct walk_stats {
     const char *dirpath;
     char **names;
     size_t lo, n;       /* names[lo .. lo + n) stat'ed */
-    struct stat *st;    /* WALK_CHUNK each */
+    struct stat *st;    /* min(entries, WALK_CHUNK) each */
     int *err;           /* errno of the lstat, 0 when it worked */
     int threads;
 } walk_stats;
@@ -749,9 +749,10 @@ static int walk(pack_state *ps, const char *dirpath, const char *prefix, dirstac
         if (i == ws.lo + ws.n || !ws.st) {
             ws.lo = i;
             ws.n = n - i < WALK_CHUNK ? n - i : WALK_CHUNK;
-            if (!ws.st && !(ws.st = malloc(sizeof *ws.st * WALK_CHUNK)))
+            size_t room = n < WALK_CHUNK ? n : WALK_CHUNK; /* (the first chunk is the largest) */
+            if (!ws.st && !(ws.st = malloc(sizeof *ws.st * room)))
                 rc = input_error(ps, EXIT_USAGE, "out of memory");
-            if (!(ws.err = ws.err ? ws.err : malloc(sizeof *ws.err * WALK_CHUNK)))
+            if (!(ws.err = ws.err ? ws.err : malloc(sizeof *ws.err * room)))
                 rc = rc ? rc : input_error(ps, EXIT_USAGE, "out of memory");
             if (rc) {
                 free(names[i]);
@@ -1109,6 +1110,24 @@ static int tee_fill(tee_in *t)
     return 0;
 }
 
+/* At least want bytes unread in t->in, or the end of the input: the unread
+ * ones moved to the front and more read after them.  0, or -1 after tee_fail. */
+static int tee_more(tee_in *t, size_t want)
+{
+    while (t->len - t->pos < want && !t->eof) {
+        memmove(t->in, t->in + t->pos, t->len - t->pos);
+        t->len -= t->pos;
+        t->pos = 0;
+        ssize_t k = read(t->in_fd, t->in + t->len, TEE_IN - t->len);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return (int)tee_fail(t, EXIT_USAGE, "'%s': read error: %s", t->display, strerror(errno));
+        if (k == 0) t->eof = 1;
+        t->len += (size_t)k;
+        if (k > 0) t->any = 1;
+    }
+    return 0;
+}
+
 /*
  * Some gzip output into buf (at most size bytes): > 0 bytes, 0 at the end
  * of the input (between members), -1 after tee_fail.  Members follow one
@@ -1128,7 +1147,8 @@ static ssize_t gz_step(tee_in *t, char *buf, size_t size)
         if (tee_fill(t) != 0) return -1;
         if (!t->frame_open) { /* between members: the end, or the next member */
             if (t->pos == t->len && t->eof) return 0;
-            if ((t->len - t->pos >= 3 || t->eof) && !gzip_magic(t->in + t->pos, t->len - t->pos))
+            if (tee_more(t, 3) != 0) return -1; /* the next member's magic, whole */
+            if (!gzip_magic(t->in + t->pos, t->len - t->pos))
                 return tee_fail(t, EXIT_DATA, "'%s': not valid gzip at byte %llu of the input", t->display,
                                 (unsigned long long)t->gz.total_in);
         }
@@ -1142,7 +1162,7 @@ static ssize_t gz_step(tee_in *t, char *buf, size_t size)
         size_t got = (size_t)((char *)t->gz.next_out - buf);
         if (z == Z_STREAM_END) {
             uLong in_total = t->gz.total_in;
-            if (inflateReset(&t->gz) != Z_OK) return tee_fail(t, EXIT_USAGE, "out of memory");
+            if (inflateReset(&t->gz) != Z_OK) return tee_fail(t, EXIT_USAGE, "'%s': internal: inflateReset failed", t->display);
             t->gz.total_in = in_total; /* (for messages: bytes of the whole input) */
             t->frame_open = 0;
         } else if (z == Z_OK || z == Z_BUF_ERROR) {
@@ -1150,9 +1170,10 @@ static ssize_t gz_step(tee_in *t, char *buf, size_t size)
             /* no progress with the whole input read: the member is cut short */
             if (!got && t->pos == t->len && t->eof)
                 return tee_fail(t, EXIT_DATA, "'%s': the gzip stream is truncated", t->display);
+        } else if (z == Z_MEM_ERROR) {
+            return tee_fail(t, EXIT_USAGE, "out of memory");
         } else {
-            return tee_fail(t, EXIT_DATA, "'%s': not valid gzip: %s", t->display,
-                            z == Z_MEM_ERROR ? "out of memory" : t->gz.msg ? t->gz.msg : "damaged data");
+            return tee_fail(t, EXIT_DATA, "'%s': not valid gzip: %s", t->display, t->gz.msg ? t->gz.msg : "damaged data");
         }
         if (got) return (ssize_t)got;
     }

@@ -278,14 +278,15 @@ bench_input() {
   # a scraped feed often has a malformed line (a line cut short when the
   # scraper stopped): pack refuses it as it is, so the feed is measured
   # again with --skip-invalid, and the report says so
-  if [ $kind = jsonl ] && [ "${T[pack.newsarc]}" = FAIL ] && grep -q "line [0-9]*:" "$W/pack.newsarc.err"; then
+  if [ $kind = jsonl ] && [ "${T[pack.newsarc]}" = FAIL ] && grep -q "line [0-9][0-9]*:" "$W/pack.newsarc.err"; then
     local why
-    why=$(grep -m 1 "line [0-9]*:" "$W/pack.newsarc.err" | sed 's/^newsarc pack: //' | cut -c 1-200)
+    why=$(grep -m 1 "line [0-9][0-9]*:" "$W/pack.newsarc.err" | sed 's/^newsarc pack: //' | cut -c 1-200)
     PREP='aside "$A_NWA"'
     if measure pack.newsarc "$NEWSARC" pack -q --skip-invalid -l 3 -T 2 -o "$A_NWA" "$input"; then
       S[newsarc]=$(fsize "$A_NWA")
-      sed -n 's/.*line \([0-9]*\):.*(skipped)$/\1/p' "$W/pack.newsarc.err" >"$W/skipped.lines"
-      S[packnote]="newsarc pack refused the feed as it is ($why); measured with --skip-invalid: $(grep -c '(skipped)$' "$W/pack.newsarc.err") malformed lines skipped (kept in the archive as .newsarc/skipped.jsonl), so the round trip below cannot give the same lines"
+      # (their numbers from the archive's record of them: a message may quote "line N:" from the line itself)
+      "$NEWSARC" cat "$A_NWA" .newsarc/skipped.jsonl 2>/dev/null | jq -r .line >"$W/skipped.lines"
+      S[packnote]="newsarc pack refused the feed as it is ($why); measured with --skip-invalid: $(wc -l <"$W/skipped.lines") malformed lines skipped (kept in the archive as .newsarc/skipped.jsonl), so the round trip below cannot give the same lines"
       log "pack: measured again with --skip-invalid ($why)"
     fi
   fi

@@ -3,8 +3,9 @@
 # link pack leaves out), a feed, a gzip-compressed feed (unpacked first), and
 # a feed whose last line is cut short (measured again with --skip-invalid).
 # Every newsarc number is there, each round trip says what it found, and
-# every peer gets its row of ratios.  (Timings are not checked: they are
-# what the suite reports, not a test.)
+# every peer gets its row of ratios.  --runs 20 fetches every line of the
+# cut feed (17 lines): the skipped one must not be among them.  (Timings
+# are not checked: they are what the suite reports, not a test.)
 . "$NEWSARC_CLI_DIR/lib.sh"
 [ -x /usr/bin/time ] || skip "GNU time not installed (tools/setup-debian.sh installs it)"
 command -v gzip > /dev/null || skip "no gzip"
@@ -13,7 +14,7 @@ cp -a "$FIX/tree" tree && ln -s nowhere tree/link
 cp "$FIX/jsonl/news.jsonl" feed.jsonl
 gzip -c feed.jsonl > zipped.jsonl.gz
 { cat feed.jsonl; printf '{"url": "https://example.org/cut", "text": "cut sh'; } > cut.jsonl
-bash "$bench" --quick --no-zim --runs 5 "$NEWSARC" tree feed.jsonl zipped.jsonl.gz cut.jsonl > report.md 2> bench.err
+bash "$bench" --quick --no-zim --runs 20 "$NEWSARC" tree feed.jsonl zipped.jsonl.gz cut.jsonl > report.md 2> bench.err
 rc=$?
 [ $rc -eq 0 ] || fail "run.sh exit $rc: $(tail -n 5 bench.err | tr '\n' ' ')"
 [ "$(grep -c '^### ' report.md)" -eq 4 ] || fail "not four tables: $(grep '^### ' report.md | tr '\n' ' ')"

@@ -51,14 +51,15 @@ same news.nwa three.nwa "three members give other bytes"
 expect 0 "pack - from a pipe giving one gzip byte first"
 same news.nwa slow.nwa "a slow pipe of gzip gives other bytes"
 
-# damage: truncated, not gzip, a flipped byte (the member's CRC-32), junk after the last member, a bad line inside
+# damage: truncated, not gzip, a flipped byte (in the deflate data: a bad code, distance or CRC-32), junk after the last member, a bad line inside
 head -c -7 big.jsonl.gz > trunc.jsonl.gz
 cp news.jsonl plain.jsonl.gz
 cp big.jsonl.gz flip.jsonl.gz
-printf '\x00' | dd of=flip.jsonl.gz bs=1 seek=50000 conv=notrunc 2>/dev/null
+flip_byte flip.jsonl.gz 50000
 { cat news.jsonl.gz; echo junk; } > junk.jsonl.gz
+{ cat news.jsonl.gz; printf x; } > junk1.jsonl.gz # one byte after the member: not enough for a gzip magic
 { head -n 3 news.jsonl; echo '{"text": broken'; } | gzip -c > badline.jsonl.gz
-for f in trunc plain flip junk badline; do
+for f in trunc plain flip junk junk1 badline; do
     cp "$f.jsonl.gz" "$f.orig"
     na pack -o "$f.nwa" "$f.jsonl.gz"
     expect 1 "pack of $f.jsonl.gz" && expect_msg "$f.jsonl.gz"
@@ -68,6 +69,7 @@ for f in trunc plain flip junk badline; do
 done
 grep -q "trunc.jsonl.gz.*truncated" err.all || fail "no message says the truncated stream is truncated"
 grep -q "junk.jsonl.gz.*not valid gzip at byte" err.all || fail "junk after the last member: no message says where"
+grep -q "junk1.jsonl.gz.*not valid gzip at byte $(fsize news.jsonl.gz)" err.all || fail "one byte after the last member: $(grep junk1 err.all)"
 grep -q "badline.jsonl.gz.*line 4" err.all || fail "the bad line inside the .jsonl.gz is not named by its number"
 [ -z "$(ls tmp)" ] || fail "temporary files were left in \$TMPDIR: $(ls tmp | tr '\n' ' ')"
 : > empty.jsonl.gz

@@ -382,7 +382,15 @@ many=$work/many
 mkdir -p "$many/d"
 for i in $(seq 1 1100); do printf 'many %d\n' "$i" >"$many/d/m$(printf %04d "$i").txt"; done
 ln -s m0001.txt "$many/d/m1060.lnk"
+# (the shim sees lstat where glibc exports it as a function, 2.33 and later)
+rm -f "$work/count" "$dest"
+env LD_PRELOAD="$preload" FAULT_OP=lstat FAULT_N=0 FAULT_MATCH=m0010.txt FAULT_COUNT="$work/count" \
+    "$NEWSARC" pack -q -T 2 -o "$dest" "$many" >/dev/null 2>&1
+rm -f "$dest"
+lstat_seen=$(cat "$work/count" 2>/dev/null || echo 0)
+[ "$lstat_seen" -gt 0 ] || echo "note: the shim does not see lstat here (glibc before 2.33?): its cases are left out"
 for f in m0010 m1050; do
+    [ "$lstat_seen" -gt 0 ] || break
     rm -f "$dest"
     env LD_PRELOAD="$preload" FAULT_OP=lstat FAULT_N=1 FAULT_MATCH="$f.txt" FAULT_ERRNO=EIO \
         "$NEWSARC" pack -q -T 2 -o "$dest" "$many" >/dev/null 2>"$work/err"
