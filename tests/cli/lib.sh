@@ -48,6 +48,34 @@ expect_msg() {
     if ! grep -q '^newsarc' "$WORK/err"; then fail "$1: no 'newsarc...' message on stderr (got: $(errtext))"; return 1; fi
     return 0
 }
+# compressed_refused EXT NAME...: pack of each NAME.EXT (a damaged compressed
+# feed) exits 1 with a message naming it, writes no archive and leaves the
+# input as it was; then an empty .EXT is refused as empty.
+compressed_refused() {
+    local ext=$1 f
+    shift
+    for f in "$@"; do
+        cp "$f.$ext" "$f.orig"
+        na pack -o "$f.nwa" "$f.$ext"
+        expect 1 "pack of $f.$ext" && expect_msg "$f.$ext"
+        grep -q "$f.$ext" err || fail "$f.$ext: the message does not name the input: $(errtext)"
+        [ -e "$f.nwa" ] && fail "$f.$ext: an archive was written anyway"
+        same "$f.orig" "$f.$ext" "$f.$ext was changed"
+    done
+    : > "empty.$ext"
+    na pack -o empty.nwa "empty.$ext"
+    expect 1 "pack of an empty .$ext" && grep -q "empty.$ext' is empty" err || fail "empty .$ext: $(errtext)"
+    [ -e empty.nwa ] && fail "empty .$ext: an archive was written anyway"
+}
+# stored_in_tree FILE: inside a tree a compressed feed is just a file, its bytes under its name
+stored_in_tree() {
+    mkdir tree && cp "$1" tree/
+    na pack -o tree.nwa tree; expect 0 "pack a tree holding $1"
+    na list --json tree.nwa
+    [ "$(jq -r .name out)" = "$1" ] || fail "tree: entries are $(jq -r .name out | tr '\n' ' ')"
+    na cat tree.nwa "$1"; expect 0 "cat $1 from the tree"
+    same out "$1" "$1 in a tree was not stored as it is"
+}
 hashof() { b2sum -l 256 < "$1" | cut -d" " -f1; }
 fsize() { stat -c %s "$1"; }
 same() { # same FILE1 FILE2 WHAT

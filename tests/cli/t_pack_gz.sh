@@ -59,29 +59,12 @@ flip_byte flip.jsonl.gz 50000
 { cat news.jsonl.gz; echo junk; } > junk.jsonl.gz
 { cat news.jsonl.gz; printf x; } > junk1.jsonl.gz # one byte after the member: not enough for a gzip magic
 { head -n 3 news.jsonl; echo '{"text": broken'; } | gzip -c > badline.jsonl.gz
-for f in trunc plain flip junk junk1 badline; do
-    cp "$f.jsonl.gz" "$f.orig"
-    na pack -o "$f.nwa" "$f.jsonl.gz"
-    expect 1 "pack of $f.jsonl.gz" && expect_msg "$f.jsonl.gz"
-    grep -q "$f.jsonl.gz" err || fail "$f.jsonl.gz: the message does not name the input: $(errtext)"
-    [ -e "$f.nwa" ] && fail "$f.jsonl.gz: an archive was written anyway"
-    same "$f.orig" "$f.jsonl.gz" "$f.jsonl.gz was changed"
-done
+compressed_refused jsonl.gz trunc plain flip junk junk1 badline
 grep -q "trunc.jsonl.gz.*truncated" err.all || fail "no message says the truncated stream is truncated"
 grep -q "junk.jsonl.gz.*not valid gzip at byte" err.all || fail "junk after the last member: no message says where"
 grep -q "junk1.jsonl.gz.*not valid gzip at byte $(fsize news.jsonl.gz)" err.all || fail "one byte after the last member: $(grep junk1 err.all)"
 grep -q "badline.jsonl.gz.*line 4" err.all || fail "the bad line inside the .jsonl.gz is not named by its number"
 [ -z "$(ls tmp)" ] || fail "temporary files were left in \$TMPDIR: $(ls tmp | tr '\n' ' ')"
-: > empty.jsonl.gz
-na pack -o empty.nwa empty.jsonl.gz
-expect 1 "pack of an empty .jsonl.gz" && grep -q "empty.jsonl.gz' is empty" err || fail "empty .jsonl.gz: $(errtext)"
-[ -e empty.nwa ] && fail "empty .jsonl.gz: an archive was written anyway"
-
 # inside a tree a .jsonl.gz is just a file: its compressed bytes, under its name
-mkdir tree && cp news.jsonl.gz tree/
-na pack -o tree.nwa tree; expect 0 "pack a tree holding a .jsonl.gz"
-na list --json tree.nwa
-[ "$(jq -r .name out)" = news.jsonl.gz ] || fail "tree: entries are $(jq -r .name out | tr '\n' ' ')"
-na cat tree.nwa news.jsonl.gz; expect 0 "cat the .jsonl.gz from the tree"
-same out news.jsonl.gz "the .jsonl.gz in a tree was not stored as it is"
+stored_in_tree news.jsonl.gz
 finish

@@ -58,28 +58,10 @@ cp news.jsonl plain.jsonl.zst
 cp big.jsonl.zst flip.jsonl.zst
 printf '\x00' | dd of=flip.jsonl.zst bs=1 seek=50000 conv=notrunc 2>/dev/null
 { head -n 3 news.jsonl; echo '{"text": broken'; } | zstd -q -c > badline.jsonl.zst
-for f in trunc plain flip badline; do
-    cp "$f.jsonl.zst" "$f.orig"
-    na pack -o "$f.nwa" "$f.jsonl.zst"
-    expect 1 "pack of $f.jsonl.zst" && expect_msg "$f.jsonl.zst"
-    grep -q "$f.jsonl.zst" err || fail "$f.jsonl.zst: the message does not name the input: $(errtext)"
-    [ -e "$f.nwa" ] && fail "$f.jsonl.zst: an archive was written anyway"
-    same "$f.orig" "$f.jsonl.zst" "$f.jsonl.zst was changed"
-done
+compressed_refused jsonl.zst trunc plain flip badline # (and an empty one: zstd -d refuses it too)
 grep -q truncated err.all || fail "no message says the truncated stream is truncated"
 grep -q "badline.jsonl.zst.*line 4" err.all || fail "the bad line inside the .jsonl.zst is not named by its number"
 [ -z "$(ls tmp)" ] || fail "temporary files were left in \$TMPDIR: $(ls tmp | tr '\n' ' ')"
-# an empty .jsonl.zst is not a zstd stream (zstd -d refuses it too)
-: > empty.jsonl.zst
-na pack -o empty.nwa empty.jsonl.zst
-expect 1 "pack of an empty .jsonl.zst" && grep -q "empty.jsonl.zst' is empty" err || fail "empty .jsonl.zst: $(errtext)"
-[ -e empty.nwa ] && fail "empty .jsonl.zst: an archive was written anyway"
-
 # inside a tree a .jsonl.zst is just a file: its compressed bytes, under its name
-mkdir tree && cp news.jsonl.zst tree/
-na pack -o tree.nwa tree; expect 0 "pack a tree holding a .jsonl.zst"
-na list --json tree.nwa
-[ "$(jq -r .name out)" = news.jsonl.zst ] || fail "tree: entries are $(jq -r .name out | tr '\n' ' ')"
-na cat tree.nwa news.jsonl.zst; expect 0 "cat the .jsonl.zst from the tree"
-same out news.jsonl.zst "the .jsonl.zst in a tree was not stored as it is"
+stored_in_tree news.jsonl.zst
 finish
