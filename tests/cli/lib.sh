@@ -48,13 +48,42 @@ expect_msg() {
     if ! grep -q '^newsarc' "$WORK/err"; then fail "$1: no 'newsarc...' message on stderr (got: $(errtext))"; return 1; fi
     return 0
 }
-# compressed_refused EXT NAME...: pack of each NAME.EXT (a damaged compressed
-# feed) exits 1 with a message naming it, writes no archive and leaves the
-# input as it was; then an empty .EXT is refused as empty.
+# compressed_feeds EXT COMPRESS: news.jsonl (the fixture) and big.jsonl (about
+# 400 KB, most of it random, so that its compressed form takes several 128
+# KiB reads) packed plain as news.nwa and big.nwa, then compressed by the
+# function COMPRESS (stdin to stdout) into NAME.jsonl.EXT, which pack must
+# turn into the same archives, from the file and from stdin.  Also sets
+# TMPDIR to an empty folder of its own (pack's temporary input files go there).
+compressed_feeds() {
+    local ext=$1 comp=$2 f
+    mkdir tmp && export TMPDIR=$WORK/tmp
+    cp "$FIX/jsonl/news.jsonl" news.jsonl
+    head -c 300000 /dev/urandom | base64 -w 200 | awk '{ printf "{\"url\":\"https://example.org/%d\",\"text\":\"%s\"}\n", NR, $0 }' > big.jsonl
+    cat news.jsonl >> big.jsonl
+    for f in news big; do
+        na pack -o "$f.nwa" "$f.jsonl"; expect 0 "pack $f.jsonl" || finish
+        $comp < "$f.jsonl" > "$f.jsonl.$ext"
+        na pack -o "$f-c.nwa" "$f.jsonl.$ext"; expect 0 "pack $f.jsonl.$ext"
+        same "$f.nwa" "$f-c.nwa" "$f.jsonl.$ext gives other bytes than $f.jsonl"
+        nax pack -o "$f-s.nwa" - < "$f.jsonl.$ext" > /dev/null; expect 0 "pack - < $f.jsonl.$ext"
+        same "$f.nwa" "$f-s.nwa" "$f.jsonl.$ext on stdin gives other bytes than $f.jsonl"
+    done
+    [ "$(fsize "big.jsonl.$ext")" -gt 131072 ] || fail "big.jsonl.$ext is only $(fsize "big.jsonl.$ext") bytes: one read, the test says less"
+}
+# compressed_refused EXT COMPRESS [NAME...]: damaged compressed feeds made
+# from compressed_feeds' files (trunc: cut 7 bytes short; plain: not
+# compressed at all; flip: a bit flipped at byte 50000; badline: a bad JSON
+# line inside, compressed by COMPRESS), and NAME.EXT made by the caller: the
+# pack of each exits 1 with a message naming it, writes no archive and
+# leaves the input as it was; then an empty .EXT is refused as empty.
 compressed_refused() {
-    local ext=$1 f
-    shift
-    for f in "$@"; do
+    local ext=$1 comp=$2 f
+    shift 2
+    head -c -7 "big.$ext" > "trunc.$ext"
+    cp news.jsonl "plain.$ext"
+    cp "big.$ext" "flip.$ext" && flip_byte "flip.$ext" 50000
+    { head -n 3 news.jsonl; echo '{"text": broken'; } | $comp > "badline.$ext"
+    for f in trunc plain flip badline "$@"; do
         cp "$f.$ext" "$f.orig"
         na pack -o "$f.nwa" "$f.$ext"
         expect 1 "pack of $f.$ext" && expect_msg "$f.$ext"
@@ -66,6 +95,33 @@ compressed_refused() {
     na pack -o empty.nwa "empty.$ext"
     expect 1 "pack of an empty .$ext" && grep -q "empty.$ext' is empty" err || fail "empty .$ext: $(errtext)"
     [ -e empty.nwa ] && fail "empty .$ext: an archive was written anyway"
+}
+# cut_rounds EXT ROUNDS MAX COMPRESS: ROUNDS times, big.jsonl cut into pieces
+# of 1..MAX bytes (mid-line too), each piece compressed by the function
+# COMPRESS LEVEL FLAG (stdin to stdout; LEVEL 1..9 and FLAG 0/1 drawn here)
+# and put back to back as cut.EXT, whose pack must equal big.nwa.  The cuts
+# repeat from run to run (the feed's bytes do not).
+cut_rounds() {
+    local ext=$1 rounds=$2 max=$3 comp=$4 total at len round lvl flag
+    total=$(fsize big.jsonl)
+    RANDOM=4242
+    for round in $(seq 1 "$rounds"); do
+        : > "cut.$ext"
+        at=0
+        while [ "$at" -lt "$total" ]; do
+            len=$(( (RANDOM * 32768 + RANDOM) % max + 1 )) lvl=$(( RANDOM % 9 + 1 )) flag=$(( RANDOM % 2 ))
+            tail -c +$((at + 1)) big.jsonl | head -c "$len" | $comp "$lvl" "$flag" >> "cut.$ext"
+            at=$((at + len))
+        done
+        na pack -o "cut$round.nwa" "cut.$ext"; expect 0 "pack pieces cut at random (round $round)"
+        same big.nwa "cut$round.nwa" "pieces cut at random (round $round) give other bytes"
+    done
+}
+# slow_pipe FILE: pack - from a pipe that gives FILE's first byte, then the rest (must equal news.nwa)
+slow_pipe() {
+    { head -c 1 "$1"; sleep 0.3; tail -c +2 "$1"; } | nax pack -o slow.nwa - > /dev/null
+    expect 0 "pack - from a pipe giving one byte of $1 first"
+    same news.nwa slow.nwa "a slow pipe of $1 gives other bytes"
 }
 # stored_in_tree FILE: inside a tree a compressed feed is just a file, its bytes under its name
 stored_in_tree() {
