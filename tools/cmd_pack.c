@@ -1047,13 +1047,13 @@ enum { IN_TELL = -1, IN_PLAIN = 0, IN_ZSTD = 1, IN_GZIP = 2 };
 typedef struct tee_in {
     int in_fd, spill_fd;
     const char *display;
-    int zst;                  /* IN_ZSTD, IN_GZIP, IN_PLAIN, or IN_TELL: told by the first bytes */
+    int kind;                 /* IN_ZSTD, IN_GZIP, IN_PLAIN, or IN_TELL: told by the first bytes */
     ZSTD_DCtx *d;
     z_stream gz;
     int gz_init;              /* gz is set up (inflateEnd due) */
     unsigned char *in;        /* compressed bytes read, in[pos..len) not yet decompressed */
     size_t pos, len;
-    int eof, frame_open, first, any; /* any: some byte was read */
+    int eof, frame_open, first, any; /* frame_open: inside a zstd frame or gzip member; any: some byte was read */
     int rc;                   /* EXIT_DATA or EXIT_USAGE, and msg */
     char msg[300];
 } tee_in;
@@ -1104,8 +1104,8 @@ static int tee_fill(tee_in *t)
         t->any = 1;
         if (!t->first || t->len >= 4) break;
     }
-    if (t->first && t->zst == IN_TELL)
-        t->zst = zstd_magic(t->in, t->len) ? IN_ZSTD : gzip_magic(t->in, t->len) ? IN_GZIP : IN_PLAIN;
+    if (t->first && t->kind == IN_TELL)
+        t->kind = zstd_magic(t->in, t->len) ? IN_ZSTD : gzip_magic(t->in, t->len) ? IN_GZIP : IN_PLAIN;
     t->first = 0;
     return 0;
 }
@@ -1189,14 +1189,14 @@ static ssize_t tee_read(void *cookie, char *buf, size_t size)
     size_t got = 0;
     while (!got) {
         if (tee_fill(t) != 0) return -1;
-        if (t->zst == IN_PLAIN) {
+        if (t->kind == IN_PLAIN) {
             if (t->pos == t->len) return 0; /* the end */
             got = t->len - t->pos < size ? t->len - t->pos : size;
             memcpy(buf, t->in + t->pos, got);
             t->pos += got;
             break;
         }
-        if (t->zst == IN_GZIP) {
+        if (t->kind == IN_GZIP) {
             ssize_t g = gz_step(t, buf, size);
             if (g <= 0) return g;
             got = (size_t)g;
@@ -1243,7 +1243,7 @@ static int spill_file(const char *display)
 }
 
 /*
- * Pack in_fd, read once (zst as in tee_in), as a JSONL feed: the whole
+ * Pack in_fd, read once (kind as in tee_in), as a JSONL feed: the whole
  * input goes through the tee into the temporary file first, which both
  * passes then read.  For zstd this also frees the decoder and its window
  * (128 MiB for --long=27) before pass 1, whose own peak it would add to
@@ -1251,12 +1251,12 @@ static int spill_file(const char *display)
  * about the same time), which the 512 MB bound for a 10 GB feed has no
  * room for.
  */
-static int add_jsonl_once(pack_state *ps, const char *path, const char *display, int in_fd, int zst)
+static int add_jsonl_once(pack_state *ps, const char *path, const char *display, int in_fd, int kind)
 {
     int fd = spill_file(display);
     if (fd < 0) return EXIT_USAGE;
     enum { CHUNK = 1 << 20 };
-    tee_in t = {.in_fd = in_fd, .spill_fd = fd, .display = display, .zst = zst, .first = 1, .in = malloc(TEE_IN)};
+    tee_in t = {.in_fd = in_fd, .spill_fd = fd, .display = display, .kind = kind, .first = 1, .in = malloc(TEE_IN)};
     char *buf = malloc(CHUNK);
     int rc = 0;
     ssize_t k = 0;
