@@ -347,6 +347,7 @@ bench_input() {
       log "WARNING: newsarc extract differs from the input"; S[roundtrip]=DIFFERS
     elif [ "${T[extract.newsarc]}" != FAIL ]; then
       S[roundtrip]="the same regular files (names and b2sum)"
+      local nreg
       nreg=$(find "$input" ! -type f ! -type d | wc -l)
       [ "$nreg" -gt 0 ] && S[roundtrip]+="; the input's $nreg symbolic links and special files are not packed (pack says so)"
     fi
