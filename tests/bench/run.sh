@@ -396,6 +396,7 @@ bench_input() {
       tar | perfile | zim) cp "$W/sample.file" "$W/sample" ;;
       jsonl) cp "$W/sample.keys" "$W/sample" ;;
     esac
+    if [ "${S[$p]:-FAIL}" = FAIL ]; then F[$p]="FAIL|FAIL|0"; continue; fi # (its pack failed: nothing to fetch from)
     fetch_series "$p" "fetch_$p"
   done
   # one measured fetch each for its peak RSS
@@ -558,6 +559,14 @@ for in in "${inputs[@]}"; do
   fi
   note=''
   [ "$in" != "$orig" ] && note=", from $(basename "$orig") unpacked first"
+  # a feed under another name (data.json holding JSON Lines, as many datasets
+  # ship): newsarc takes .jsonl and .ndjson as feeds, any other file as one
+  # article, so it is given a .jsonl name (a hard link, else a copy: zstd
+  # refuses symbolic links; not timed)
+  if [ -f "$in" ] && [[ $in != *.jsonl && $in != *.ndjson ]]; then
+    f=$W/in/$(basename "$in").jsonl
+    mkdir -p "$W/in" && { ln -f "$in" "$f" 2>/dev/null || cp "$in" "$f"; } && in=$f && note+=", measured as JSON Lines"
+  fi
   if [ -d "$in" ]; then
     bench_input "$(basename "$orig") (folder$note)" "$(cd "$in" && pwd)" "tar perfile $zimpeer"
   elif [ -f "$in" ]; then
