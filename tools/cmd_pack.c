@@ -1087,29 +1087,6 @@ static ssize_t tee_fail(tee_in *t, int rc, const char *fmt, ...)
     return -1;
 }
 
-/* Fill t->in from in_fd when it is used up; the first fill gets 4 bytes at least (a pipe may give fewer) or the end. */
-static int tee_fill(tee_in *t)
-{
-    if (t->pos < t->len || t->eof) return 0;
-    t->pos = t->len = 0;
-    for (;;) {
-        ssize_t k = read(t->in_fd, t->in + t->len, TEE_IN - t->len);
-        if (k < 0 && errno == EINTR) continue; /* (a do-while's continue would test its condition and stop) */
-        if (k < 0) return (int)tee_fail(t, EXIT_USAGE, "'%s': read error: %s", t->display, strerror(errno));
-        if (k == 0) {
-            t->eof = 1;
-            break;
-        }
-        t->len += (size_t)k;
-        t->any = 1;
-        if (!t->first || t->len >= 4) break;
-    }
-    if (t->first && t->kind == IN_TELL)
-        t->kind = zstd_magic(t->in, t->len) ? IN_ZSTD : gzip_magic(t->in, t->len) ? IN_GZIP : IN_PLAIN;
-    t->first = 0;
-    return 0;
-}
-
 /* At least want bytes unread in t->in, or the end of the input: the unread
  * ones moved to the front and more read after them.  0, or -1 after tee_fail. */
 static int tee_more(tee_in *t, size_t want)
@@ -1125,6 +1102,18 @@ static int tee_more(tee_in *t, size_t want)
         t->len += (size_t)k;
         if (k > 0) t->any = 1;
     }
+    return 0;
+}
+
+/* Fill t->in from in_fd when it is used up; the first fill gets 4 bytes at
+ * least (a pipe may give fewer) or the end, and tells the input's kind. */
+static int tee_fill(tee_in *t)
+{
+    if (t->pos < t->len || t->eof) return 0;
+    if (tee_more(t, t->first ? 4 : 1) != 0) return -1;
+    if (t->first && t->kind == IN_TELL)
+        t->kind = zstd_magic(t->in, t->len) ? IN_ZSTD : gzip_magic(t->in, t->len) ? IN_GZIP : IN_PLAIN;
+    t->first = 0;
     return 0;
 }
 
